@@ -1,0 +1,257 @@
+"""MNIST and Fashion-MNIST as NumPy arrays, the "Deep Learning from Scratch" way.
+
+``load_mnist(normalize=True, flatten=True, one_hot_label=False)`` returns
+``(x_train, t_train), (x_test, t_test)``. The first call finds the data (see
+:func:`autograd_mnist.data.sources.default_sources`: the data folder, then downloads),
+checks it against known sha256 digests, caches it in the data folder as the four IDX files
+and in memory; later calls only reformat. Nothing is downloaded at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import sources
+from .idx import write_idx
+from .sources import FILES, Arrays
+
+__all__ = [
+    "DATASETS",
+    "FASHION_MNIST_CLASSES",
+    "clear_cache",
+    "dataset_dir",
+    "default_data_dir",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_raw",
+    "one_hot",
+    "to_float",
+]
+
+DATASETS: dict[str, str] = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+"""Dataset key (also its subfolder of the data directory) -> display name."""
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+_CACHE: dict[tuple[str, str], Arrays] = {}
+
+PathLike = str | os.PathLike[str]
+
+
+def default_data_dir() -> Path:
+    """Return the data directory used when ``data_dir`` is not given.
+
+    ``$AUTOGRAD_MNIST_DATA`` if set, else ``$XDG_CACHE_HOME/autograd_mnist``, else
+    ``~/.cache/autograd_mnist``. Each dataset lives in its own subfolder (:func:`dataset_dir`).
+    """
+    env = os.environ.get("AUTOGRAD_MNIST_DATA")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME")
+    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
+    return base / "autograd_mnist"
+
+
+def dataset_dir(dataset: str, data_dir: PathLike | None = None) -> Path:
+    """Return the folder holding ``dataset``'s four IDX files: ``<data_dir>/<dataset>``.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        data_dir: the data directory; None means :func:`default_data_dir`.
+
+    Raises:
+        ValueError: for an unknown dataset.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(
+            f"dataset_dir: unknown dataset; got {dataset!r}, expected one of {sorted(DATASETS)}"
+        )
+    root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    return root / dataset
+
+
+def clear_cache() -> None:
+    """Forget the arrays kept in memory by earlier loads (the files on disk stay)."""
+    _CACHE.clear()
+
+
+def load_raw(dataset: str, data_dir: PathLike | None = None) -> Arrays:
+    """Return ``dataset``'s four verified raw arrays, fetching and caching them if needed.
+
+    Sources are tried in order; one that fails, or whose data does not match the known
+    sha256 digests, is skipped. The first good one wins; unless it was the data folder
+    itself, its arrays are written there as ``<name>.gz`` IDX files.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        data_dir: the data directory; None means :func:`default_data_dir`.
+
+    Returns:
+        ``{"train_images": uint8 (60000, 28, 28), "train_labels": uint8 (60000,),
+        "test_images": uint8 (10000, 28, 28), "test_labels": uint8 (10000,)}``, shared
+        with the in-memory cache: do not modify them.
+
+    Raises:
+        RuntimeError: if no source worked, listing each one and why, and how to supply the
+            files by hand.
+    """
+    folder = dataset_dir(dataset, data_dir)
+    key = (dataset, str(folder.resolve()))
+    if key not in _CACHE:
+        _CACHE[key] = _obtain(dataset, folder)
+    return _CACHE[key]
+
+
+def _obtain(dataset: str, folder: Path) -> Arrays:
+    name = DATASETS[dataset]
+    digests = sources.SHA256.get(dataset, {})
+    failures = []
+    for source in sources.default_sources(dataset, folder):
+        if not isinstance(source, sources.DirectorySource):
+            print(f"autograd_mnist: fetching {name} from {source.describe()}", file=sys.stderr)
+        try:
+            with tempfile.TemporaryDirectory(prefix="autograd_mnist-") as work:
+                arrays = source.fetch(Path(work))
+            sources.check_arrays(arrays)
+            sources.verify_digests(arrays, digests)
+        except (sources.SourceError, ValueError, OSError) as exc:
+            failures.append(f"{source.describe()}: {exc}")
+            continue
+        if not (isinstance(source, sources.DirectorySource) and source.path == folder):
+            _store(arrays, folder)
+        return arrays
+    tried = "\n".join(f"  {i}. {line}" for i, line in enumerate(failures, 1))
+    files = ", ".join(f"{n}.gz" for n in FILES.values())
+    raise RuntimeError(
+        f"load_{dataset.replace('-', '_')}: could not obtain {name}; tried:\n{tried}\n"
+        f"To use it offline, put the four IDX files ({files}; plain or gzipped) in {folder}"
+    )
+
+
+def _store(arrays: Arrays, folder: Path) -> None:
+    """Cache the arrays as IDX files; a read-only data folder only earns a warning."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, name in FILES.items():
+            write_idx(folder / f"{name}.gz", arrays[key])
+    except OSError as exc:
+        warnings.warn(f"autograd_mnist: could not cache data in {folder}: {exc}", stacklevel=3)
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """Scale uint8 pixels to float32 in [0, 1]: ``images / 255``; shape kept."""
+    return np.asarray(images).astype(np.float32) / np.float32(255.0)
+
+
+def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """Encode integer class labels as one-hot rows.
+
+    Args:
+        labels: integer array (N,) with values in ``[0, num_classes)``.
+        num_classes: number of classes (columns).
+
+    Returns:
+        float32 array (N, num_classes).
+
+    Raises:
+        TypeError: if ``labels`` is not an integer array.
+        ValueError: if ``labels`` is not 1-D or holds a value outside ``[0, num_classes)``.
+    """
+    t = np.asarray(labels)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers; got {t.dtype}, expected an int dtype")
+    if t.ndim != 1:
+        raise ValueError(f"one_hot: labels must be 1-D; got shape {t.shape}, expected (N,)")
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= num_classes):
+        raise ValueError(
+            f"one_hot: label out of range; got min {int(t.min())}, max {int(t.max())}, "
+            f"expected 0 <= label < {num_classes}"
+        )
+    rows: np.ndarray = np.eye(num_classes, dtype=np.float32)[t]  # (N, num_classes)
+    return rows
+
+
+def _split(
+    images: np.ndarray, labels: np.ndarray, normalize: bool, flatten: bool, one_hot_label: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    x = to_float(images) if normalize else images.copy()
+    x = x.reshape(len(x), 784) if flatten else x.reshape(len(x), 1, 28, 28)  # (N, 784) | NCHW
+    t = one_hot(labels) if one_hot_label else labels.astype(np.int64)
+    return x, t
+
+
+def _load(
+    dataset: str, normalize: bool, flatten: bool, one_hot_label: bool, data_dir: PathLike | None
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    raw = load_raw(dataset, data_dir)
+    train = _split(raw["train_images"], raw["train_labels"], normalize, flatten, one_hot_label)
+    test = _split(raw["test_images"], raw["test_labels"], normalize, flatten, one_hot_label)
+    return train, test
+
+
+def load_mnist(
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    data_dir: PathLike | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load MNIST as ``(x_train, t_train), (x_test, t_test)`` (60,000 and 10,000 images).
+
+    Args:
+        normalize: if True, pixels become float32 in [0, 1] (pixel / 255); else uint8.
+        flatten: if True, images are (N, 784); else (N, 1, 28, 28) (NCHW).
+        one_hot_label: if True, labels are float32 (N, 10) one-hot rows; else int64 (N,).
+        data_dir: the data directory (the files live in its ``mnist/`` subfolder); None
+            means :func:`default_data_dir`.
+
+    Returns:
+        ``(x_train, t_train), (x_test, t_test)``, fresh arrays the caller may modify.
+
+    Raises:
+        RuntimeError: if the data is neither in the data folder nor obtainable from any
+            source; the message lists each source's failure and where to put the files.
+    """
+    return _load("mnist", normalize, flatten, one_hot_label, data_dir)
+
+
+def load_fashion_mnist(
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    data_dir: PathLike | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load Fashion-MNIST exactly as :func:`load_mnist` loads MNIST.
+
+    Classes 0-9 are named in :data:`FASHION_MNIST_CLASSES`. The files live in the data
+    directory's ``fashion-mnist/`` subfolder.
+
+    Args:
+        normalize: if True, pixels become float32 in [0, 1] (pixel / 255); else uint8.
+        flatten: if True, images are (N, 784); else (N, 1, 28, 28) (NCHW).
+        one_hot_label: if True, labels are float32 (N, 10) one-hot rows; else int64 (N,).
+        data_dir: the data directory; None means :func:`default_data_dir`.
+
+    Returns:
+        ``(x_train, t_train), (x_test, t_test)``, fresh arrays the caller may modify.
+
+    Raises:
+        RuntimeError: if no source worked; the message lists each failure.
+    """
+    return _load("fashion-mnist", normalize, flatten, one_hot_label, data_dir)

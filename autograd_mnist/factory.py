@@ -1,0 +1,50 @@
+"""Tensor constructors: zeros, ones, randn, rand (PyTorch names; float32 by default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist.rng import get_rng
+from autograd_mnist.tensor import Tensor
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def zeros(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = np.float32, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(
+    *shape: Any,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """Standard-normal samples from ``rng`` or the package generator (``manual_seed``)."""
+    gen = rng if rng is not None else get_rng()
+    data = gen.standard_normal(_shape(shape), dtype=np.dtype(dtype).type)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(
+    *shape: Any,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """Uniform samples in [0, 1) from ``rng`` or the package generator."""
+    gen = rng if rng is not None else get_rng()
+    data = gen.random(_shape(shape), dtype=np.dtype(dtype).type)
+    return Tensor(data, requires_grad=requires_grad)

@@ -1,0 +1,314 @@
+"""PyTorch-style functions (``import autograd_mnist.functional as F``).
+
+Each validates its arguments, naming the op and the shapes on error, then composes ops.
+Layout is NCHW; weights are stored as PyTorch stores them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist import ops
+from autograd_mnist.ops import conv as _conv
+from autograd_mnist.ops.reduction import normalize_dims
+from autograd_mnist.rng import get_rng
+from autograd_mnist.tensor import Tensor, as_operands
+
+# Elementwise functions are the ops themselves: no arguments to check.
+exp = ops.exp
+log = ops.log
+sqrt = ops.sqrt
+abs = ops.abs  # noqa: A001 - PyTorch's name
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+matmul = ops.matmul
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _pair(op: str, name: str, value: int | tuple[int, int], minimum: int) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints; got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}; got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _dim(op: str, dim: int, ndim: int) -> int:
+    return normalize_dims(op, dim, ndim)[0] if ndim else 0
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """y = x @ weight.T + bias.
+
+    Args:
+        x: (..., in_features).
+        weight: (out_features, in_features).
+        bias: (out_features,) or None.
+
+    Returns:
+        (..., out_features).
+
+    Raises:
+        ValueError: if the feature sizes do not match.
+    """
+    x, weight = _t(x), _t(weight)
+    if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input has {x.shape[-1] if x.ndim else 0} features but weight expects "
+            f"(out, {weight.shape[-1]}); input {x.shape}, weight {weight.shape}"
+        )
+    y = ops.matmul(x, ops.transpose(weight, 0, 1))
+    if bias is not None:
+        bias = _t(bias)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(
+                f"linear: bias has shape {bias.shape}; expected ({weight.shape[0]},) "
+                f"for weight {weight.shape}"
+            )
+        y = y + bias
+    return y
+
+
+def conv2d(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """2-D cross-correlation, by im2col and one matmul.
+
+    Args:
+        x: (N, C, H, W).
+        weight: (OC, C, KH, KW).
+        bias: (OC,) or None.
+        stride: int or (SH, SW), >= 1.
+        padding: int or (PH, PW) zeros on each side, >= 0.
+
+    Returns:
+        (N, OC, OH, OW) with OH = (H + 2 PH - KH) // SH + 1 (OW likewise).
+
+    Raises:
+        ValueError: for wrong ranks, a channel mismatch, a kernel larger than the padded
+            input, or a bias of the wrong shape.
+    """
+    x, weight = as_operands("conv2d", (x, weight))
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(
+            f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW); "
+            f"got input {x.shape}, weight {weight.shape}"
+        )
+    N, C, H, W = x.shape
+    OC, WC, KH, KW = weight.shape
+    SH, SW = _pair("conv2d", "stride", stride, 1)
+    PH, PW = _pair("conv2d", "padding", padding, 0)
+    if C != WC:
+        raise ValueError(
+            f"conv2d: input has {C} channels but weight expects {WC}; "
+            f"input {x.shape}, weight {weight.shape}"
+        )
+    if KH > H + 2 * PH or KW > W + 2 * PW:
+        raise ValueError(
+            f"conv2d: kernel ({KH}, {KW}) is larger than the padded input "
+            f"({H + 2 * PH}, {W + 2 * PW}); input {x.shape}, weight {weight.shape}, "
+            f"padding {(PH, PW)}"
+        )
+    OH, OW = _conv.out_size(H, KH, SH, PH), _conv.out_size(W, KW, SW, PW)
+    xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H+2PH, W+2PW)
+    cols = _conv.im2col(xp, (KH, KW), (SH, SW))  # (N, OH, OW, C, KH, KW)
+    cols = ops.reshape(cols, (N * OH * OW, C * KH * KW))
+    w2 = ops.reshape(weight, (OC, C * KH * KW))
+    y = ops.matmul(cols, ops.transpose(w2, 0, 1))  # (N*OH*OW, OC)
+    y = ops.permute(ops.reshape(y, (N, OH, OW, OC)), (0, 3, 1, 2))  # (N, OC, OH, OW)
+    if bias is not None:
+        bias = _t(bias)
+        if bias.shape != (OC,):
+            raise ValueError(f"conv2d: bias has shape {bias.shape}; expected ({OC},)")
+        y = y + ops.reshape(bias, (OC, 1, 1))
+    return y
+
+
+def _pool_args(
+    op: str,
+    x: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None,
+    padding: int | tuple[int, int],
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input (N, C, H, W); got {x.shape}")
+    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    strides = kernel if stride is None else _pair(op, "stride", stride, 1)
+    pads = _pair(op, "padding", padding, 0)
+    if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
+        raise ValueError(
+            f"{op}: padding {pads} must be at most half the kernel {kernel}; input {x.shape}"
+        )
+    H, W = x.shape[2:]
+    if kernel[0] > H + 2 * pads[0] or kernel[1] > W + 2 * pads[1]:
+        raise ValueError(
+            f"{op}: kernel {kernel} is larger than the padded input "
+            f"({H + 2 * pads[0]}, {W + 2 * pads[1]}); input {x.shape}, padding {pads}"
+        )
+    return kernel, strides, pads
+
+
+def max_pool2d(
+    x: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """Maximum over each window.
+
+    Args:
+        x: (N, C, H, W).
+        kernel_size: int or (KH, KW).
+        stride: int or (SH, SW); None means ``kernel_size``.
+        padding: implicit -inf padding on each side, at most half the kernel.
+
+    Returns:
+        (N, C, OH, OW). On ties, the gradient goes to the first maximal element of the
+        window in row-major order (as PyTorch's CPU kernel does).
+    """
+    x = _t(x)
+    kernel, strides, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding)
+    return _conv.max_pool2d(x, kernel, strides, pads)
+
+
+def avg_pool2d(
+    x: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """Mean over each window; zero padding counts in the mean (PyTorch's default).
+
+    Args:
+        x: (N, C, H, W).
+        kernel_size: int or (KH, KW).
+        stride: int or (SH, SW); None means ``kernel_size``.
+        padding: zeros on each side, at most half the kernel.
+
+    Returns:
+        (N, C, OH, OW).
+    """
+    x = _t(x)
+    (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
+    xp = ops.reshape(xp, (N * C, 1, H + 2 * PH, W + 2 * PW))  # channels as batch
+    cols = _conv.im2col(xp, (KH, KW), strides)  # (N*C, OH, OW, 1, KH, KW)
+    OH, OW = cols.shape[1:3]
+    return ops.reshape(ops.mean(cols, (3, 4, 5)), (N, C, OH, OW))
+
+
+def log_softmax(x: Any, dim: int = -1) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably (finite for logits of 1e4)."""
+    x = _t(x)
+    return ops.log_softmax(x, _dim("log_softmax", dim, x.ndim))
+
+
+def softmax(x: Any, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``, as exp(log_softmax(x)): stable."""
+    return ops.exp(log_softmax(x, dim))
+
+
+def _target(op: str, input: Tensor, target: Any) -> np.ndarray:
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.ndim != 2:
+        raise ValueError(f"{op}: expected input (N, K); got {input.shape}")
+    N, K = input.shape
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices; got dtype {t.dtype}")
+    if t.shape != (N,):
+        raise ValueError(f"{op}: target has shape {t.shape}; expected ({N},) for input {input.shape}")
+    if t.size and (t.min() < 0 or t.max() >= K):
+        raise ValueError(
+            f"{op}: target out of range; got values in [{t.min()}, {t.max()}], "
+            f"expected 0 <= target < {K}"
+        )
+    return t.astype(np.intp, copy=False)
+
+
+def _reduce(op: str, losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return ops.mean(losses)
+    if reduction == "sum":
+        return ops.sum(losses)
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}; got {reduction!r}")
+
+
+def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes.
+
+    Args:
+        input: log-probabilities (N, K).
+        target: class indices (N,), an int array or Tensor, each in [0, K).
+        reduction: 'mean' (default), 'sum' or 'none' (per-sample losses, shape (N,)).
+
+    Raises:
+        ValueError: for wrong shapes, out-of-range targets or an unknown reduction.
+        TypeError: for non-integer targets.
+    """
+    input = _t(input)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}; got {reduction!r}")
+    t = _target("nll_loss", input, target)
+    picked = ops.getitem(input, (np.arange(input.shape[0]), t))  # (N,)
+    return _reduce("nll_loss", ops.neg(picked), reduction)
+
+
+def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy from logits: ``nll_loss(log_softmax(input), target)``.
+
+    Args:
+        input: logits (N, K).
+        target: class indices (N,), an int array or Tensor.
+        reduction: 'mean' (default), 'sum' or 'none'.
+    """
+    input = _t(input)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"cross_entropy: reduction must be one of {_REDUCTIONS}; got {reduction!r}"
+        )
+    _target("cross_entropy", input, target)
+    return nll_loss(log_softmax(input, 1), target, reduction)
+
+
+def dropout(
+    x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None
+) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p).
+
+    Args:
+        x: any shape.
+        p: drop probability in [0, 1].
+        training: when False, returns ``x`` unchanged.
+        rng: generator for the mask; default the package generator (``manual_seed``).
+
+    Raises:
+        ValueError: if ``p`` is outside [0, 1].
+    """
+    x = _t(x)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1]; got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return ops.mul(x, 0.0)
+    gen = rng if rng is not None else get_rng()
+    keep = gen.random(x.shape, dtype=np.float32) >= p
+    scale = (keep / (1.0 - p)).astype(x.dtype)
+    return ops.mul(x, Tensor._wrap(scale, False))

@@ -1,0 +1,67 @@
+"""Matrix multiplication with NumPy's ``matmul`` semantics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist.autograd import Function
+from autograd_mnist.ops.shape import reshape, transpose
+from autograd_mnist.tensor import Tensor, as_operands
+
+
+class MatMul(Function):
+    """Y = A @ B on (..., n, k) @ (..., k, m);  dA = G @ B^T, dB = A^T @ G.
+
+    Batch dimensions broadcast; the engine sums the gradients back to each input's shape.
+    """
+
+    @staticmethod
+    def forward(ctx: MatMul, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx: MatMul, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.inputs
+        da, db = ctx.needs_input_grad
+        ga = MatMul.apply(g, transpose(b, -1, -2)) if da else None
+        gb = MatMul.apply(transpose(a, -1, -2), g) if db else None
+        return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product ``a @ b`` with ``np.matmul`` semantics.
+
+    1-D operands are promoted (a row vector on the left, a column vector on the right) and
+    the added dimension removed afterwards; leading batch dimensions broadcast.
+
+    Raises:
+        ValueError: for 0-d operands, mismatched inner dimensions or batch dimensions that
+            do not broadcast, naming both shapes.
+    """
+    a, b = as_operands("matmul", (a, b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least 1 dimension; got {a.shape} @ {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(
+            f"matmul: inner dimensions differ; got {a.shape} @ {b.shape}, expected "
+            f"a.shape[-1] == b.shape[{-2 if b.ndim > 1 else 0}]"
+        )
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: batch dimensions do not broadcast; got {a.shape} @ {b.shape}"
+        ) from None
+    if a.ndim >= 2 and b.ndim >= 2:
+        return MatMul.apply(a, b)
+    a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
+    b2 = reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
+    out = MatMul.apply(a2, b2)
+    shape = out.shape
+    if b.ndim == 1:
+        shape = shape[:-1]
+    if a.ndim == 1:
+        shape = shape[:-2] + shape[-1:] if b.ndim > 1 else shape[:-1]
+    return reshape(out, shape)

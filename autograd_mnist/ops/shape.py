@@ -1,0 +1,184 @@
+"""Shape ops: reshape, permute/transpose, indexing and its adjoint scatter, pad."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist.autograd import Function
+from autograd_mnist.tensor import Tensor
+
+
+class Reshape(Function):
+    """y = x in a new shape;  the gradient is reshaped back."""
+
+    @staticmethod
+    def forward(ctx: Reshape, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Reshape, g: Tensor) -> Tensor:
+        return reshape(g, ctx.inputs[0].shape)
+
+
+class Permute(Function):
+    """y = x with axes reordered;  the gradient is permuted by the inverse order."""
+
+    @staticmethod
+    def forward(ctx: Permute, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx: Permute, g: Tensor) -> Tensor:
+        return permute(g, tuple(np.argsort(ctx.params["dims"])))
+
+
+class GetItem(Function):
+    """y = x[index];  the gradient is scattered (added) back to the indexed places."""
+
+    @staticmethod
+    def forward(ctx: GetItem, x: np.ndarray, index: Any) -> np.ndarray:
+        return np.asarray(x[index])
+
+    @staticmethod
+    def backward(ctx: GetItem, g: Tensor) -> Tensor:
+        return scatter_add(g, ctx.params["index"], ctx.inputs[0].shape)
+
+
+class ScatterAdd(Function):
+    """y = zeros(shape) with x added at ``index`` (repeats add up);  adjoint of x[index]."""
+
+    @staticmethod
+    def forward(ctx: ScatterAdd, x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+        out = np.zeros(shape, dtype=x.dtype)
+        if _is_basic(index):
+            out[index] = x
+        else:
+            np.add.at(out, index, x)
+        return out
+
+    @staticmethod
+    def backward(ctx: ScatterAdd, g: Tensor) -> Tensor:
+        return GetItem.apply(g, index=ctx.params["index"])
+
+
+class Pad(Function):
+    """y = x with zeros around it (``widths`` per axis, as in np.pad);  backward crops."""
+
+    @staticmethod
+    def forward(ctx: Pad, x: np.ndarray, widths: tuple[tuple[int, int], ...]) -> np.ndarray:
+        return np.pad(x, widths)
+
+    @staticmethod
+    def backward(ctx: Pad, g: Tensor) -> Tensor:
+        index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(ctx.params["widths"]))
+        return GetItem.apply(g, index=index)
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        isinstance(i, (slice, int, np.integer)) or i is None or i is Ellipsis for i in items
+    )
+
+
+def _normalize_index(index: Any) -> Any:
+    """Replace Tensors and lists in an index by integer arrays (bool masks as is)."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = i.data
+        if isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+            raise TypeError(f"getitem: index arrays must be integer or bool; got {i.dtype}")
+        out.append(i)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def reshape(x: Any, shape: Sequence[int]) -> Tensor:
+    """``x`` with a new shape (one entry may be -1).
+
+    Raises:
+        ValueError: if the number of elements differs.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    shape = tuple(int(s) for s in shape)
+    if shape == x.shape:
+        return x
+    known = int(np.prod([s for s in shape if s != -1]))
+    free = shape.count(-1)
+    if free > 1 or any(s < -1 for s in shape) or (
+        x.size != known if free == 0 else (known == 0 or x.size % known)
+    ):
+        raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) to {shape}")
+    if free:
+        shape = tuple(x.size // known if s == -1 else s for s in shape)
+    return Reshape.apply(x, shape=shape)
+
+
+def permute(x: Any, dims: Sequence[int]) -> Tensor:
+    """``x`` with its dimensions reordered to ``dims``.
+
+    Raises:
+        ValueError: if ``dims`` is not a permutation of the dimensions.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    dims = tuple(int(d) % x.ndim if x.ndim else int(d) for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of {x.ndim} dimensions")
+    if dims == tuple(range(x.ndim)):
+        return x
+    return Permute.apply(x, dims=dims)
+
+
+def transpose(x: Any, dim0: int, dim1: int) -> Tensor:
+    """``x`` with dimensions ``dim0`` and ``dim1`` swapped."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    dims = list(range(x.ndim))
+    for d in (dim0, dim1):
+        if not -x.ndim <= d < x.ndim:
+            raise ValueError(f"transpose: dimension {d} out of range for shape {x.shape}")
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return permute(x, dims)
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = start_dim % x.ndim, end_dim % x.ndim
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1 :])
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    """``x[index]``: basic slices, integers, integer or bool arrays, tuples of them."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    index = _normalize_index(index)
+    try:
+        np.broadcast_to(np.int8(0), x.shape)[index]
+    except IndexError as e:
+        raise IndexError(f"getitem: {e}; tensor shape {x.shape}") from None
+    return GetItem.apply(x, index=index)
+
+
+def scatter_add(x: Any, index: Any, shape: Sequence[int]) -> Tensor:
+    """A zero tensor of ``shape`` with ``x`` added at ``index`` (the adjoint of indexing)."""
+    return ScatterAdd.apply(x, index=_normalize_index(index), shape=tuple(shape))
+
+
+def pad(x: Any, widths: Sequence[tuple[int, int]]) -> Tensor:
+    """Pad with zeros: ``widths[i] = (before, after)`` for axis i, as in ``np.pad``."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    widths = tuple((int(a), int(b)) for a, b in widths)
+    if len(widths) != x.ndim or any(a < 0 or b < 0 for a, b in widths):
+        raise ValueError(f"pad: widths {widths} do not fit shape {x.shape}")
+    if not any(a or b for a, b in widths):
+        return x
+    return Pad.apply(x, widths=widths)

@@ -1,0 +1,372 @@
+"""Tensor: a NumPy array that records the ops applied to it.
+
+Operator dunders and methods are written out, one line each, calling into ``ops`` (imported
+at the bottom of this module: the one allowed import cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist import autograd
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert constructor data to an array following the package's dtype rules."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        arr = np.asarray(data)
+        if arr.dtype in _FLOATS or arr.dtype.kind in "iub":
+            return arr
+        if arr.dtype.kind == "f":
+            return arr.astype(np.float32)
+        raise TypeError(f"Tensor: unsupported dtype {arr.dtype}; expected a float or int array")
+    return np.asarray(data, dtype=np.float32)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Args:
+        data: array-like. Float arrays keep their dtype (float32 or float64); Python
+            scalars and lists become float32; integer and bool arrays stay as they are
+            (labels, indices) and become float when used in a float op. The array is
+            used without copying when it already has the right dtype.
+        requires_grad: record ops on this tensor so ``backward`` can reach it. Integer
+            data is converted to float32 when this is True.
+        name: a label shown by :mod:`autograd_mnist.viz`.
+        dtype: optional NumPy dtype to convert ``data`` to.
+
+    Attributes:
+        data: the ``np.ndarray`` holding the values.
+        grad: the accumulated gradient (a Tensor that does not require grad), or None.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray * Tensor)
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        arr = _to_array(data, dtype)
+        if requires_grad and arr.dtype not in _FLOATS:
+            if arr.dtype.kind not in "iub":
+                raise TypeError(f"Tensor: only float tensors can require grad; got {arr.dtype}")
+            arr = arr.astype(np.float32)
+        self.data: np.ndarray = arr
+        self.grad: Tensor | None = None
+        self.requires_grad: bool = bool(requires_grad)
+        self.name: str | None = name
+        self._ctx: autograd.Function | None = None
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
+        """Fast constructor for op outputs: no conversion or validation."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.name = None
+        t._ctx = None
+        return t
+
+    # ----- properties and conversions -----
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape, a tuple of ints."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return int(self.data.size)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The NumPy dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> autograd.Function | None:
+        """The op that produced this tensor (None for a leaf)."""
+        return self._ctx
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """All dimensions reversed (a transpose for 2-D tensors)."""
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert; got shape {self.shape}")
+        return self.data.item()  # type: ignore[no-any-return]
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists."""
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        return Tensor._wrap(self.data, False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only); returns self."""
+        if requires_grad and self.dtype not in _FLOATS:
+            raise TypeError(f"requires_grad_: only float tensors can require grad; got {self.dtype}")
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: can only change it on a leaf tensor")
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``grad`` to None)."""
+        self.grad = None
+
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Accumulate gradients into the ``.grad`` of every leaf that requires grad.
+
+        See :func:`autograd_mnist.autograd.backward` for the arguments.
+        """
+        autograd.backward(self, grad, retain_graph, create_graph)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self.data.shape[0])
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+        extra = f", dtype={self.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn={type(self._ctx).__name__}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"tensor({body}{extra})"
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # ----- arithmetic (differentiable) -----
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, exponent: float) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    # ----- comparisons (not differentiable: bool tensors) -----
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data == _raw(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data != _raw(other))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor(self.data < _raw(other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor(self.data <= _raw(other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor(self.data > _raw(other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor(self.data >= _raw(other))
+
+    __hash__ = object.__hash__
+
+    # ----- methods (PyTorch names) -----
+    def exp(self) -> Tensor:
+        """Elementwise e**x."""
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm."""
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        """Elementwise absolute value."""
+        return _ops.abs(self)
+
+    def relu(self) -> Tensor:
+        """Elementwise max(x, 0)."""
+        return _ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise 1 / (1 + e**-x)."""
+        return _ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent."""
+        return _ops.tanh(self)
+
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Sum over ``dim`` (all dimensions when None)."""
+        return _ops.sum(self, dim, keepdim)
+
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Mean over ``dim`` (all dimensions when None)."""
+        return _ops.mean(self, dim, keepdim)
+
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Maxima over ``dim`` (values only); the gradient goes to the first maximum."""
+        return _ops.max(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Indices of the maxima (int64, not differentiable)."""
+        return Tensor(np.argmax(self.data, axis=dim, keepdims=keepdim))
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same data in a new shape (one dimension may be -1)."""
+        return _ops.reshape(self, _shape_args(shape))
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """Alias of :meth:`reshape`."""
+        return _ops.reshape(self, _shape_args(shape))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two dimensions."""
+        return _ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims: int | Sequence[int]) -> Tensor:
+        """Reorder dimensions."""
+        return _ops.permute(self, _shape_args(dims))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim..end_dim`` into one."""
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with NumPy's ``matmul`` semantics."""
+        return _ops.matmul(self, other)
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(int(a) for a in args[0])
+    return tuple(int(a) for a in args)
+
+
+def tensor(
+    data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
+) -> Tensor:
+    """Create a Tensor (see :class:`Tensor` for the dtype rules)."""
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
+    """Wrap op inputs as Tensors of one float dtype.
+
+    Python scalars take the dtype of the float tensors among ``inputs`` (float32 if none);
+    integer and bool arrays are converted to it. Mixed float32/float64 raises TypeError.
+    """
+    dtype: np.dtype[Any] | None = None
+    for x in inputs:
+        arr = x.data if isinstance(x, Tensor) else x
+        if isinstance(arr, (np.ndarray, np.generic)) and arr.dtype in _FLOATS:
+            if dtype is None:
+                dtype = arr.dtype
+            elif arr.dtype != dtype:
+                shapes = [getattr(i, "shape", ()) for i in inputs]
+                dtypes = [str(getattr(i, "dtype", type(i).__name__)) for i in inputs]
+                raise TypeError(
+                    f"{op}: mixed float dtypes {dtypes} (shapes {shapes}); "
+                    "expected one dtype: convert with .data.astype(...) first"
+                )
+    dtype = dtype or np.dtype(np.float32)
+    out = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            out.append(x if x.data.dtype == dtype else Tensor._wrap(x.data.astype(dtype), False))
+        elif isinstance(x, np.ndarray) and x.dtype == dtype:
+            out.append(Tensor._wrap(x, False))
+        else:
+            out.append(Tensor._wrap(np.asarray(x, dtype=dtype), False))
+    return tuple(out)
+
+
+# The one allowed cycle: ops import Tensor, and the dunders above dispatch into ops.
+from autograd_mnist import ops as _ops  # noqa: E402
