@@ -239,7 +239,10 @@ def run_backward(
                 if gi is None or not inp.requires_grad:
                     continue
                 if gi.shape != inp.shape:
-                    gi = sum_to(gi, inp.shape)
+                    try:
+                        gi = sum_to(gi, inp.shape)
+                    except ValueError:
+                        pass  # not a broadcast of the input: this op's bug, reported below
                 if gi.shape != inp.shape or gi.dtype != inp.dtype:
                     raise RuntimeError(
                         f"{type(ctx).__name__}.backward: gradient of input {i} has shape "

@@ -312,3 +312,70 @@ def dropout(
     keep = gen.random(x.shape, dtype=np.float32) >= p
     scale = (keep / (1.0 - p)).astype(x.dtype)
     return ops.mul(x, Tensor._wrap(scale, False))
+
+
+def batch_norm(
+    x: Any,
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over (N,) or (N, H, W) per channel, as ``torch.nn.functional``.
+
+    In training, normalises with the batch mean and biased variance and updates the
+    running statistics in place (``running = (1 - momentum) running + momentum batch``, the
+    variance unbiased); in evaluation, normalises with the running statistics.
+
+    Args:
+        x: (N, C) or (N, C, H, W).
+        running_mean, running_var: (C,) arrays updated in place (or None: batch stats only).
+        weight, bias: (C,) scale and shift, or None.
+        training: use batch statistics (and update the running ones).
+        momentum: weight of the new batch in the running statistics.
+        eps: added to the variance.
+
+    Raises:
+        ValueError: for a wrong rank, mismatched channel sizes, or a training batch with a
+            single value per channel.
+    """
+    x = _t(x)
+    if x.ndim not in (2, 4):
+        raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W); got {x.shape}")
+    C = x.shape[1]
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    shape = (C,) if x.ndim == 2 else (C, 1, 1)
+    for name, v in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if v is not None and tuple(np.shape(v)) != (C,):
+            raise ValueError(f"batch_norm: {name} has shape {np.shape(v)}; expected ({C},) "
+                             f"for input {x.shape}")
+    use_batch = training or running_mean is None or running_var is None
+    if use_batch:
+        count = x.size // C
+        if count < 2:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training; "
+                f"got input {x.shape}"
+            )
+        mu = ops.mean(x, axes, keepdim=True)
+        centered = x - mu
+        var = ops.mean(centered * centered, axes, keepdim=True)
+        if training and running_mean is not None and running_var is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mu.data.reshape(C)
+            running_var *= 1 - momentum
+            running_var += momentum * var.data.reshape(C) * count / (count - 1)
+        y = centered / ops.sqrt(var + eps)
+    else:
+        mu_c = Tensor._wrap(running_mean.reshape(shape).astype(x.dtype), False)  # type: ignore[union-attr]
+        var_c = running_var.reshape(shape).astype(x.dtype)  # type: ignore[union-attr]
+        y = (x - mu_c) / Tensor._wrap(np.sqrt(var_c + eps).astype(x.dtype), False)
+    if weight is not None:
+        y = y * ops.reshape(_t(weight), shape)
+    if bias is not None:
+        y = y + ops.reshape(_t(bias), shape)
+    return y

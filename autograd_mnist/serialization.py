@@ -58,10 +58,15 @@ def _encode(value: Any, keys: tuple[str, ...], arrays: dict[str, np.ndarray], pa
     if isinstance(value, Mapping):
         node = {}
         for k, v in value.items():
-            if not isinstance(k, str) or not k or "/" in k:
+            if not isinstance(k, str):
+                raise TypeError(
+                    f"save: bad key under '{_where(keys)}' for '{path}'; got "
+                    f"{type(k).__name__} {k!r}, expected str"
+                )
+            if not k or "/" in k:
                 raise ValueError(
-                    f"save: bad key {k!r} under '{_where(keys)}' for '{path}'; got "
-                    f"{type(k).__name__} {k!r}, expected a non-empty str without '/'"
+                    f"save: bad key under '{_where(keys)}' for '{path}'; got {k!r}, "
+                    "expected a non-empty str without '/'"
                 )
             node[k] = _encode(v, (*keys, k), arrays, path)
         return {"dict": node}
@@ -84,8 +89,8 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
         path: the file to write (written as given; ``.npz`` is the customary suffix).
 
     Raises:
-        TypeError: if ``state`` is not a mapping, or a value has an unsupported type or is an
-            object array (naming the path and key).
+        TypeError: if ``state`` is not a mapping, a key is not a str, or a value has an
+            unsupported type or is an object array (naming the path and key).
         ValueError: if a key is not a non-empty str without ``/`` (naming the path and key).
     """
     where = os.fspath(path)

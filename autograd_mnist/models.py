@@ -1,0 +1,175 @@
+"""Model presets: the reference networks of SEEDS.md and the project's best model.
+
+``build_model(name, **config)`` makes a fresh model; a checkpoint stores ``name`` and
+``config`` so the same model can be rebuilt to load it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist import nn
+from autograd_mnist.nn import init
+
+
+def _he_dense(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            init.kaiming_normal_(m.weight, nonlinearity="relu")
+            init.zeros_(m.bias)  # type: ignore[arg-type]
+
+
+def r0_cnn() -> nn.Sequential:
+    """R0: Conv 32 3x3 (no activation) -> MaxPool 2 -> Dense 128 ReLU -> Dense 10.
+
+    Dense weights He-initialised; conv filters N(0, 0.5) as in R0.
+    """
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3),  # (N, 32, 26, 26)
+        nn.MaxPool2d(2),  # (N, 32, 13, 13)
+        nn.Flatten(),  # (N, 5408)
+        nn.Linear(5408, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+    init.normal_(model[0].weight, 0.0, 0.5)  # type: ignore[arg-type]
+    init.zeros_(model[0].bias)  # type: ignore[arg-type]
+    _he_dense(model)
+    return model
+
+
+def keras_cnn() -> nn.Sequential:
+    """R2: Conv 16 5x5 same + ReLU -> MaxPool 2 -> Dense 1024 ReLU -> Dense 10.
+
+    3,222,954 parameters. Conv filters truncated-normal (std 0.1), dense layers Glorot
+    uniform with zero biases (Keras's defaults).
+    """
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 5, padding=2),  # (N, 16, 28, 28)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 16, 14, 14)
+        nn.Flatten(),  # (N, 3136)
+        nn.Linear(3136, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 10),
+    )
+    init.trunc_normal_(model[0].weight, std=0.1, a=-0.2, b=0.2)  # type: ignore[arg-type]
+    init.zeros_(model[0].bias)  # type: ignore[arg-type]
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            init.xavier_uniform_(m.weight)
+            init.zeros_(m.bias)  # type: ignore[arg-type]
+    return model
+
+
+def two_layer(hidden: int = 50, activation: str = "sigmoid", weight_std: float = 0.01
+              ) -> nn.Sequential:
+    """R1/R3's TwoLayerNet: 784 -> hidden (sigmoid or relu) -> 10, weights N(0, std**2)."""
+    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[activation]
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), act(), nn.Linear(hidden, 10))
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            init.normal_(m.weight, 0.0, weight_std)
+            init.zeros_(m.bias)  # type: ignore[arg-type]
+    return model
+
+
+def mlp(hidden: Sequence[int] = (100, 100, 100, 100, 100, 100), activation: str = "relu",
+        weight_init: str = "he", batch_norm: bool = False, dropout: float = 0.0
+        ) -> nn.Sequential:
+    """R4's MultiLayerNet: Flatten -> [Linear (-> BatchNorm) -> act (-> Dropout)] * k -> 10.
+
+    Args:
+        hidden: sizes of the hidden layers.
+        activation: 'relu' or 'sigmoid'.
+        weight_init: 'he' (sqrt(2/fan_in)), 'xavier' (1/sqrt(fan_in)) or a float std
+            given as a string such as '0.01'.
+        batch_norm: insert BatchNorm1d after each hidden Linear.
+        dropout: dropout probability after each activation (0 for none).
+    """
+    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[activation]
+    layers: list[nn.Module] = [nn.Flatten()]
+    sizes = [784, *hidden]
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(fan_out))
+        layers.append(act())
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(sizes[-1], 10))
+    model = nn.Sequential(*layers)
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            fan_in = m.weight.shape[1]
+            if weight_init == "he":
+                std = float(np.sqrt(2.0 / fan_in))
+            elif weight_init == "xavier":
+                std = float(np.sqrt(1.0 / fan_in))
+            else:
+                std = float(weight_init)
+            init.normal_(m.weight, 0.0, std)
+            init.zeros_(m.bias)  # type: ignore[arg-type]
+    return model
+
+
+def best(dropout: float = 0.3) -> nn.Sequential:
+    """The project's best: two conv blocks with batch norm, then a dropout-regularised head.
+
+    (Conv 5x5 -> BatchNorm -> ReLU -> MaxPool) x 2 with 32 and 64 channels, then
+    Dense 256 -> ReLU -> Dropout -> Dense 10.
+    """
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 5, padding=2, bias=False),  # (N, 32, 28, 28)
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 32, 14, 14)
+        nn.Conv2d(32, 64, 5, padding=2, bias=False),  # (N, 64, 14, 14)
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 64, 7, 7)
+        nn.Flatten(),  # (N, 3136)
+        nn.Linear(3136, 256),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(256, 10),
+    )
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            init.kaiming_normal_(m.weight, nonlinearity="relu")
+    return model
+
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "best": best,
+    "cnn": r0_cnn,
+    "keras-cnn": keras_cnn,
+    "two-layer": two_layer,
+    "mlp": mlp,
+}
+
+#: The CLI's default model.
+DEFAULT_MODEL = "best"
+
+#: Per-model training defaults used by the CLI when an option is not given.
+TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "best": dict(optimizer="adam", lr=2e-3, batch_size=128, epochs=6, schedule="cosine"),
+    "cnn": dict(optimizer="sgd", lr=0.03, batch_size=1, epochs=1, schedule="none"),
+    "keras-cnn": dict(optimizer="adam", lr=1e-3, batch_size=128, epochs=10, schedule="none"),
+    "two-layer": dict(optimizer="sgd", lr=0.1, batch_size=100, epochs=10, schedule="none"),
+    "mlp": dict(optimizer="adam", lr=1e-3, batch_size=100, epochs=10, schedule="none"),
+}
+
+
+def build_model(name: str, **config: Any) -> nn.Module:
+    """A fresh model from a preset name (see ``MODELS``) and its keyword config.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if name not in MODELS:
+        raise ValueError(f"build_model: unknown model {name!r}; expected one of {sorted(MODELS)}")
+    return MODELS[name](**config)

@@ -1,0 +1,228 @@
+"""Training and evaluation loops shared by the CLI and the examples.
+
+``fit`` trains a model for some epochs and reports each epoch's metrics; ``evaluate``
+computes loss, accuracy and predictions on a dataset; ``train_step`` is one optimiser step
+on one mini-batch. Everything runs in float32.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist import functional as F
+from autograd_mnist import nn, optim
+from autograd_mnist.autograd import no_grad
+from autograd_mnist.data.loader import DataLoader
+from autograd_mnist.tensor import Tensor
+
+
+@dataclass
+class EpochMetrics:
+    """What one epoch of :func:`fit` measured."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    lr: float
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass
+class Evaluation:
+    """Result of :func:`evaluate`: mean loss, accuracy (a fraction) and per-sample outputs."""
+
+    loss: float
+    accuracy: float
+    predictions: np.ndarray  # (N,) int64
+    probabilities: np.ndarray  # (N, K) float32
+
+    def confusion_matrix(self, targets: np.ndarray, num_classes: int = 10) -> np.ndarray:
+        """(K, K) counts: row = true class, column = predicted class."""
+        cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+        np.add.at(cm, (np.asarray(targets), self.predictions), 1)
+        return cm
+
+
+def make_optimizer(name: str, params: list[Any], lr: float, weight_decay: float = 0.0
+                   ) -> optim.Optimizer:
+    """An optimizer by name ('sgd', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw').
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    key = name.lower()
+    if key not in optim.OPTIMIZERS:
+        raise ValueError(f"optimizer: unknown {name!r}; expected one of {sorted(optim.OPTIMIZERS)}")
+    return optim.OPTIMIZERS[key](params, lr=lr, weight_decay=weight_decay)
+
+
+def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int
+                   ) -> optim.LRScheduler | None:
+    """'none', 'step' (x0.1 every third of the run) or 'cosine' (to 0 over ``epochs``)."""
+    if name == "none":
+        return None
+    if name == "step":
+        return optim.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    if name == "cosine":
+        return optim.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+    raise ValueError(f"schedule: unknown {name!r}; expected 'none', 'step' or 'cosine'")
+
+
+def train_step(model: nn.Module, optimizer: optim.Optimizer, xb: np.ndarray, yb: np.ndarray
+               ) -> tuple[float, int]:
+    """One step: forward, cross-entropy, backward, update. Returns (loss, correct count)."""
+    logits = model(Tensor(xb))
+    loss = F.cross_entropy(logits, yb)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    correct = int(np.count_nonzero(np.argmax(logits.data, axis=1) == yb))
+    return float(loss.data), correct
+
+
+def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
+             ) -> Evaluation:
+    """Loss, accuracy and predictions of ``model`` on (x, y), in eval mode, without a graph.
+
+    The model's train/eval mode is restored afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    losses, probs = [], []
+    try:
+        with no_grad():
+            for start in range(0, len(x), batch_size):
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+                logp = F.log_softmax(model(Tensor(xb)), 1)
+                losses.append(float(F.nll_loss(logp, yb, reduction="sum").data))
+                probs.append(np.exp(logp.data))
+    finally:
+        model.train(was_training)
+    p = np.concatenate(probs) if probs else np.zeros((0, 10), np.float32)
+    pred = np.argmax(p, axis=1).astype(np.int64)
+    n = max(len(x), 1)
+    return Evaluation(sum(losses) / n, float(np.mean(pred == y)) if len(x) else 0.0, pred, p)
+
+
+def _batches(loader: DataLoader, progress: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for xb, yb in loader:
+        yield xb, yb
+        if progress is not None:
+            progress.update(1)
+
+
+def fit(
+    model: nn.Module,
+    optimizer: optim.Optimizer,
+    train_data: tuple[np.ndarray, np.ndarray],
+    test_data: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int = 1,
+    batch_size: int = 128,
+    scheduler: optim.LRScheduler | None = None,
+    start_epoch: int = 0,
+    progress: bool = True,
+    on_epoch_end: Callable[[EpochMetrics], None] | None = None,
+) -> list[EpochMetrics]:
+    """Train ``model`` from epoch ``start_epoch`` up to ``epochs`` (in total).
+
+    Shuffling and dropout draw from the package generator (``manual_seed``), so a run is
+    reproducible, and a resumed run continues bit-for-bit when that generator's state is
+    restored with the checkpoint.
+
+    Args:
+        model: the network (logits out).
+        optimizer: its optimizer.
+        train_data: (x, y) arrays; x float32 in the model's input shape, y int64.
+        test_data: (x, y) evaluated after every epoch (or None).
+        epochs: total number of epochs (the run stops after epoch ``epochs``).
+        batch_size: mini-batch size.
+        scheduler: a learning-rate schedule stepped after every epoch.
+        start_epoch: epochs already done (when resuming).
+        progress: show a progress bar (tqdm, when installed) with running loss and accuracy.
+        on_epoch_end: called with each epoch's metrics (e.g. to save a checkpoint).
+
+    Returns:
+        The metrics of the epochs run.
+    """
+    x, y = train_data
+    loader = DataLoader(x, y, batch_size=batch_size, shuffle=True)
+    history = []
+    for epoch in range(start_epoch + 1, epochs + 1):
+        model.train()
+        bar = _progress(len(loader), f"epoch {epoch}/{epochs}") if progress else None
+        start = time.perf_counter()
+        total_loss, total_correct, seen = 0.0, 0, 0
+        for xb, yb in _batches(loader, bar):
+            loss, correct = train_step(model, optimizer, xb, yb)
+            total_loss += loss * len(yb)
+            total_correct += correct
+            seen += len(yb)
+            if bar is not None:
+                bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{total_correct / seen:.4f}",
+                                refresh=False)
+        seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+        lr = optimizer.lr
+        if scheduler is not None:
+            scheduler.step()
+        test = evaluate(model, *test_data) if test_data is not None else None
+        metrics = EpochMetrics(
+            epoch=epoch,
+            train_loss=total_loss / max(seen, 1),
+            train_accuracy=total_correct / max(seen, 1),
+            test_loss=test.loss if test else float("nan"),
+            test_accuracy=test.accuracy if test else float("nan"),
+            lr=lr,
+            seconds=seconds,
+        )
+        history.append(metrics)
+        if progress:
+            print(
+                f"epoch {epoch}/{epochs}: train loss {metrics.train_loss:.4f} "
+                f"acc {metrics.train_accuracy:.4f} | test loss {metrics.test_loss:.4f} "
+                f"acc {metrics.test_accuracy:.4f} | {seconds:.1f} s",
+                flush=True,
+            )
+        if on_epoch_end is not None:
+            on_epoch_end(metrics)
+    return history
+
+
+class _PlainBar:
+    """A minimal stand-in for tqdm when it is not installed: prints every 10%."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        self.total, self.desc, self.n, self.post = total, desc, 0, ""
+        self._next = max(1, total // 10)
+
+    def update(self, k: int) -> None:
+        self.n += k
+        if self.n >= self._next or self.n == self.total:
+            print(f"{self.desc}: {self.n}/{self.total} {self.post}", flush=True)
+            self._next += max(1, self.total // 10)
+
+    def set_postfix(self, refresh: bool = False, **kw: str) -> None:
+        self.post = " ".join(f"{k}={v}" for k, v in kw.items())
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, desc: str) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _PlainBar(total, desc)
+    return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=0.5)
