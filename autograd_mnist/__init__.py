@@ -6,6 +6,8 @@ from autograd_mnist.factory import ones, rand, randn, zeros
 from autograd_mnist.rng import manual_seed
 from autograd_mnist import functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
+from autograd_mnist import nn, optim, viz
+from autograd_mnist.serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -18,13 +20,18 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",
+    "load",
     "manual_seed",
+    "nn",
     "no_grad",
     "numerical_gradient",
     "ones",
+    "optim",
     "rand",
     "randn",
+    "save",
     "set_grad_enabled",
     "tensor",
+    "viz",
     "zeros",
 ]

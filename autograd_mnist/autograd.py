@@ -222,6 +222,8 @@ def run_backward(
     for r, g in zip(roots, grads):
         pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
     order = topo_order(roots)
+    # Arrays already owned by someone (the caller's grads, other leaves): copied, not shared.
+    given = {id(g.data) for g in grads}
     with set_grad_enabled(create_graph):
         for node in order:
             g = pending.pop(id(node), None)
@@ -232,7 +234,7 @@ def run_backward(
             ctx = node._ctx
             if ctx is None:
                 if targets is None:
-                    g = g if create_graph else Tensor._wrap(_owned(g.data), False)
+                    g = g if create_graph else Tensor._wrap(_owned(g.data, given), False)
                     node.grad = g if node.grad is None else node.grad + g
                 continue
             for i, (inp, gi) in enumerate(_input_grads(ctx, g)):
@@ -256,9 +258,16 @@ def run_backward(
     return captured
 
 
-def _owned(a: np.ndarray) -> np.ndarray:
-    """A writeable, C-contiguous array (broadcast views are copied) for a leaf's .grad."""
-    return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
+def _owned(a: np.ndarray, given: set[int]) -> np.ndarray:
+    """A writeable, C-contiguous array for a leaf's .grad, shared with no one else.
+
+    Broadcast views are copied, and so is an array already handed to the caller or to
+    another leaf (``Add.backward`` returns one gradient for both of its inputs).
+    """
+    if not (a.flags.c_contiguous and a.flags.writeable) or id(a) in given:
+        a = np.array(a, order="C")
+    given.add(id(a))
+    return a
 
 
 def _input_grads(ctx: Function, g: Tensor) -> list[tuple[Tensor, Tensor | None]]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from autograd_mnist import ops
 from autograd_mnist.ops import conv as _conv
+from autograd_mnist.ops import linalg as _linalg
 from autograd_mnist.ops.reduction import normalize_dims
 from autograd_mnist.rng import get_rng
 from autograd_mnist.tensor import Tensor, as_operands
@@ -60,13 +61,12 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     Raises:
         ValueError: if the feature sizes do not match.
     """
-    x, weight = _t(x), _t(weight)
+    x, weight = as_operands("linear", (x, weight))
     if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input has {x.shape[-1] if x.ndim else 0} features but weight expects "
             f"(out, {weight.shape[-1]}); input {x.shape}, weight {weight.shape}"
         )
-    y = ops.matmul(x, ops.transpose(weight, 0, 1))
     if bias is not None:
         bias = _t(bias)
         if bias.shape != (weight.shape[0],):
@@ -74,8 +74,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
                 f"linear: bias has shape {bias.shape}; expected ({weight.shape[0]},) "
                 f"for weight {weight.shape}"
             )
-        y = y + bias
-    return y
+    return _linalg.linear(x, weight, bias)
 
 
 def conv2d(
@@ -124,11 +123,11 @@ def conv2d(
         )
     OH, OW = _conv.out_size(H, KH, SH, PH), _conv.out_size(W, KW, SW, PW)
     xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H+2PH, W+2PW)
-    cols = _conv.im2col(xp, (KH, KW), (SH, SW))  # (N, OH, OW, C, KH, KW)
-    cols = ops.reshape(cols, (N * OH * OW, C * KH * KW))
+    cols = _conv.im2col(xp, (KH, KW), (SH, SW))  # (N, C, KH, KW, OH, OW)
+    cols = ops.reshape(cols, (N, C * KH * KW, OH * OW))
     w2 = ops.reshape(weight, (OC, C * KH * KW))
-    y = ops.matmul(cols, ops.transpose(w2, 0, 1))  # (N*OH*OW, OC)
-    y = ops.permute(ops.reshape(y, (N, OH, OW, OC)), (0, 3, 1, 2))  # (N, OC, OH, OW)
+    # One matmul, broadcast over the batch: (OC, CKK) @ (N, CKK, OH*OW) -> NCHW directly.
+    y = ops.reshape(ops.matmul(w2, cols), (N, OC, OH, OW))
     if bias is not None:
         bias = _t(bias)
         if bias.shape != (OC,):
@@ -207,9 +206,9 @@ def avg_pool2d(
     N, C, H, W = x.shape
     xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
     xp = ops.reshape(xp, (N * C, 1, H + 2 * PH, W + 2 * PW))  # channels as batch
-    cols = _conv.im2col(xp, (KH, KW), strides)  # (N*C, OH, OW, 1, KH, KW)
-    OH, OW = cols.shape[1:3]
-    return ops.reshape(ops.mean(cols, (3, 4, 5)), (N, C, OH, OW))
+    cols = _conv.im2col(xp, (KH, KW), strides)  # (N*C, 1, KH, KW, OH, OW)
+    OH, OW = cols.shape[4:]
+    return ops.reshape(ops.mean(cols, (1, 2, 3)), (N, C, OH, OW))
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:

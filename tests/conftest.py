@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-import pytest
+# Before NumPy loads: one BLAS thread keeps timings steady and results bit-identical when
+# other processes share the cores (OpenBLAS threads spin and stall under contention).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(

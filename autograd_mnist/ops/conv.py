@@ -13,6 +13,8 @@ KH*KW kernel offsets, never over batch, channels or pixels.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -40,16 +42,17 @@ def _offset_slices(k: Pair, out: Pair, stride: Pair) -> tuple[slice, slice]:
 
 
 class Im2col(Function):
-    """cols[n, oh, ow, c, kh, kw] = x[n, c, oh*SH + kh, ow*SW + kw];  adjoint of col2im.
+    """cols[n, c, kh, kw, oh, ow] = x[n, c, oh*SH + kh, ow*SW + kw];  adjoint of col2im.
 
-    x is already padded: (N, C, H, W) -> (N, OH, OW, C, KH, KW), C-contiguous so that a
-    reshape to (N*OH*OW, C*KH*KW) is free for the matmul that follows.
+    x is already padded: (N, C, H, W) -> (N, C, KH, KW, OH, OW), C-contiguous, so that a
+    reshape to (N, C*KH*KW, OH*OW) is free and ``weight (OC, C*KH*KW) @ cols`` gives the
+    output directly in NCHW order.
     """
 
     @staticmethod
     def forward(ctx: Im2col, x: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
         win = _windows(x, kernel, stride)  # (N, C, OH, OW, KH, KW) view
-        return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5))  # (N, OH, OW, C, KH, KW)
+        return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))  # (N, C, KH, KW, OH, OW)
 
     @staticmethod
     def backward(ctx: Im2col, g: Tensor) -> Tensor:
@@ -58,32 +61,31 @@ class Im2col(Function):
 
 
 class Col2im(Function):
-    """x[n, c, oh*SH + kh, ow*SW + kw] += cols[n, oh, ow, c, kh, kw];  adjoint of im2col."""
+    """x[n, c, oh*SH + kh, ow*SW + kw] += cols[n, c, kh, kw, oh, ow];  adjoint of im2col."""
 
     @staticmethod
     def forward(ctx: Col2im, cols: np.ndarray, size: Pair, stride: Pair) -> np.ndarray:
-        N, OH, OW, C, KH, KW = cols.shape
+        N, C, KH, KW, OH, OW = cols.shape
         out = np.zeros((N, C) + size, dtype=cols.dtype)  # (N, C, H, W)
-        by_offset = cols.transpose(4, 5, 0, 3, 1, 2)  # (KH, KW, N, C, OH, OW) view
         for kh in range(KH):
             for kw in range(KW):
                 hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
-                out[:, :, hs, ws] += by_offset[kh, kw]
+                out[:, :, hs, ws] += cols[:, :, kh, kw]  # (N, C, OH, OW) view
         return out
 
     @staticmethod
     def backward(ctx: Col2im, g: Tensor) -> Tensor:
-        KH, KW = ctx.inputs[0].shape[4:]
+        KH, KW = ctx.inputs[0].shape[2:4]
         return im2col(g, (KH, KW), ctx.params["stride"])
 
 
 def im2col(x: Tensor, kernel: Pair, stride: Pair) -> Tensor:
-    """Unfold every window of padded x (N, C, H, W) into (N, OH, OW, C, KH, KW)."""
+    """Unfold every window of padded x (N, C, H, W) into (N, C, KH, KW, OH, OW)."""
     return Im2col.apply(x, kernel=kernel, stride=stride)
 
 
 def col2im(cols: Tensor, size: Pair, stride: Pair) -> Tensor:
-    """Fold cols (N, OH, OW, C, KH, KW) back to (N, C, H, W), summing overlaps."""
+    """Fold cols (N, C, KH, KW, OH, OW) back to (N, C, H, W), summing overlaps."""
     return Col2im.apply(cols, size=size, stride=stride)
 
 
@@ -191,11 +193,12 @@ def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
     KH, KW = kernel
     OH, OW = H // KH, W // KW
     tiles = x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
-    out = tiles.max(axis=(3, 5))  # (N, C, OH, OW)
+    offsets = [tiles[:, :, :, kh, :, kw] for kh in range(KH) for kw in range(KW)]
+    # Elementwise maxima over the offset views: much faster than a strided-axis reduction.
+    out = functools.reduce(np.maximum, offsets)  # (N, C, OH, OW)
     arg = np.zeros(out.shape, dtype=np.uint16)
     for k in reversed(range(KH * KW)):
-        kh, kw = divmod(k, KW)
-        arg[tiles[:, :, :, kh, :, kw] == out] = k
+        np.copyto(arg, k, where=offsets[k] == out)
     ctx.save(arg)
     return out
 

@@ -65,3 +65,40 @@ def matmul(a: Any, b: Any) -> Tensor:
     if a.ndim == 1:
         shape = shape[:-2] + shape[-1:] if b.ndim > 1 else shape[:-1]
     return reshape(out, shape)
+
+
+class Linear(Function):
+    """y = x @ W^T + b on x (..., in), W (out, in), b (out,) or absent;
+    dx = g @ W,  dW = g^T @ x,  db = sum of g over the leading dimensions.
+
+    One primitive (rather than matmul with a transposed view) so that dW comes out
+    C-contiguous in W's own (out, in) layout, with no copy before the optimizer.
+    """
+
+    @staticmethod
+    def forward(ctx: Linear, x: np.ndarray, w: np.ndarray, *b: np.ndarray) -> np.ndarray:
+        y = np.matmul(x, w.T)
+        if b:
+            y += b[0]
+        return y
+
+    @staticmethod
+    def backward(ctx: Linear, g: Tensor) -> tuple[Tensor | None, ...]:
+        x, w = ctx.inputs[:2]
+        needs = ctx.needs_input_grad
+        g2 = reshape(g, (-1, g.shape[-1]))  # (M, out), M = product of leading dims
+        gx = matmul(g, w) if needs[0] else None
+        gw = MatMul.apply(transpose(g2, 0, 1), reshape(x, (-1, x.shape[-1]))) if needs[1] else None
+        if len(ctx.inputs) == 2:
+            return gx, gw
+        from autograd_mnist.ops.reduction import sum as reduce_sum
+
+        gb = reduce_sum(g2, 0) if needs[2] else None
+        return gx, gw, gb
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias (shapes already checked by ``functional.linear``)."""
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

@@ -1,0 +1,355 @@
+"""The ``autograd-mnist`` command (also ``python -m autograd_mnist``).
+
+Subcommands: ``train`` (into a run folder, or ``--resume`` one), ``evaluate``, ``predict``,
+``show`` (filters, feature maps, mistakes as PNGs), ``graph`` (one training step's
+computation graph) and ``summary`` (a model's layers). :func:`main` returns the exit code:
+0 on success, 2 for a usage error or a problem such as a missing run folder or a bad
+checkpoint (one message on stderr, no traceback; set ``AUTOGRAD_MNIST_DEBUG=1`` for the
+traceback), 130 when interrupted with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist import functional as F
+from autograd_mnist import models, nn, optim, plots, runs, train
+from autograd_mnist.data import FASHION_MNIST_CLASSES
+from autograd_mnist.rng import manual_seed
+from autograd_mnist.tensor import Tensor
+
+__all__ = ["build_parser", "main"]
+
+PROG = "autograd-mnist"
+_EXPECTED = (runs.RunError, ImportError, OSError, RuntimeError, ValueError)
+
+
+def _model_config(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON object such as '{{\"hidden\": [40]}}'; got {text!r}"
+        )
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {value}")
+    return value
+
+
+def _add_model_args(p: argparse.ArgumentParser, default: str | None) -> None:
+    shown = default or models.DEFAULT_MODEL
+    p.add_argument(
+        "--model",
+        choices=sorted(models.MODELS),
+        default=default,
+        help=f"model preset (default {shown})",
+    )
+    p.add_argument(
+        "--model-config",
+        type=_model_config,
+        default=None,
+        metavar="JSON",
+        help="keyword arguments of the preset, e.g. '{\"hidden\": [40, 20]}'",
+    )
+
+
+def _add_data_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--dataset", choices=sorted(runs.DATASETS), default=None, help=f"dataset (default {what})"
+    )
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="folder holding <dataset>/ with the four IDX files "
+        "(default $AUTOGRAD_MNIST_DATA, else the user cache)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one sub-parser per command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Train and inspect MNIST classifiers built on autograd_mnist."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "train",
+        help="train a model into a run folder (or --resume one)",
+        description="Train a model; everything goes into one run folder. Unset --epochs, "
+        "--batch-size, --optimizer, --lr and --schedule come from the model's defaults "
+        "(models.TRAIN_DEFAULTS).",
+    )
+    _add_model_args(p, None)
+    _add_data_args(p, "mnist")
+    p.add_argument(
+        "--epochs", type=_positive, metavar="N", help="total epochs (with --resume: train up to N)"
+    )
+    p.add_argument("--batch-size", type=_positive, metavar="N")
+    p.add_argument("--optimizer", choices=sorted(optim.OPTIMIZERS))
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--weight-decay", type=float, metavar="WD", help="L2 weight decay (default 0)")
+    p.add_argument("--schedule", choices=runs.SCHEDULES, help="learning-rate schedule")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--limit", type=_positive, metavar="N", help="train on the first N images")
+    p.add_argument("--out", metavar="DIR", help="run folder (default runs/<YYYYmmdd-HHMMSS>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
+    p.add_argument("run", metavar="RUN_OR_CHECKPOINT")
+    _add_data_args(p, "the run's")
+    p.add_argument("--limit", type=_positive, metavar="N", help="only the first N test images")
+    p.add_argument("--batch-size", type=_positive, default=500)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="predict one test image")
+    p.add_argument("run", metavar="RUN_OR_CHECKPOINT")
+    p.add_argument("--index", type=int, default=0, help="test image index (default 0)")
+    _add_data_args(p, "the run's")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("show", help="PNGs: conv filters, feature maps, misclassified images")
+    p.add_argument("run", metavar="RUN_OR_CHECKPOINT")
+    p.add_argument("--out", metavar="DIR", help="where to write (default: the run folder)")
+    p.add_argument(
+        "--images",
+        type=_positive,
+        default=3,
+        help="test images whose feature maps are drawn (default 3)",
+    )
+    _add_data_args(p, "the run's")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("graph", help="draw one training step's computation graph")
+    _add_model_args(p, models.DEFAULT_MODEL)
+    p.add_argument("-o", "--output", default="graph.svg", help=".svg, .png or .pdf")
+    p.add_argument("--batch-size", type=_positive, default=2)
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("summary", help="print a model's layers, output shapes and parameters")
+    _add_model_args(p, models.DEFAULT_MODEL)
+    p.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        code: int = args.func(args)
+        return code
+    except KeyboardInterrupt as exc:
+        message = str(exc) if isinstance(exc, runs.RunInterrupted) else "interrupted"
+        print(f"{PROG}: {message}", file=sys.stderr)
+        return 130
+    except _EXPECTED as exc:
+        if os.environ.get("AUTOGRAD_MNIST_DEBUG"):
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+# ----- train -----
+def cmd_train(args: argparse.Namespace) -> int:
+    """``train``: a new run, or ``--resume`` an old one."""
+    if args.resume:
+        fixed = [
+            "model",
+            "model_config",
+            "dataset",
+            "batch_size",
+            "optimizer",
+            "lr",
+            "weight_decay",
+            "schedule",
+            "seed",
+            "limit",
+            "out",
+        ]
+        given = ["--" + k.replace("_", "-") for k in fixed if getattr(args, k) is not None]
+        if given:
+            raise runs.RunError(
+                f"--resume continues a run with its own settings; drop {' '.join(given)} "
+                "(only --epochs, --data-dir and --no-progress apply)"
+            )
+        result = runs.resume(
+            args.resume, epochs=args.epochs, data_dir=args.data_dir, progress=not args.no_progress
+        )
+    else:
+        config = runs.RunConfig(
+            model=args.model or models.DEFAULT_MODEL,
+            model_config=args.model_config or {},
+            dataset=args.dataset or "mnist",
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            weight_decay=args.weight_decay or 0.0,
+            schedule=args.schedule,
+            seed=0 if args.seed is None else args.seed,
+            limit=args.limit,
+            data_dir=args.data_dir,
+            out=args.out,
+            progress=not args.no_progress,
+        )
+        result = runs.train_run(config)
+    s = result.summary
+    print(
+        f"test accuracy {s['test_accuracy']:.2%} (loss {s['test_loss']:.4f}) after "
+        f"{s['epochs']} epochs, {s['train_seconds']:.1f} s of training; "
+        f"run folder: {result.run_dir}"
+    )
+    return 0
+
+
+# ----- evaluate / predict / show -----
+def _class_names(dataset: str) -> list[str]:
+    return list(FASHION_MNIST_CLASSES) if dataset == "fashion" else [str(i) for i in range(10)]
+
+
+def _load_for_inspection(
+    args: argparse.Namespace,
+) -> tuple[dict[str, Any], nn.Module, str, runs.Split]:
+    """The checkpoint, its model (eval mode), the dataset name and the test split."""
+    ckpt = runs.load_checkpoint(args.run)
+    model = runs.restore_model(ckpt)
+    config = ckpt["config"]
+    dataset = args.dataset or config.get("dataset", "mnist")
+    data_dir = args.data_dir or config.get("data_dir")
+    _, test = runs.check_data(runs.load_data(dataset, data_dir))
+    return ckpt, model, dataset, test
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``evaluate``: accuracy, loss, per-class accuracy and the confusion matrix."""
+    ckpt, model, dataset, (x, y) = _load_for_inspection(args)
+    if args.limit is not None:
+        x, y = x[: args.limit], y[: args.limit]
+    ev = train.evaluate(model, x, y, batch_size=args.batch_size)
+    cm = ev.confusion_matrix(y)
+    names = _class_names(dataset)
+    print(f"checkpoint: {ckpt['path']} (model {ckpt['model']['name']}, epoch {ckpt['epoch']})")
+    print(f"test set: {len(y)} images ({dataset})")
+    print(f"test accuracy: {ev.accuracy:.2%}   test loss: {ev.loss:.4f}")
+    print()
+    print(format_per_class(cm, names))
+    print()
+    print(format_confusion(cm))
+    return 0
+
+
+def format_per_class(cm: np.ndarray, names: Sequence[str]) -> str:
+    """Per-class accuracy table from a confusion matrix (rows = answers)."""
+    width = max(5, *(len(n) for n in names))
+    lines = ["per-class accuracy:", f"  {'class':<{width}}  images  correct  accuracy"]
+    for k, name in enumerate(names[: len(cm)]):
+        total, right = int(cm[k].sum()), int(cm[k, k])
+        acc = f"{right / total:.2%}" if total else "-"
+        lines.append(f"  {name:<{width}}  {total:>6}  {right:>7}  {acc:>8}")
+    return "\n".join(lines)
+
+
+def format_confusion(cm: np.ndarray) -> str:
+    """The confusion matrix as a text table: rows = answer, columns = prediction."""
+    width = max(4, len(str(int(cm.max()))) + 1) if cm.size else 4
+    k = len(cm)
+    lines = [
+        "confusion matrix (rows: answer, columns: prediction):",
+        "      " + "".join(f"{c:>{width}}" for c in range(k)),
+    ]
+    for r in range(k):
+        lines.append(f"  {r:>2}  " + "".join(f"{int(v):>{width}}" for v in cm[r]))
+    return "\n".join(lines)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``predict``: R0's "answer is 9 / prediction is 9" and the class probabilities."""
+    _, model, dataset, (x, y) = _load_for_inspection(args)
+    i = args.index
+    if not 0 <= i < len(x):
+        raise runs.RunError(
+            f"--index {i} is out of range: the {dataset} test set has {len(x)} images "
+            f"(0..{len(x) - 1})"
+        )
+    ev = train.evaluate(model, x[i : i + 1], y[i : i + 1])
+    probs, pred, answer = ev.probabilities[0], int(ev.predictions[0]), int(y[i])
+    names = _class_names(dataset)
+    if dataset == "fashion":
+        print(f"answer is {answer} ({names[answer]}) / prediction is {pred} ({names[pred]})")
+    else:
+        print(f"answer is {answer} / prediction is {pred}")
+    print(f"class probabilities of test image {i}:")
+    width = max(len(n) for n in names)
+    for k, p in enumerate(probs):
+        mark = "  <- prediction" if k == pred else ""
+        print(f"  {names[k]:>{width}}  {p:.4f}  {'#' * round(40 * float(p))}{mark}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``show``: filters.png, feature_maps.png and misclassified.png."""
+    plots.require_matplotlib()
+    ckpt, model, dataset, (x, y) = _load_for_inspection(args)
+    out = Path(args.out) if args.out else Path(ckpt["path"]).parent
+    names = _class_names(dataset) if dataset == "fashion" else None
+    paths, notes = plots.model_figures(
+        model, x, y, out, images=args.images, class_names=names, name=ckpt["model"]["name"]
+    )
+    for note in notes:
+        print(note)
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+# ----- graph / summary -----
+def cmd_graph(args: argparse.Namespace) -> int:
+    """``graph``: forward + loss of a batch of zeros, drawn before backward."""
+    from autograd_mnist import viz
+
+    manual_seed(0)
+    model = runs.make_model(args.model, args.model_config or {})
+    for pname, p in model.named_parameters():
+        p.name = pname
+    n = args.batch_size
+    images = Tensor(np.zeros((n, 1, 28, 28), dtype=np.float32), name="images")
+    loss = F.cross_entropy(model(images), np.zeros(n, dtype=np.int64))
+    path = viz.draw(loss, args.output)
+    print(f"graph of one training step of {args.model} (batch {n}) written to {path}")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """``summary``: the model's layers, output shapes and parameter counts."""
+    model = runs.make_model(args.model, args.model_config or {})
+    print(f"model {args.model}")
+    print(model.summary((1, 1, 28, 28)))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,667 @@
+"""The op table: one ``OpCase`` row per primitive and per functional function.
+
+Each row names the op, the callable under test, one strategy drawing the whole argument
+tuple (float arrays are the differentiated inputs; dims, indices, targets, strides pass
+through unchanged), an independent NumPy reference forward, and notes on kinks and on any
+loosened tolerance. Generic tests run every row: ``test_ops_grad.py`` (gradcheck and
+gradgradcheck in float64) and ``test_ops_forward.py`` (forward vs the reference in float64
+and float32, dtype preservation, no input mutation).
+
+Strategies come only from :mod:`autograd_mnist.testing`; this file composes them.
+The references never call the engine; conv and pool ones are plain loops, slow and obvious.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograd_mnist import functional as F
+from autograd_mnist import ops
+from autograd_mnist.ops import conv as conv_ops
+from autograd_mnist.tensor import Tensor
+from autograd_mnist.testing import (
+    ConvGeometry,
+    PoolGeometry,
+    away_from_zero,
+    broadcast_sources,
+    broadcastable_shapes,
+    class_targets,
+    conv2d_geometries,
+    distinct_arrays,
+    float_arrays,
+    matmul_shapes,
+    pad_widths,
+    pool2d_geometries,
+    positive_arrays,
+    reduction_dims,
+    reshape_targets,
+    shapes,
+)
+
+Args = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class OpCase:
+    """One row of the op table.
+
+    Attributes:
+        name: test id.
+        fn: the op on Tensors, called as ``fn(*args)``.
+        args: strategy drawing the argument tuple (float64 arrays are differentiated).
+        reference: the same computation in NumPy on the raw arguments.
+        kind: forward float32 tolerance class: "elementwise" (rtol 1e-5, atol 1e-6) or
+            "reduction" (matmul/conv/sums: rtol 1e-4, atol 1e-5), from STYLE section 6.
+        grad_rtol, grad_atol: gradcheck tolerances; loosen only with a comment saying why.
+        gradgrad: run gradgradcheck too.
+        max_examples: cap on Hypothesis examples for the expensive rows (conv, pools).
+        notes: kinks avoided and other remarks.
+    """
+
+    name: str
+    fn: Callable[..., Tensor]
+    args: st.SearchStrategy[Args]
+    reference: Callable[..., Any]
+    kind: str = "elementwise"
+    grad_rtol: float = 1e-3
+    grad_atol: float = 1e-5
+    gradgrad: bool = True
+    max_examples: int | None = None
+    notes: str = ""
+
+
+# ----- argument strategies composed from autograd_mnist.testing -----
+def unary(strategy: st.SearchStrategy[np.ndarray]) -> st.SearchStrategy[Args]:
+    return strategy.map(lambda x: (x,))
+
+
+def binary(
+    left: Callable[[Any], st.SearchStrategy[np.ndarray]] = float_arrays,
+    right: Callable[[Any], st.SearchStrategy[np.ndarray]] = float_arrays,
+) -> st.SearchStrategy[Args]:
+    """Two arrays of mutually broadcastable shapes."""
+    return broadcastable_shapes(2).flatmap(lambda s: st.tuples(left(s[0]), right(s[1])))
+
+
+def with_dims(
+    arrays: Callable[[Any], st.SearchStrategy[np.ndarray]], allow_tuple: bool = True
+) -> st.SearchStrategy[Args]:
+    """(x, dim, keepdim) for reductions."""
+    return shapes().flatmap(
+        lambda s: st.tuples(arrays(s), reduction_dims(len(s), allow_tuple), st.booleans())
+    )
+
+
+def sum_to_args() -> st.SearchStrategy[Args]:
+    return shapes().flatmap(lambda s: st.tuples(float_arrays(s), broadcast_sources(s)))
+
+
+def broadcast_to_args() -> st.SearchStrategy[Args]:
+    return shapes().flatmap(lambda s: st.tuples(float_arrays(broadcast_sources(s)), st.just(s)))
+
+
+def reshape_args() -> st.SearchStrategy[Args]:
+    return shapes().flatmap(lambda s: st.tuples(float_arrays(s), reshape_targets(s)))
+
+
+def permute_args() -> st.SearchStrategy[Args]:
+    return shapes().flatmap(
+        lambda s: st.tuples(float_arrays(s), st.permutations(range(len(s))).map(tuple))
+    )
+
+
+def transpose_args() -> st.SearchStrategy[Args]:
+    def dims(n: int) -> st.SearchStrategy[int]:
+        return st.integers(-n, n - 1)
+
+    return shapes(min_dims=1).flatmap(
+        lambda s: st.tuples(float_arrays(s), dims(len(s)), dims(len(s)))
+    )
+
+
+def flatten_args() -> st.SearchStrategy[Args]:
+    def ends(n: int) -> st.SearchStrategy[tuple[int, int]]:
+        pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).map(sorted)
+        return st.tuples(pair, st.booleans()).map(
+            lambda pb: (pb[0][0], pb[0][1] - n) if pb[1] else (pb[0][0], pb[0][1])
+        )
+
+    return shapes(min_dims=1).flatmap(
+        lambda s: st.tuples(float_arrays(s), ends(len(s))).map(lambda a: (a[0], *a[1]))
+    )
+
+
+def basic_index_args() -> st.SearchStrategy[Args]:
+    return shapes(min_dims=1).flatmap(
+        lambda s: st.tuples(float_arrays(s), hnp.basic_indices(s, allow_newaxis=True))
+    )
+
+
+def int_array_args(axes: int) -> st.SearchStrategy[Args]:
+    """x[i] (axes=1) or x[i, j] (axes=2) with integer arrays; indices often repeat."""
+    result = shapes(min_dims=1, max_dims=2, max_side=6)
+
+    def make(s: tuple[int, ...]) -> st.SearchStrategy[Args]:
+        idx = hnp.integer_array_indices(s[:axes], result_shape=result)
+        return st.tuples(float_arrays(s), idx.map(lambda t: t[0] if axes == 1 else t))
+
+    return shapes(min_dims=axes).flatmap(make)
+
+
+def slice_then_array_args() -> st.SearchStrategy[Args]:
+    """x[:, i] with an integer array i on the second axis."""
+
+    def make(s: tuple[int, ...]) -> st.SearchStrategy[Args]:
+        idx = hnp.integer_array_indices((s[1],), result_shape=shapes(1, 2, max_side=6))
+        return st.tuples(float_arrays(s), idx.map(lambda t: (slice(None), t[0])))
+
+    return shapes(min_dims=2).flatmap(make)
+
+
+def bool_mask_args() -> st.SearchStrategy[Args]:
+    return shapes(min_dims=1).flatmap(lambda s: st.tuples(float_arrays(s), hnp.arrays(np.bool_, s)))
+
+
+def scatter_add_args() -> st.SearchStrategy[Args]:
+    def make(s: tuple[int, ...]) -> st.SearchStrategy[Args]:
+        idx = hnp.integer_array_indices(s, result_shape=shapes(1, 2, max_side=6))
+        return idx.flatmap(
+            lambda i: st.tuples(float_arrays(np.zeros(s)[i].shape), st.just(i), st.just(s))
+        )
+
+    return shapes(min_dims=1, max_dims=3).flatmap(make)
+
+
+def pad_args() -> st.SearchStrategy[Args]:
+    return shapes(max_dims=3).flatmap(lambda s: st.tuples(float_arrays(s), pad_widths(len(s))))
+
+
+def matmul_args(**kw: Any) -> st.SearchStrategy[Args]:
+    return matmul_shapes(**kw).flatmap(
+        lambda ab: st.tuples(float_arrays(ab[0]), float_arrays(ab[1]))
+    )
+
+
+def matmul_1d_args() -> st.SearchStrategy[Args]:
+    pairs = matmul_shapes(max_batch_dims=1).filter(lambda ab: 1 in (len(ab[0]), len(ab[1])))
+    return pairs.flatmap(lambda ab: st.tuples(float_arrays(ab[0]), float_arrays(ab[1])))
+
+
+@st.composite
+def linear_args(draw: st.DrawFn, bias: bool) -> Args:
+    lead = draw(shapes(min_dims=0, max_dims=2))
+    fin, fout = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    x = draw(float_arrays((*lead, fin)))
+    w = draw(float_arrays((fout, fin)))
+    return (x, w, draw(float_arrays((fout,)))) if bias else (x, w)
+
+
+# Small geometries (N, C, OC <= 2, sides <= 5) keep the full Jacobians of conv and pool cheap.
+CONV = conv2d_geometries(max_batch=2, max_channels=2, max_out_channels=2, max_side=5)
+POOL = pool2d_geometries(max_batch=2, max_channels=2, max_side=5)
+
+
+@st.composite
+def conv_args(draw: st.DrawFn, bias: bool) -> Args:
+    g: ConvGeometry = draw(CONV)
+    x = draw(float_arrays(g.input_shape))
+    w = draw(float_arrays(g.weight_shape))
+    b = draw(float_arrays((g.OC,))) if bias else None
+    stride = g.stride if g.stride[0] != g.stride[1] else g.stride[0]  # int or pair
+    return (x, w, b, stride, g.padding)
+
+
+@st.composite
+def pool_args(draw: st.DrawFn, distinct: bool) -> Args:
+    g: PoolGeometry = draw(POOL)
+    x = draw(distinct_arrays(g.input_shape) if distinct else float_arrays(g.input_shape))
+    stride = None if (g.stride == (g.KH, g.KW) and draw(st.booleans())) else g.stride
+    return (x, (g.KH, g.KW), stride, g.padding)
+
+
+@st.composite
+def im2col_args(draw: st.DrawFn) -> Args:
+    g: PoolGeometry = draw(pool2d_geometries(max_batch=2, max_channels=2, max_kernel=3))
+    H, W = max(g.H, g.KH), max(g.W, g.KW)  # im2col takes an already padded input
+    x = draw(float_arrays((g.N, g.C, H, W)))
+    return (x, (g.KH, g.KW), g.stride)
+
+
+@st.composite
+def col2im_args(draw: st.DrawFn) -> Args:
+    x, (KH, KW), (SH, SW) = draw(im2col_args())
+    N, C, H, W = x.shape
+    OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
+    cols = draw(float_arrays((N, C, KH, KW, OH, OW)))
+    return (cols, (H, W), (SH, SW))
+
+
+@st.composite
+def pool_route_args(draw: st.DrawFn, gather: bool) -> Args:
+    """Arguments of PoolGather / PoolScatter: any argmax offsets, valid or not, will do
+    (the two are adjoint linear maps for every ``arg``)."""
+    g: PoolGeometry = draw(POOL)
+    N, C, OH, OW = g.output_shape
+    arg = draw(hnp.arrays(np.int64, (N, C, OH, OW), elements=st.integers(0, g.KH * g.KW - 1)))
+    kernel = (g.KH, g.KW)
+    if gather:
+        return (draw(float_arrays(g.input_shape)), arg, kernel, g.stride, g.padding)
+    g_out = draw(float_arrays((N, C, OH, OW)))
+    return (g_out, arg, (g.H, g.W), kernel, g.stride, g.padding)
+
+
+def softmax_args() -> st.SearchStrategy[Args]:
+    return shapes(min_dims=1).flatmap(
+        lambda s: st.tuples(float_arrays(s), st.integers(-len(s), len(s) - 1))
+    )
+
+
+@st.composite
+def loss_args(draw: st.DrawFn) -> Args:
+    N, K = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    x = draw(float_arrays((N, K)))
+    target = draw(class_targets(N, K))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return (x, target, reduction)
+
+
+def dropout_args() -> st.SearchStrategy[Args]:
+    p = st.sampled_from([0.0, 1.0]) | st.floats(0.05, 0.95)
+    return st.tuples(float_arrays(), p, st.integers(0, 2**32 - 1))
+
+
+# ----- NumPy references (never the engine) -----
+def ref_sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    while x.ndim > len(shape):
+        x = x.sum(axis=0)
+    for i, s in enumerate(shape):
+        if s == 1 and x.shape[i] != 1:
+            x = x.sum(axis=i, keepdims=True)
+    return x
+
+
+def ref_flatten(x: np.ndarray, start: int, end: int) -> np.ndarray:
+    if x.ndim == 0:
+        return x.reshape(1)
+    s, e = start % x.ndim, end % x.ndim
+    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :])
+
+
+def ref_scatter_add(x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, dtype=x.dtype)
+    np.add.at(out, index, x)
+    return out
+
+
+def ref_linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    y = np.einsum("...i,oi->...o", x, w)
+    return y if b is None else y + b
+
+
+def _pair(v: int | tuple[int, int] | None, default: tuple[int, int]) -> tuple[int, int]:
+    if v is None:
+        return default
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def naive_conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: int | tuple[int, int],
+    padding: int | tuple[int, int],
+) -> np.ndarray:
+    """Cross-correlation by the definition, one output element at a time."""
+    (SH, SW), (PH, PW) = _pair(stride, (1, 1)), _pair(padding, (0, 0))
+    N, C, H, W = x.shape
+    OC, _, KH, KW = w.shape
+    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+    y = np.zeros((N, OC, OH, OW), dtype=np.result_type(x, w))
+    for n in range(N):
+        for oc in range(OC):
+            for i in range(OH):
+                for j in range(OW):
+                    acc = 0.0 if b is None else float(b[oc])
+                    for c in range(C):
+                        for kh in range(KH):
+                            for kw in range(KW):
+                                h, v = i * SH + kh - PH, j * SW + kw - PW
+                                if 0 <= h < H and 0 <= v < W:
+                                    acc += x[n, c, h, v] * w[oc, c, kh, kw]
+                    y[n, oc, i, j] = acc
+    return y
+
+
+def _naive_pool(
+    x: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int] | None,
+    padding: tuple[int, int],
+    reduce: Callable[[list[float]], float],
+    fill: float,
+) -> np.ndarray:
+    (KH, KW), (PH, PW) = kernel, padding
+    SH, SW = _pair(stride, kernel)
+    N, C, H, W = x.shape
+    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
+    y = np.zeros((N, C, OH, OW), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    window = []
+                    for kh in range(KH):
+                        for kw in range(KW):
+                            h, v = i * SH + kh - PH, j * SW + kw - PW
+                            inside = 0 <= h < H and 0 <= v < W
+                            window.append(float(x[n, c, h, v]) if inside else fill)
+                    y[n, c, i, j] = reduce(window)
+    return y
+
+
+def naive_max_pool2d(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> np.ndarray:
+    """Max over each window; padding is -inf (never the maximum)."""
+    return _naive_pool(x, kernel, stride, padding, max, -np.inf)
+
+
+def naive_avg_pool2d(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> np.ndarray:
+    """Mean over each window; zero padding counts in the mean."""
+    return _naive_pool(x, kernel, stride, padding, lambda v: sum(v) / len(v), 0.0)
+
+
+def naive_im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """cols[n, c, kh, kw, i, j] = x[n, c, i*SH + kh, j*SW + kw]."""
+    (KH, KW), (SH, SW) = kernel, stride
+    N, C, H, W = x.shape
+    OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
+    cols = np.zeros((N, C, KH, KW, OH, OW), dtype=x.dtype)
+    for i in range(OH):
+        for j in range(OW):
+            cols[:, :, :, :, i, j] = x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW]
+    return cols
+
+
+def naive_col2im(cols: np.ndarray, size: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """x[n, c, i*SH + kh, j*SW + kw] += cols[n, c, kh, kw, i, j]."""
+    N, C, KH, KW, OH, OW = cols.shape
+    SH, SW = stride
+    x = np.zeros((N, C, *size), dtype=cols.dtype)
+    for i in range(OH):
+        for j in range(OW):
+            x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW] += cols[:, :, :, :, i, j]
+    return x
+
+
+def naive_pool_gather(
+    x: np.ndarray, arg: np.ndarray, kernel: Any, stride: Any, padding: Any
+) -> np.ndarray:
+    """y[n, c, i, j] = padded x at window (i, j)'s offset arg[n, c, i, j] (row-major)."""
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
+    y = np.zeros(arg.shape, dtype=x.dtype)
+    for idx in np.ndindex(arg.shape):
+        n, c, i, j = idx
+        kh, kw = divmod(int(arg[idx]), KW)
+        y[idx] = xp[n, c, i * SH + kh, j * SW + kw]
+    return y
+
+
+def naive_pool_scatter(
+    g: np.ndarray, arg: np.ndarray, size: Any, kernel: Any, stride: Any, padding: Any
+) -> np.ndarray:
+    """The transpose of naive_pool_gather: add g back at each window's offset."""
+    (H, W), (KH, KW), (SH, SW), (PH, PW) = size, kernel, stride, padding
+    out = np.zeros(g.shape[:2] + (H + 2 * PH, W + 2 * PW), dtype=g.dtype)
+    for idx in np.ndindex(arg.shape):
+        n, c, i, j = idx
+        kh, kw = divmod(int(arg[idx]), KW)
+        out[n, c, i * SH + kh, j * SW + kw] += g[idx]
+    return out[:, :, PH : PH + H, PW : PW + W]
+
+
+def ref_log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
+    m = x.max(axis=dim, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
+
+
+def ref_softmax(x: np.ndarray, dim: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
+    return {"mean": losses.mean, "sum": losses.sum, "none": losses.copy}[reduction]()
+
+
+def ref_nll_loss(x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
+    return _reduce(-x[np.arange(len(target)), target], reduction)
+
+
+def ref_cross_entropy(x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
+    return ref_nll_loss(ref_log_softmax(x, 1), target, reduction)
+
+
+def dropout_with_seed(x: Tensor, p: float, seed: int) -> Tensor:
+    """F.dropout with a fresh generator per call: the same mask every evaluation."""
+    return F.dropout(x, p, rng=np.random.default_rng(seed))
+
+
+def ref_dropout(x: np.ndarray, p: float, seed: int) -> np.ndarray:
+    # The mask is the documented draw: keep where U[0,1) (float32) >= p; scale by 1/(1-p).
+    if p == 0.0:
+        return x.copy()
+    if p == 1.0:
+        return np.zeros_like(x)
+    keep = np.random.default_rng(seed).random(x.shape, dtype=np.float32) >= p
+    return x * keep / (1.0 - p)
+
+
+def _pos(shape: Any) -> st.SearchStrategy[np.ndarray]:
+    return positive_arrays(shape)
+
+
+def _nonzero(shape: Any) -> st.SearchStrategy[np.ndarray]:
+    return away_from_zero(shape, margin=1e-2)
+
+
+def _pow_case(
+    p: float, strategy: st.SearchStrategy[np.ndarray], notes: str = "", atol: float = 1e-5
+) -> OpCase:
+    return OpCase(
+        f"pow[{p:g}]",
+        lambda x: x**p,
+        unary(strategy),
+        lambda x: np.power(x, p),
+        grad_atol=atol,
+        notes=notes,
+    )
+
+
+# Ops with a pole at 0 (1/x, a/b), drawn down to |x| = 1e-2: their first derivatives reach
+# ~1e4, so gradgradcheck's objective L = sum(w * grad) reaches ~1e5-1e6 and its central
+# differences carry a roundoff of ~|L| * 1e-16 / eps ~ 1e-5-1e-4 in absolute terms, which
+# beats atol 1e-5 on the small entries sitting next to entries of ~1e6 (seen in CI: 1.3e-5 on
+# a true value of 3e-3). An absolute 1e-3 is still 1e-9 of the large entries, so a wrong
+# derivative cannot hide; rtol stays 1e-3.
+POLE_ATOL = 1e-3
+
+# ----- the table -----
+CASES: list[OpCase] = [
+    # elementwise, binary with broadcasting
+    OpCase("add", ops.add, binary(), np.add),
+    OpCase("sub", ops.sub, binary(), np.subtract),
+    OpCase("mul", ops.mul, binary(), np.multiply),
+    OpCase(
+        "div",
+        ops.div,
+        binary(right=_nonzero),
+        np.divide,
+        grad_atol=POLE_ATOL,
+        notes="|b| >= 1e-2; atol loosened: see POLE_ATOL",
+    ),
+    OpCase("add[scalar]", lambda x: x + 2.5, unary(float_arrays()), lambda x: x + 2.5),
+    OpCase("rsub[scalar]", lambda x: 1.5 - x, unary(float_arrays()), lambda x: 1.5 - x),
+    OpCase(
+        "rdiv[scalar]",
+        lambda x: 2.0 / x,
+        unary(_nonzero(None)),
+        lambda x: 2.0 / x,
+        grad_atol=POLE_ATOL,
+        notes="|x| >= 1e-2; atol loosened: see POLE_ATOL",
+    ),
+    # elementwise, unary
+    OpCase("neg", ops.neg, unary(float_arrays()), np.negative),
+    _pow_case(2, float_arrays()),
+    _pow_case(3, float_arrays()),
+    _pow_case(0.5, _pos(None), "x >= 1e-2 (sqrt's kink and domain edge at 0)"),
+    _pow_case(1.5, _pos(None), "x >= 1e-2 (second derivative singular at 0)"),
+    _pow_case(-1, _nonzero(None), "|x| >= 1e-2 (pole at 0); see POLE_ATOL", POLE_ATOL),
+    _pow_case(0, float_arrays(), "constant: gradient identically 0"),
+    _pow_case(1, float_arrays(), "identity"),
+    OpCase("exp", ops.exp, unary(float_arrays()), np.exp),
+    OpCase("log", ops.log, unary(_pos(None)), np.log, notes="x >= 1e-2"),
+    OpCase("sqrt", ops.sqrt, unary(_pos(None)), np.sqrt, notes="x >= 1e-2"),
+    OpCase("abs", ops.abs, unary(away_from_zero()), np.abs, notes="kink at 0: |x| >= 1e-3"),
+    OpCase(
+        "relu",
+        F.relu,
+        unary(away_from_zero()),
+        lambda x: np.maximum(x, 0.0),
+        notes="kink at 0: |x| >= 1e-3",
+    ),
+    OpCase(
+        "sigmoid",
+        F.sigmoid,
+        unary(float_arrays(min_value=-8.0, max_value=8.0)),
+        lambda x: 1.0 / (1.0 + np.exp(-x)),
+        notes="wider range: exercises both branches of the stable forward",
+    ),
+    OpCase("tanh", F.tanh, unary(float_arrays()), np.tanh),
+    # reductions
+    OpCase(
+        "sum",
+        lambda x, d, k: x.sum(d, keepdim=k),
+        with_dims(float_arrays),
+        lambda x, d, k: np.sum(x, axis=d, keepdims=k),
+        kind="reduction",
+    ),
+    OpCase(
+        "mean",
+        lambda x, d, k: x.mean(d, keepdim=k),
+        with_dims(float_arrays),
+        lambda x, d, k: np.mean(x, axis=d, keepdims=k),
+        kind="reduction",
+    ),
+    OpCase(
+        "max",
+        lambda x, d, k: x.max(d, keepdim=k),
+        with_dims(distinct_arrays, allow_tuple=False),
+        lambda x, d, k: np.max(x, axis=d, keepdims=k),
+        notes="kink where two values tie: values spaced >= 1e-3 apart",
+    ),
+    OpCase("sum_to", ops.sum_to, sum_to_args(), ref_sum_to, kind="reduction"),
+    OpCase("broadcast_to", ops.broadcast_to, broadcast_to_args(), np.broadcast_to),
+    # shapes and indexing
+    OpCase("reshape", ops.reshape, reshape_args(), np.reshape),
+    OpCase("permute", lambda x, d: x.permute(d), permute_args(), np.transpose),
+    OpCase("transpose", lambda x, a, b: x.transpose(a, b), transpose_args(), np.swapaxes),
+    OpCase("T", lambda x: x.T, unary(float_arrays()), lambda x: x.T),
+    OpCase("flatten", lambda x, s, e: x.flatten(s, e), flatten_args(), ref_flatten),
+    OpCase("getitem[basic]", ops.getitem, basic_index_args(), lambda x, i: x[i]),
+    OpCase(
+        "getitem[int array]",
+        ops.getitem,
+        int_array_args(1),
+        lambda x, i: x[i],
+        notes="repeated indices: the gradient adds up",
+    ),
+    OpCase("getitem[int array pair]", ops.getitem, int_array_args(2), lambda x, i: x[i]),
+    OpCase("getitem[slice, int array]", ops.getitem, slice_then_array_args(), lambda x, i: x[i]),
+    OpCase("getitem[bool mask]", ops.getitem, bool_mask_args(), lambda x, m: x[m]),
+    OpCase("scatter_add", ops.scatter_add, scatter_add_args(), ref_scatter_add),
+    OpCase("pad", ops.pad, pad_args(), lambda x, w: np.pad(x, w) if x.ndim else x.copy()),
+    # linear algebra
+    OpCase(
+        "matmul[2-D]",
+        ops.matmul,
+        matmul_args(max_batch_dims=0, allow_1d=False),
+        np.matmul,
+        kind="reduction",
+    ),
+    OpCase(
+        "matmul[batched]",
+        ops.matmul,
+        matmul_args(min_batch_dims=1, max_batch_dims=2, allow_1d=False),
+        np.matmul,
+        kind="reduction",
+    ),
+    OpCase("matmul[1-D]", F.matmul, matmul_1d_args(), np.matmul, kind="reduction"),
+    OpCase("linear", F.linear, linear_args(bias=False), ref_linear, kind="reduction"),
+    OpCase("linear[bias]", F.linear, linear_args(bias=True), ref_linear, kind="reduction"),
+    # convolution and pooling
+    OpCase(
+        "conv2d",
+        F.conv2d,
+        conv_args(bias=False),
+        naive_conv2d,
+        kind="reduction",
+    ),
+    OpCase(
+        "conv2d[bias]",
+        F.conv2d,
+        conv_args(bias=True),
+        naive_conv2d,
+        kind="reduction",
+    ),
+    OpCase(
+        "max_pool2d",
+        F.max_pool2d,
+        pool_args(distinct=True),
+        naive_max_pool2d,
+        notes="ties in a window are kinks: values spaced >= 1e-3 apart",
+    ),
+    OpCase(
+        "avg_pool2d",
+        F.avg_pool2d,
+        pool_args(distinct=False),
+        naive_avg_pool2d,
+        kind="reduction",
+    ),
+    OpCase("im2col", conv_ops.im2col, im2col_args(), naive_im2col, max_examples=80),
+    OpCase("col2im", conv_ops.col2im, col2im_args(), naive_col2im, max_examples=80),
+    OpCase(
+        "pool_gather",
+        lambda x, a, k, s, p: conv_ops.PoolGather.apply(x, arg=a, kernel=k, stride=s, padding=p),
+        pool_route_args(gather=True),
+        naive_pool_gather,
+    ),
+    OpCase(
+        "pool_scatter",
+        lambda g, a, n, k, s, p: conv_ops.PoolScatter.apply(
+            g, arg=a, size=n, kernel=k, stride=s, padding=p
+        ),
+        pool_route_args(gather=False),
+        naive_pool_scatter,
+    ),
+    # softmax and losses
+    OpCase("log_softmax", F.log_softmax, softmax_args(), ref_log_softmax, kind="reduction"),
+    OpCase("softmax", F.softmax, softmax_args(), ref_softmax, kind="reduction"),
+    OpCase("nll_loss", F.nll_loss, loss_args(), ref_nll_loss, kind="reduction"),
+    OpCase("cross_entropy", F.cross_entropy, loss_args(), ref_cross_entropy, kind="reduction"),
+    OpCase(
+        "dropout",
+        dropout_with_seed,
+        dropout_args(),
+        ref_dropout,
+        notes="a fresh generator with a fixed seed per call, so the mask is a constant",
+    ),
+]
+
+CASE_IDS = [c.name for c in CASES]
+assert len(set(CASE_IDS)) == len(CASE_IDS), "duplicate OpCase names"

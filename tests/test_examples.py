@@ -1,0 +1,88 @@
+"""Every example runs with --quick: synthetic data, a few seconds, no network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# example -> lines its output must contain
+EXAMPLES = {
+    "quickstart.py": ["test accuracy", "confusion matrix"],
+    "train_cnn.py": ["answer is", "/ prediction is", "test accuracy"],
+    "train_keras_cnn.py": ["run folder:", "test accuracy"],
+    "train_two_layer.py": ["R3: untrained", "R1 check", "backprop:"],
+    "train_mlp.py": ["R4 MLP", "accuracy"],
+    "train_best.py": ["best model: test accuracy", "autograd-mnist show"],
+}
+
+
+def _run(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        # One BLAS thread: fast and steady even when other processes share the cores.
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "AUTOGRAD_MNIST_DATA": str(cwd / "no-data-here"),  # any load attempt would fail
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script), "--quick", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+# example -> files it writes (under the working directory); PNGs only with matplotlib
+FILES = {
+    "train_cnn.py": [
+        "runs/example-cnn/cnn.npz",
+        "runs/example-cnn/loss.png",
+        "runs/example-cnn/filters.png",
+    ],
+    "train_keras_cnn.py": [
+        f"runs/example-keras-cnn/{name}"
+        for name in (
+            "checkpoint.npz",
+            "summary.json",
+            "loss.png",
+            "accuracy.png",
+            "first_images.png",
+            "filters.png",
+            "feature_maps.png",
+            "misclassified.png",
+        )
+    ],
+}
+
+
+def _has_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("script", sorted(EXAMPLES))
+def test_example_runs_quick(script: str, tmp_path: Path) -> None:
+    result = _run(script, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for text in EXAMPLES[script]:
+        assert text in result.stdout, (text, result.stdout)
+    for name in FILES.get(script, []):
+        if name.endswith(".png") and not _has_matplotlib():
+            continue
+        assert (tmp_path / name).is_file(), name
+    assert not (tmp_path / "no-data-here").exists()

@@ -1,0 +1,207 @@
+"""Run folders: defaults, files, checkpoints, bit-for-bit resume, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograd_mnist import models, runs, serialization, train
+from autograd_mnist.runs import RunConfig, RunError
+
+DATA = runs.synthetic_data(n_train=48, n_test=24, seed=1)
+
+# An MLP with batch norm (running buffers) and dropout (RNG draws every step), Adam
+# (per-parameter state) and a cosine schedule: everything resume must restore.
+MLP: dict[str, Any] = {
+    "model": "mlp",
+    "model_config": {"hidden": [24, 16], "dropout": 0.3, "batch_norm": True},
+    "optimizer": "adam",
+    "lr": 1e-2,
+    "batch_size": 16,
+    "schedule": "cosine",
+    "seed": 3,
+    "progress": False,
+}
+
+
+def _weights_equal(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert a.keys() == b.keys()
+    for k, value in a.items():
+        assert value.dtype == b[k].dtype, k
+        assert np.array_equal(value, b[k]), f"{k} differs"
+
+
+def _history(run_dir: Path) -> list[dict[str, float]]:
+    rows = (run_dir / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    return [dict(zip(header, map(float, r.split(",")))) for r in rows[1:]]
+
+
+def test_resolved_fills_model_defaults_and_checks_values(tmp_path: Path) -> None:
+    cfg = RunConfig(model="cnn", out=str(tmp_path / "r")).resolved()
+    for key, value in models.TRAIN_DEFAULTS["cnn"].items():
+        assert getattr(cfg, key) == value
+    assert RunConfig(model="cnn", lr=0.5, out="x").resolved().lr == 0.5
+    assert Path(RunConfig().resolved().out or "").parent == Path("runs")
+    bad_values: list[dict[str, Any]] = [
+        {"model": "nope"},
+        {"epochs": 0},
+        {"schedule": "linear"},
+        {"optimizer": "lbfgs"},
+        {"dataset": "cifar"},
+        {"limit": 0},
+        {"lr": -1.0},
+    ]
+    for bad in bad_values:
+        with pytest.raises(RunError, match="nope|epochs|schedule|optimizer|dataset|limit|lr"):
+            RunConfig(**bad).resolved()
+
+
+def test_run_folder_files(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = runs.train_run(RunConfig(out=str(out), epochs=2, limit=40, **MLP), data=DATA)
+    assert result.run_dir == out
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "mlp" and config["epochs"] == 2 and config["limit"] == 40
+    history = _history(out)
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert set(history[0]) == {
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "test_loss",
+        "test_accuracy",
+        "lr",
+        "seconds",
+    }
+    assert history[1]["lr"] < history[0]["lr"]  # cosine schedule stepped
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["train_images"] == 40 and summary["test_images"] == 24
+    assert summary["test_accuracy"] == pytest.approx(history[-1]["test_accuracy"])
+    assert 0.0 <= summary["test_accuracy"] <= 1.0
+    assert summary["peak_memory_mib"] > 10
+    ckpt = runs.load_checkpoint(out)
+    assert ckpt["epoch"] == 2 and ckpt["model"]["name"] == "mlp"
+    assert ckpt["config"]["seed"] == 3 and len(ckpt["history"]) == 2
+    _weights_equal(ckpt["model_state"], result.model.state_dict())
+
+
+@pytest.mark.parametrize("how", ["extend", "interrupt"])
+def test_resume_is_bit_for_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    straight = runs.train_run(RunConfig(out=str(tmp_path / "a"), epochs=2, **MLP), data=DATA)
+
+    b = tmp_path / "b"
+    if how == "extend":  # a one-epoch run, later continued to two
+        runs.train_run(RunConfig(out=str(b), epochs=1, **MLP), data=DATA)
+        resumed = runs.resume(b, epochs=2, data=DATA)
+    else:  # Ctrl-C in the middle of epoch 2
+        calls = {"n": 0}
+        real_step = train.train_step
+
+        def step(*args: object) -> tuple[float, int]:
+            calls["n"] += 1
+            if calls["n"] == 5:  # 3 batches per epoch: the 2nd batch of epoch 2
+                raise KeyboardInterrupt
+            return real_step(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(train, "train_step", step)
+        with pytest.raises(runs.RunInterrupted) as info:
+            runs.train_run(RunConfig(out=str(b), epochs=2, **MLP), data=DATA)
+        assert info.value.epochs_done == 1
+        assert str(b / "checkpoint.npz") in str(info.value)
+        assert f"--resume {b}" in str(info.value)
+        assert runs.load_checkpoint(b)["epoch"] == 1
+        monkeypatch.setattr(train, "train_step", real_step)
+        resumed = runs.resume(b, data=DATA)
+
+    _weights_equal(straight.model.state_dict(), resumed.model.state_dict())
+    a_ckpt, b_ckpt = runs.load_checkpoint(tmp_path / "a"), runs.load_checkpoint(b)
+    _weights_equal(a_ckpt["model_state"], b_ckpt["model_state"])
+    assert a_ckpt["rng"] == b_ckpt["rng"]
+    assert a_ckpt["scheduler"] == b_ckpt["scheduler"]
+    for i, state in a_ckpt["optimizer"]["state"].items():
+        for k, v in state.items():
+            assert np.array_equal(v, b_ckpt["optimizer"]["state"][i][k]), (i, k)
+    strip = [{k: v for k, v in h.items() if k != "seconds"} for h in _history(tmp_path / "a")]
+    assert strip == [{k: v for k, v in h.items() if k != "seconds"} for h in _history(b)]
+    config = json.loads((b / "config.json").read_text())
+    assert config["epochs"] == 2 and config["resumed"][0]["from_epoch"] == 1
+
+
+def test_resume_rejects_fewer_epochs_than_done(tmp_path: Path) -> None:
+    runs.train_run(RunConfig(out=str(tmp_path), epochs=1, **MLP), data=DATA)
+    with pytest.raises(RunError, match="epochs"):
+        runs.resume(tmp_path, epochs=0, data=DATA)
+
+
+def test_checkpoint_that_does_not_fit_names_keys_and_shapes(tmp_path: Path) -> None:
+    cfg = RunConfig(model="two-layer", out=str(tmp_path), epochs=1, batch_size=16, progress=False)
+    runs.train_run(cfg, data=DATA)
+    path = tmp_path / "checkpoint.npz"
+    ckpt = serialization.load(path)
+    ckpt["model"]["config"] = {"hidden": 20}  # the weights are for hidden=50
+    serialization.save(ckpt, path)
+    with pytest.raises(RunError, match=r"1\.weight: checkpoint \(50, 784\), model \(20, 784\)"):
+        runs.resume(tmp_path, epochs=2, data=DATA)
+    ckpt["model"]["config"] = {}
+    del ckpt["model_state"]["3.bias"]
+    serialization.save(ckpt, path)
+    with pytest.raises(RunError, match=r"missing keys \['3\.bias'\]"):
+        runs.restore_model(runs.load_checkpoint(tmp_path))
+
+
+def test_missing_and_corrupt_checkpoints(tmp_path: Path) -> None:
+    with pytest.raises(RunError, match="no run folder or checkpoint"):
+        runs.load_checkpoint(tmp_path / "nowhere")
+    with pytest.raises(RunError, match="has no checkpoint.npz"):
+        runs.load_checkpoint(tmp_path)
+    (tmp_path / "checkpoint.npz").write_bytes(b"not a zip file")
+    with pytest.raises(RunError, match="bad checkpoint"):
+        runs.load_checkpoint(tmp_path)
+    serialization.save({"weights": np.zeros(3)}, tmp_path / "checkpoint.npz")
+    with pytest.raises(RunError, match="not an autograd-mnist run checkpoint"):
+        runs.load_checkpoint(tmp_path / "checkpoint.npz")
+
+
+def test_refuses_to_overwrite_a_run(tmp_path: Path) -> None:
+    cfg = RunConfig(model="two-layer", out=str(tmp_path), epochs=1, progress=False)
+    runs.train_run(cfg, data=DATA)
+    with pytest.raises(RunError, match="already holds a run"):
+        runs.train_run(cfg, data=DATA)
+
+
+def test_bad_data_and_bad_model_config(tmp_path: Path) -> None:
+    (x, y), test = DATA
+    with pytest.raises(RunError, match=r"bad train data: got images \(48, 28, 28\)"):
+        runs.train_run(RunConfig(out=str(tmp_path)), data=((x[:, 0], y), test))
+    with pytest.raises(RunError, match="cannot build model 'mlp'"):
+        runs.train_run(
+            RunConfig(model="mlp", model_config={"depth": 3}, out=str(tmp_path)), data=DATA
+        )
+
+
+def test_flat_images_and_limit(tmp_path: Path) -> None:
+    (x, y), (xt, yt) = DATA
+    flat = ((x.reshape(48, 784), y), (xt.reshape(24, 784), yt))
+    result = runs.train_run(
+        RunConfig(
+            model="two-layer", out=str(tmp_path), epochs=1, limit=10, batch_size=5, progress=False
+        ),
+        data=flat,
+    )
+    assert result.summary["train_images"] == 10
+
+
+def test_synthetic_data_is_shaped_like_mnist_and_learnable() -> None:
+    (x, y), (xt, yt) = runs.synthetic_data(200, 100)
+    assert x.shape == (200, 1, 28, 28) and x.dtype == np.float32
+    assert y.dtype == np.int64 and set(np.unique(y)) <= set(range(10))
+    assert 0.0 <= x.min() and x.max() <= 1.0 and xt.shape == (100, 1, 28, 28)
+    # nearest class mean already separates the classes: the data is learnable
+    means = np.stack([x[y == k].mean(axis=0) for k in range(10)])
+    dist = ((xt[:, None] - means[None]) ** 2).sum(axis=(2, 3, 4))
+    assert np.mean(np.argmin(dist, axis=1) == yt) > 0.9
