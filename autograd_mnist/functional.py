@@ -228,13 +228,16 @@ def _target(op: str, input: Tensor, target: Any) -> np.ndarray:
         raise ValueError(f"{op}: expected input (N, K); got {input.shape}")
     N, K = input.shape
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices; got dtype {t.dtype}")
+        raise TypeError(
+            f"{op}: target must hold integer class indices; got dtype {t.dtype}; "
+            f"input {input.shape}, target {t.shape}"
+        )
     if t.shape != (N,):
         raise ValueError(f"{op}: target has shape {t.shape}; expected ({N},) for input {input.shape}")
     if t.size and (t.min() < 0 or t.max() >= K):
         raise ValueError(
             f"{op}: target out of range; got values in [{t.min()}, {t.max()}], "
-            f"expected 0 <= target < {K}"
+            f"expected 0 <= target < {K}; input {input.shape}, target {t.shape}"
         )
     return t.astype(np.intp, copy=False)
 

@@ -63,6 +63,9 @@ def _scalar(v: Any) -> float:
 
 
 def _name(fn: Callable[..., Any]) -> str:
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):  # MyOp.apply: name the op, not the base class's "Function"
+        return f"{owner.__qualname__}.{fn.__name__}"
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
@@ -114,12 +117,15 @@ class _Objective:
         targets = [self.xs[i] for i in diff]
         if not live:
             return [np.zeros_like(t.data) for t in targets]
-        gs = grad(
-            [o for o, _ in live],
-            targets,
-            grad_outputs=[Tensor(np.asarray(w * scale)) for _, w in live],
-            allow_unused=True,
-        )
+        try:
+            gs = grad(
+                [o for o, _ in live],
+                targets,
+                grad_outputs=[Tensor(np.asarray(w * scale)) for _, w in live],
+                allow_unused=True,
+            )
+        except RuntimeError as e:  # e.g. the engine's check of each gradient's shape/dtype
+            raise GradcheckError(f"gradcheck: {_name(self.fn)}: backward failed: {e}") from e
         result = []
         for t, g in zip(targets, gs):
             if g is None:

@@ -526,7 +526,11 @@ def _raw(v: Any) -> Any:
 
 
 def _name(fn: Callable[..., Any]) -> str:
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):  # MyOp.apply
+        return f"{owner.__qualname__}.{fn.__name__}"
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return str(name) if name else repr(fn)
 
 
 def check_forward(

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from op_cases import CASE_IDS, CASES, OpCase, naive_avg_pool2d, naive_conv2d, naive_max_pool2d
 
 import autograd_mnist as am
 from autograd_mnist import functional as F
 from autograd_mnist.testing import check_forward
-from op_cases import CASE_IDS, CASES, OpCase, naive_avg_pool2d, naive_conv2d, naive_max_pool2d
 
 TOLERANCES = {  # (rtol, atol) by dtype and kind, STYLE section 6
     ("float64", "elementwise"): (1e-10, 1e-12),

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import settings
-
-from autograd_mnist.testing import check_op
 from op_cases import CASE_IDS, CASES, OpCase
 
+from autograd_mnist.testing import check_op
 
 # Second derivatives cost a double backward per finite difference (2 per element), so
 # gradgradcheck runs on a share of the profile's examples (ci: 60 of 200, dev: 10 of 25):

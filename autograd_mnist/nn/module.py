@@ -38,6 +38,11 @@ class Module:
     that ``state_dict`` also saves. Subclasses define ``forward``; call the module itself.
     """
 
+    training: bool
+    _parameters: dict[str, Parameter]
+    _modules: dict[str, Module]
+    _buffers: dict[str, None]
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
