@@ -13,6 +13,8 @@ import numpy as np
 from autograd_mnist import ops
 from autograd_mnist.ops import conv as _conv
 from autograd_mnist.ops import linalg as _linalg
+from autograd_mnist.ops import norm as _norm
+from autograd_mnist.ops import softmax as _softmax
 from autograd_mnist.ops.reduction import normalize_dims
 from autograd_mnist.rng import get_rng
 from autograd_mnist.tensor import Tensor, as_operands
@@ -285,8 +287,8 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(
             f"cross_entropy: reduction must be one of {_REDUCTIONS}; got {reduction!r}"
         )
-    _target("cross_entropy", input, target)
-    return nll_loss(log_softmax(input, 1), target, reduction)
+    t = _target("cross_entropy", input, target)
+    return _softmax.cross_entropy(input, t, reduction)
 
 
 def dropout(
@@ -355,29 +357,25 @@ def batch_norm(
         if v is not None and tuple(np.shape(v)) != (C,):
             raise ValueError(f"batch_norm: {name} has shape {np.shape(v)}; expected ({C},) "
                              f"for input {x.shape}")
-    use_batch = training or running_mean is None or running_var is None
-    if use_batch:
+    w = _t(weight) if weight is not None else Tensor(np.ones(C, dtype=x.dtype))
+    b = _t(bias) if bias is not None else Tensor(np.zeros(C, dtype=x.dtype))
+    if training or running_mean is None or running_var is None:
         count = x.size // C
         if count < 2:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training; "
                 f"got input {x.shape}"
             )
-        mu = ops.mean(x, axes, keepdim=True)
-        centered = x - mu
-        var = ops.mean(centered * centered, axes, keepdim=True)
+        mu = x.data.mean(axis=axes, keepdims=True)  # (1, C) or (1, C, 1, 1)
+        var = ((x.data - mu) ** 2).mean(axis=axes, keepdims=True)
         if training and running_mean is not None and running_var is not None:
             running_mean *= 1 - momentum
-            running_mean += momentum * mu.data.reshape(C)
+            running_mean += momentum * mu.reshape(C)
             running_var *= 1 - momentum
-            running_var += momentum * var.data.reshape(C) * count / (count - 1)
-        y = centered / ops.sqrt(var + eps)
-    else:
-        mu_c = Tensor._wrap(running_mean.reshape(shape).astype(x.dtype), False)  # type: ignore[union-attr]
-        var_c = running_var.reshape(shape).astype(x.dtype)  # type: ignore[union-attr]
-        y = (x - mu_c) / Tensor._wrap(np.sqrt(var_c + eps).astype(x.dtype), False)
-    if weight is not None:
-        y = y * ops.reshape(_t(weight), shape)
-    if bias is not None:
-        y = y + ops.reshape(_t(bias), shape)
-    return y
+            running_var += momentum * var.reshape(C) * count / (count - 1)
+        return _norm.BatchNorm.apply(x, w, b, mean=mu, var=var, axes=axes, eps=eps)
+    # Evaluation: an affine map per channel, y = x * scale + shift (differentiable in w, b).
+    invstd = (1.0 / np.sqrt(running_var.astype(np.float64) + eps)).astype(x.dtype)
+    scale = w * Tensor._wrap(invstd, False)  # (C,)
+    shift = b - Tensor._wrap(running_mean.astype(x.dtype), False) * scale
+    return x * ops.reshape(scale, shape) + ops.reshape(shift, shape)

@@ -39,6 +39,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = [dict(defaults, params=self.params)]
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self._scratches: list[np.ndarray | None] = [None] * len(self.params)
         self.steps = 0
 
     @property
@@ -73,6 +74,14 @@ class Optimizer:
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
         """Update parameter array ``p`` in place from gradient ``g``."""
         raise NotImplementedError
+
+    def _scratch(self, i: int, like: np.ndarray) -> np.ndarray:
+        """A reusable temporary of ``like``'s shape and dtype (not part of the state)."""
+        scratch = self._scratches[i]
+        if scratch is None or scratch.shape != like.shape or scratch.dtype != like.dtype:
+            scratch = np.empty_like(like)
+            self._scratches[i] = scratch
+        return scratch
 
     def _buf(self, i: int, name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
         state = self.state[i]
@@ -153,7 +162,9 @@ class SGD(Optimizer):
                 b += p.dtype.type(1 - group["dampening"]) * g
             b = state["momentum_buffer"]
             g = g + p.dtype.type(mom) * b if group["nesterov"] else b
-        p -= p.dtype.type(lr) * g
+        s = self._scratch(i, p)
+        np.multiply(g, p.dtype.type(lr), out=s)
+        p -= s
 
 
 class Momentum(SGD):
@@ -251,18 +262,25 @@ class Adam(Optimizer):
             g = g + f(wd) * p
         m = self._buf(i, "exp_avg", p)
         v = self._buf(i, "exp_avg_sq", p)
+        s = self._scratch(i, p)  # every line below writes in place: no per-step allocation
         m *= f(b1)
-        m += f(1 - b1) * g
+        np.multiply(g, f(1 - b1), out=s)
+        m += s
         v *= f(b2)
-        v += f(1 - b2) * g * g
+        np.multiply(g, g, out=s)
+        s *= f(1 - b2)
+        v += s
         if group["amsgrad"]:
             vmax = self._buf(i, "max_exp_avg_sq", p)
             np.maximum(vmax, v, out=vmax)
             v = vmax
         step_size = lr / (1 - b1**t)
-        denom = np.sqrt(v) / f(math.sqrt(1 - b2**t))
-        denom += f(group["eps"])
-        p -= f(step_size) * m / denom
+        np.sqrt(v, out=s)
+        s /= f(math.sqrt(1 - b2**t))
+        s += f(group["eps"])  # s = denominator
+        np.divide(m, s, out=s)
+        s *= f(step_size)
+        p -= s
 
 
 class AdamW(Adam):
@@ -350,7 +368,11 @@ class StepLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2."""
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2.
+
+    Past ``T_max`` the cosine goes on (back up to ``base_lr`` at ``2 * T_max``), as PyTorch's
+    schedule does.
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
         if T_max < 1:
@@ -359,5 +381,5 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
 
     def lr_at(self, epoch: int) -> float:
-        e = min(epoch, self.T_max)
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
+        cos = math.cos(math.pi * epoch / self.T_max)
+        return self.eta_min + (self.base_lr - self.eta_min) * (1 + cos) / 2

@@ -341,7 +341,9 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     """Wrap op inputs as Tensors of one float dtype.
 
     Python scalars take the dtype of the float tensors among ``inputs`` (float32 if none);
-    integer and bool arrays are converted to it. Mixed float32/float64 raises TypeError.
+    integer arrays (and bool arrays not yet wrapped) are converted to it; bool Tensors
+    (masks) are kept, NumPy promotes them without a copy. Mixed float32/float64 raises
+    TypeError.
     """
     dtype: np.dtype[Any] | None = None
     for x in inputs:
@@ -360,7 +362,8 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
-            out.append(x if x.data.dtype == dtype else Tensor._wrap(x.data.astype(dtype), False))
+            keep = x.data.dtype == dtype or x.data.dtype == np.bool_  # bool masks stay bool
+            out.append(x if keep else Tensor._wrap(x.data.astype(dtype), False))
         elif isinstance(x, np.ndarray) and x.dtype == dtype:
             out.append(Tensor._wrap(x, False))
         else:

@@ -9,6 +9,8 @@ and float32, dtype preservation, no input mutation).
 
 Strategies come only from :mod:`autograd_mnist.testing`; this file composes them.
 The references never call the engine; conv and pool ones are plain loops, slow and obvious.
+``F.exp``, ``F.log``, ``F.sqrt``, ``F.abs``, ``F.relu``, ``F.sigmoid``, ``F.tanh`` and
+``F.matmul`` are the ops themselves (same objects), so one row covers both names.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class OpCase:
             "reduction" (matmul/conv/sums: rtol 1e-4, atol 1e-5), from STYLE section 6.
         grad_rtol, grad_atol: gradcheck tolerances; loosen only with a comment saying why.
         gradgrad: run gradgradcheck too.
-        max_examples: cap on Hypothesis examples for the expensive rows (conv, pools).
+        max_examples: optional cap on Hypothesis examples for a costly row (none needs one
+            today: the conv and pool rows run 200 examples in a few seconds).
         notes: kinks avoided and other remarks.
     """
 
@@ -269,6 +272,41 @@ def loss_args(draw: st.DrawFn) -> Args:
     target = draw(class_targets(N, K))
     reduction = draw(st.sampled_from(["mean", "sum", "none"]))
     return (x, target, reduction)
+
+
+@st.composite
+def batch_norm_args(draw: st.DrawFn, training: bool) -> Args:
+    """(x, weight, bias, stats): x (N, C) or (N, C, H, W), at least 2 values per channel;
+    stats = (running_mean, running_var) in a tuple, so they are not differentiated."""
+    C = draw(st.integers(1, 3))
+    spatial = draw(st.sampled_from([(), (1, 1), (2, 3)]))
+    N = draw(st.integers(2 if training or not spatial else 1, 4))
+    x = draw(float_arrays((N, C, *spatial)))
+    w, b = draw(float_arrays((C,))), draw(float_arrays((C,)))
+    stats = (draw(float_arrays((C,))), draw(positive_arrays((C,), min_value=0.1)))
+    return (x, w, b, stats)
+
+
+def batch_norm_fn(training: bool) -> Callable[..., Tensor]:
+    def fn(x: Tensor, w: Tensor, b: Tensor, stats: tuple[np.ndarray, np.ndarray]) -> Tensor:
+        if training:  # batch statistics only: no running buffers to update
+            return F.batch_norm(x, None, None, w, b, training=True)
+        return F.batch_norm(x, stats[0].copy(), stats[1].copy(), w, b, training=False)
+
+    return fn
+
+
+def ref_batch_norm(training: bool) -> Callable[..., np.ndarray]:
+    def ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stats: Any, eps: float = 1e-5) -> Any:
+        axes = (0,) if x.ndim == 2 else (0, 2, 3)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        if training:
+            mu, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+        else:
+            mu, var = stats[0].reshape(shape), stats[1].reshape(shape)
+        return (x - mu) / np.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape)
+
+    return ref
 
 
 def dropout_args() -> st.SearchStrategy[Args]:
@@ -654,6 +692,21 @@ CASES: list[OpCase] = [
     OpCase("softmax", F.softmax, softmax_args(), ref_softmax, kind="reduction"),
     OpCase("nll_loss", F.nll_loss, loss_args(), ref_nll_loss, kind="reduction"),
     OpCase("cross_entropy", F.cross_entropy, loss_args(), ref_cross_entropy, kind="reduction"),
+    OpCase(
+        "batch_norm[train]",
+        batch_norm_fn(training=True),
+        batch_norm_args(training=True),
+        ref_batch_norm(training=True),
+        kind="reduction",
+        notes="eps = 1e-5 keeps it smooth even for a constant channel (variance 0)",
+    ),
+    OpCase(
+        "batch_norm[eval]",
+        batch_norm_fn(training=False),
+        batch_norm_args(training=False),
+        ref_batch_norm(training=False),
+        notes="running variance >= 0.1",
+    ),
     OpCase(
         "dropout",
         dropout_with_seed,

@@ -34,7 +34,7 @@ def test_plot_graph_example(tmp_path: Path, extra: list[str]) -> None:
     assert str(out.resolve()) in result.stdout
     svg = out.read_text()
     assert svg.startswith("<?xml") and "<svg" in svg
-    for label in ("fc1.weight", "fc2.bias", "Linear", "ReLU", "LogSoftmax"):
+    for label in ("fc1.weight", "fc2.bias", "Linear", "ReLU", "CrossEntropy"):
         assert label in svg
     assert ("grad norm" in svg) == bool(extra)
     assert not (tmp_path / "graph.svg").exists()  # --out honoured, no default file

@@ -1,16 +1,21 @@
 """The checker itself: it must accept right gradients and reject wrong ones, loudly.
 
-Also the error messages users see for bad arguments: each names the op and the shapes.
+Also the error messages users see for bad arguments (each names the op and the shapes),
+the one-call ``check_op`` helper, and the promises of the strategies the op tests rely on.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 import autograd_mnist as am
 from autograd_mnist import functional as F
@@ -24,7 +29,22 @@ from autograd_mnist.gradcheck import (
 )
 from autograd_mnist.ops import mul, pow
 from autograd_mnist.tensor import Tensor
-from autograd_mnist.testing import check_op, float_arrays, positive_arrays
+from autograd_mnist.testing import (
+    ConvGeometry,
+    PoolGeometry,
+    away_from_zero,
+    broadcast_sources,
+    broadcastable_shapes,
+    check_op,
+    conv2d_geometries,
+    distinct_arrays,
+    float_arrays,
+    matmul_shapes,
+    pool2d_geometries,
+    positive_arrays,
+    reshape_targets,
+    shapes,
+)
 
 X = np.linspace(0.5, 2.0, 12).reshape(3, 4)  # away from 0: every gradient entry is sizeable
 
@@ -403,3 +423,67 @@ def test_mixed_float32_float64_operands(name: str, call: Any) -> None:
     assert msg.lower().startswith(name + ":"), msg
     assert "float32" in msg and "float64" in msg, msg
     assert re.search(r"\(2, 3\)|\(1, 1, 2, 3\)", msg), msg
+
+
+def test_check_op_wants_strategies_or_args_but_not_both() -> None:
+    with pytest.raises(InvalidArgument, match="not neither"):
+        check_op(F.tanh)
+    with pytest.raises(InvalidArgument, match="not both"):
+        check_op(F.tanh, float_arrays(), args=st.tuples(float_arrays()))
+
+
+# ----- the strategies keep their promises (the gradient tests rely on them) -----
+@settings(max_examples=50)
+@given(away_from_zero(), positive_arrays(), distinct_arrays())
+def test_kink_avoiding_strategies(a: np.ndarray, p: np.ndarray, d: np.ndarray) -> None:
+    assert (np.abs(a) >= 1e-3).all() and (np.abs(a) <= 3).all()
+    assert (p >= 1e-2).all() and (p <= 3).all()
+    values = np.sort(d.reshape(-1))
+    assert (np.diff(values) >= 1e-3 * (1 - 1e-9)).all()
+    assert a.dtype == p.dtype == d.dtype == np.float64
+
+
+@settings(max_examples=50)
+@given(float_arrays(dtype=np.float32), away_from_zero(dtype=np.float32, margin=1e-2))
+def test_float32_strategies_respect_their_bounds(x: np.ndarray, a: np.ndarray) -> None:
+    assert x.dtype == a.dtype == np.float32
+    assert np.isfinite(x).all() and (np.abs(x) <= 3).all() and (np.abs(a) >= 1e-2).all()
+
+
+@settings(max_examples=50)
+@given(conv2d_geometries())
+def test_conv2d_geometries_are_valid(g: ConvGeometry) -> None:
+    y = F.conv2d(np.zeros(g.input_shape), np.zeros(g.weight_shape), None, g.stride, g.padding)
+    assert y.shape == g.output_shape and min(g.output_shape) >= 1
+
+
+@settings(max_examples=50)
+@given(pool2d_geometries())
+def test_pool2d_geometries_are_valid(g: PoolGeometry) -> None:
+    assert g.padding[0] <= g.KH // 2 and g.padding[1] <= g.KW // 2
+    y = F.max_pool2d(np.zeros(g.input_shape), (g.KH, g.KW), g.stride, g.padding)
+    assert y.shape == g.output_shape and min(g.output_shape) >= 1
+
+
+@settings(max_examples=50)
+@given(matmul_shapes(), broadcastable_shapes(3))
+def test_shape_strategies_are_valid(ab: tuple[Any, Any], shapes3: tuple[Any, ...]) -> None:
+    a, b = ab
+    assert np.matmul(np.zeros(a), np.zeros(b)).shape == (am.Tensor(np.zeros(a)) @ np.zeros(b)).shape
+    np.broadcast_shapes(*shapes3)  # raises if they do not broadcast
+
+
+@settings(max_examples=50)
+@given(shapes().flatmap(lambda s: st.tuples(st.just(s), reshape_targets(s), broadcast_sources(s))))
+def test_reshape_targets_and_broadcast_sources(args: tuple[Any, Any, Any]) -> None:
+    shape, target, source = args
+    assert np.zeros(shape).reshape(target).size == int(np.prod(shape))
+    assert np.broadcast_shapes(source, shape) == shape
+
+
+def test_importing_the_package_does_not_import_hypothesis() -> None:
+    code = "import sys, autograd_mnist; assert 'hypothesis' not in sys.modules, 'hypothesis'"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr

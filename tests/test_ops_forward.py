@@ -68,6 +68,12 @@ def test_forward_matches_reference(case: OpCase) -> None:
     run()
 
 
+def test_functional_aliases_are_the_ops() -> None:
+    # op_cases.py covers F.exp & co. through the ops' rows: they must be the same objects.
+    for name in ("exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "matmul"):
+        assert getattr(F, name) is getattr(am.ops, name), name
+
+
 # ----- conv2d by hand and against the naive loop -----
 def test_conv2d_edge_filter_worked_by_hand() -> None:
     # A vertical edge (dark left, bright right) under a Sobel-like filter (SEEDS R2):

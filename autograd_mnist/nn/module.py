@@ -54,8 +54,18 @@ class Module:
             raise RuntimeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
+        # As in PyTorch: a re-assigned parameter or module keeps its place in the order, and
+        # a new array assigned to a buffer's name stays a buffer.
+        keep: dict[str, Any] | None = None
+        if isinstance(value, Parameter):
+            keep = self._parameters
+        elif isinstance(value, Module):
+            keep = self._modules
+        elif name in self._buffers and isinstance(value, np.ndarray):
+            keep = self._buffers
         for registry in (self._parameters, self._modules, self._buffers):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         if isinstance(value, Parameter):
             if value.name is None:
                 value.name = name
@@ -105,8 +115,13 @@ class Module:
                 yield (f"{prefix}.{k}" if prefix else k), p
 
     def parameters(self) -> list[Parameter]:
-        """Every parameter, in a stable order (a list, so optimizers can index it)."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter, in a stable order (a list, so optimizers can index it).
+
+        A parameter shared by several sub-modules is listed once (as in PyTorch), so an
+        optimizer updates it once per step.
+        """
+        unique = {id(p): p for _, p in self.named_parameters()}
+        return list(unique.values())
 
     def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
         """Every buffer with its dotted name."""
@@ -196,7 +211,7 @@ class Module:
         """
         global _summary_log
         log: list[tuple[Module, Any]] = []
-        was_training = self.training
+        modes = [(m, m.training) for m in self.modules()]
         self.eval()
         _summary_log = log
         try:
@@ -204,7 +219,8 @@ class Module:
                 self(Tensor(np.zeros(input_shape, dtype=dtype)))
         finally:
             _summary_log = None
-            self.train(was_training)
+            for m, mode in modes:
+                object.__setattr__(m, "training", mode)
         names = {id(m): n for n, m in self.named_modules()}
         rows = [("Layer (type)", "Output shape", "Params")]
         for module, out in log:

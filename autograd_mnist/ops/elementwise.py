@@ -158,13 +158,12 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: ReLU, x: np.ndarray) -> np.ndarray:
-        mask = x > 0
-        ctx.save(mask)
-        return x * mask
+        return np.maximum(x, 0)
 
     @staticmethod
     def backward(ctx: ReLU, g: Tensor) -> Tensor:
-        return mul(g, _const(ctx.saved[0].astype(g.dtype)))
+        # y > 0 exactly where x > 0; a bool mask multiplies without a float copy.
+        return mul(g, _const(ctx.output.data > 0))
 
 
 class Sigmoid(Function):

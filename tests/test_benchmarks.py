@@ -1,0 +1,88 @@
+"""Smoke tests of the benchmark scripts: they run, exit 0 and print their tables.
+
+``benchmarks/compare_torch.py --quick --no-memory`` runs in a subprocess with one BLAS
+thread, once as installed and once with ``import torch`` made to fail, since torch is an
+optional extra (``.[bench]``): without it the script must still print our own figures.
+``benchmarks/ops.py`` has no quick mode, so it is not run here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPARE = ROOT / "benchmarks" / "compare_torch.py"
+HEADERS = [
+    "== training step",
+    "round   ours ms  torch ms ours/torch",
+    "median ms",
+    "== inference",
+    "== per-op breakdown of our R0 training step",
+    "== per-op breakdown of our R2 training step",
+    "Function.method / part of the step",
+    "optimizer.step",
+    "heaviest calls by input shapes",
+    "== FLOP lower bound",
+    "== summary",
+    "threads: numpy OpenBLAS",
+    "command: ",
+]
+# Run the script as __main__ with torch unimportable (sys.modules[name] = None makes
+# `import torch` raise ImportError and find_spec return None).
+WITHOUT_TORCH = (
+    "import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def run_compare(*args: str, block_torch: bool = False) -> str:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    prefix = [sys.executable, "-c", WITHOUT_TORCH] if block_torch else [sys.executable]
+    proc = subprocess.run(
+        [*prefix, str(COMPARE), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def assert_headers(out: str) -> None:
+    missing = [h for h in HEADERS if h not in out]
+    assert not missing, f"missing {missing} in:\n{out}"
+
+
+def test_compare_torch_quick() -> None:
+    out = run_compare("--quick", "--no-memory")
+    assert_headers(out)
+    if importlib.util.find_spec("torch") is not None:
+        assert "same initial weights" in out
+        assert "ratio ours/torch" in out
+    else:
+        assert "torch not found" in out
+
+
+def test_compare_torch_quick_without_torch() -> None:
+    out = run_compare("--quick", "--no-memory", block_torch=True)
+    assert_headers(out)
+    assert "torch not found" in out
+    assert "ratio ours/torch" not in out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS read from /proc")
+def test_compare_torch_memory_runs() -> None:
+    out = run_compare("--quick", "--model", "r0", "--no-breakdown", "--memory-steps", "2")
+    assert "== peak memory" in out
+    assert "peak RSS MiB" in out
+    assert "failed" not in out
