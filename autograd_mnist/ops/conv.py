@@ -13,8 +13,6 @@ KH*KW kernel offsets, never over batch, channels or pixels.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -186,21 +184,26 @@ class PoolGather(Function):
 def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
     """Max-pool forward when windows tile the input (stride = kernel, no padding).
 
-    Windows are a reshape, not a strided gather; the argmax (first maximum in row-major
-    window order) is found by comparing each offset with the maximum, last offset first.
+    Two passes of pairwise maxima on strided views, no window gather: first along each
+    window row (over kw), then across rows (over kh). A later offset wins only if strictly
+    greater, so the saved argmax is the first maximum in row-major window order.
     """
     N, C, H, W = x.shape
     KH, KW = kernel
     OH, OW = H // KH, W // KW
-    tiles = x[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
-    offsets = [tiles[:, :, :, kh, :, kw] for kh in range(KH) for kw in range(KW)]
-    # Elementwise maxima over the offset views: much faster than a strided-axis reduction.
-    out = functools.reduce(np.maximum, offsets)  # (N, C, OH, OW)
-    arg = np.zeros(out.shape, dtype=np.uint16)
-    for k in reversed(range(KH * KW)):
-        np.copyto(arg, k, where=offsets[k] == out)
+    xc = x[:, :, : OH * KH, : OW * KW]  # the part the windows cover
+    rows, kw_arg = xc[..., 0::KW], np.zeros((N, C, OH * KH, OW), dtype=np.uint16)
+    for kw in range(1, KW):
+        v = xc[..., kw::KW]  # (N, C, OH*KH, OW) view
+        np.copyto(kw_arg, kw, where=v > rows)
+        rows = np.maximum(rows, v)
+    out, arg = rows[:, :, 0::KH], kw_arg[:, :, 0::KH].copy()
+    for kh in range(1, KH):
+        v = rows[:, :, kh::KH]  # (N, C, OH, OW) view
+        np.copyto(arg, kw_arg[:, :, kh::KH] + kh * KW, where=v > out)
+        out = np.maximum(out, v)
     ctx.save(arg)
-    return out
+    return np.ascontiguousarray(out)
 
 
 def max_pool2d(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:
