@@ -84,6 +84,8 @@ class Function:
     In backward, ``ctx.inputs`` are the input Tensors, ``ctx.output`` the output Tensor,
     ``ctx.saved`` what forward saved, ``ctx.needs_input_grad[i]`` whether input ``i`` needs
     a gradient, and ``ctx.params`` the keyword parameters given to :meth:`apply`.
+    ``ctx.needs_input_grad`` is already set during forward (all False when the op will not
+    be recorded), so forward can skip work only backward would need.
     Run an op with ``MyOp.apply(*tensors, **params)``.
     """
 
@@ -126,16 +128,17 @@ class Function:
 
         tensors = as_operands(cls.__name__, inputs)
         ctx = cls()
+        needs = tuple(t.requires_grad for t in tensors)
+        record = _grad_enabled and any(needs)
+        # Known before forward, so forward can skip saving what no backward will use.
+        ctx.needs_input_grad = needs if record else (False,) * len(needs)
         data = cls.forward(ctx, *[t.data for t in tensors], **params)
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # NumPy returns scalars from 0-d arithmetic
-        needs = tuple(t.requires_grad for t in tensors)
-        record = _grad_enabled and any(needs)
         out = Tensor._wrap(data, record)
         if record:
             ctx.inputs = tensors
             ctx.params = params
-            ctx.needs_input_grad = needs
             ctx._output = weakref.ref(out)
             out._ctx = ctx
         return out

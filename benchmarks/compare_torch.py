@@ -20,6 +20,7 @@ Without PyTorch installed only our figures are printed.
 
     python benchmarks/compare_torch.py [--rounds 5] [--steps 20] [--model r0|r2|both]
     python benchmarks/compare_torch.py --quick --no-memory     # smoke test, ~30 s
+    python benchmarks/compare_torch.py --threads 1             # steadier on a busy machine
     PYTHONPATH=. python benchmarks/compare_torch.py            # from a bare checkout
 """
 
@@ -342,7 +343,7 @@ class Result:
 
 
 def interleaved(
-    runners: list[Any], action: str, rounds: int, n: int, warmup: int, unit: str
+    runners: list[Any], action: str, rounds: int, n: int, warmup: int
 ) -> dict[str, float]:
     """Time ``action`` of each runner in turn, ``rounds`` times; print rounds and medians."""
     for r in runners:
@@ -760,7 +761,7 @@ def bench_model(key: str, args: argparse.Namespace, data: Data, torch: Any) -> R
         f"\n== training step (ms per step: slice + forward + loss + backward + Adam step; "
         f"median of {args.steps} per round)"
     )
-    res.train = interleaved(runners, "step", args.rounds, args.steps, args.warmup, "step")
+    res.train = interleaved(runners, "step", args.rounds, args.steps, args.warmup)
     print_medians(res.train, BATCH, "samples", EPOCH_IMAGES, "s/epoch")
     print(
         f"\n== inference (ms per batch of {INFER_BATCH}, median of {args.infer_batches} "
@@ -768,9 +769,7 @@ def bench_model(key: str, args: argparse.Namespace, data: Data, torch: Any) -> R
     )
     for r in runners:
         r.eval(True)
-    res.infer = interleaved(
-        runners, "infer", args.rounds, args.infer_batches, min(args.warmup, 1), "batch"
-    )
+    res.infer = interleaved(runners, "infer", args.rounds, args.infer_batches, min(args.warmup, 1))
     for r in runners:
         r.eval(False)
     print_medians(res.infer, INFER_BATCH, "images", TEST_IMAGES, "s/10k test")

@@ -100,6 +100,8 @@ class MaxPool2d(Function):
         ctx: MaxPool2d, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair
     ) -> np.ndarray:
         if kernel == stride and padding == (0, 0):
+            if not ctx.needs_input_grad[0]:
+                return _tiled_max_values(x, kernel)
             return _tiled_max(ctx, x, kernel)
         (PH, PW), (KH, KW) = padding, kernel
         xp = x
@@ -138,6 +140,8 @@ class PoolScatter(Function):
             for k in range(KH * KW):
                 kh, kw = divmod(k, KW)
                 np.multiply(g, arg == k, out=tiles[:, :, :, kh, :, kw])
+            if (OH * KH, OW * KW) == (H, W):
+                return tiles.reshape(N, C, H, W)
             out = np.zeros((N, C, H, W), dtype=g.dtype)
             out[:, :, : OH * KH, : OW * KW] = tiles.reshape(N, C, OH * KH, OW * KW)
             return out
@@ -203,6 +207,20 @@ def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
         np.copyto(arg, kw_arg[:, :, kh::KH] + kh * KW, where=v > out)
         out = np.maximum(out, v)
     ctx.save(arg)
+    return np.ascontiguousarray(out)
+
+
+def _tiled_max_values(x: np.ndarray, kernel: Pair) -> np.ndarray:
+    """Only the maxima of tiling windows (no argmax): the forward when nothing records."""
+    N, C, H, W = x.shape
+    KH, KW = kernel
+    xc = x[:, :, : H // KH * KH, : W // KW * KW]
+    rows = xc[..., 0::KW]
+    for kw in range(1, KW):
+        rows = np.maximum(rows, xc[..., kw::KW])
+    out = rows[:, :, 0::KH]
+    for kh in range(1, KH):
+        out = np.maximum(out, rows[:, :, kh::KH])
     return np.ascontiguousarray(out)
 
 
