@@ -132,7 +132,11 @@ class Function:
         record = _grad_enabled and any(needs)
         # Known before forward, so forward can skip saving what no backward will use.
         ctx.needs_input_grad = needs if record else (False,) * len(needs)
-        data = cls.forward(ctx, *[t.data for t in tensors], **params)
+        try:
+            data = cls.forward(ctx, *[t.data for t in tensors], **params)
+        except ValueError as e:  # e.g. shapes that do not broadcast: name the op and shapes
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"{cls.__name__}: {e}; input shapes {shapes}") from e
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # NumPy returns scalars from 0-d arithmetic
         out = Tensor._wrap(data, record)

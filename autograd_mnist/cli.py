@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train a model into a run folder (or --resume one)",
         description="Train a model; everything goes into one run folder. Unset --epochs, "
-        "--batch-size, --optimizer, --lr and --schedule come from the model's defaults "
+        "--batch-size, --optimizer, --lr, --schedule and --augment come from the model's defaults "
         "(models.TRAIN_DEFAULTS).",
     )
     _add_model_args(p, None)
@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--weight-decay", type=float, metavar="WD", help="L2 weight decay (default 0)")
     p.add_argument("--schedule", choices=runs.SCHEDULES, help="learning-rate schedule")
+    p.add_argument(
+        "--augment",
+        type=int,
+        metavar="PX",
+        help="shift training images by up to PX pixels at random (0: none)",
+    )
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--limit", type=_positive, metavar="N", help="train on the first N images")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<YYYYmmdd-HHMMSS>)")
@@ -186,6 +192,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "lr",
             "weight_decay",
             "schedule",
+            "augment",
             "seed",
             "limit",
             "out",
@@ -210,6 +217,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             lr=args.lr,
             weight_decay=args.weight_decay or 0.0,
             schedule=args.schedule,
+            augment=args.augment,
             seed=0 if args.seed is None else args.seed,
             limit=args.limit,
             data_dir=args.data_dir,

@@ -158,7 +158,8 @@ DEFAULT_MODEL = "best"
 
 #: Per-model training defaults used by the CLI when an option is not given.
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
-    "best": dict(optimizer="adam", lr=2e-3, batch_size=128, epochs=8, schedule="cosine"),
+    "best": dict(optimizer="adam", lr=2e-3, batch_size=128, epochs=10, schedule="cosine",
+                 augment=2),
     "cnn": dict(optimizer="sgd", lr=0.03, batch_size=1, epochs=1, schedule="none"),
     "keras-cnn": dict(optimizer="adam", lr=1e-3, batch_size=128, epochs=10, schedule="none"),
     "two-layer": dict(optimizer="sgd", lr=0.1, batch_size=100, epochs=10, schedule="none"),

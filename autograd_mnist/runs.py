@@ -17,6 +17,7 @@ run that was never interrupted.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -33,7 +34,7 @@ import numpy as np
 
 from autograd_mnist import models, nn, optim, serialization, train
 from autograd_mnist import rng as _rng
-from autograd_mnist.data import load_fashion_mnist, load_mnist
+from autograd_mnist.data import load_fashion_mnist, load_mnist, random_shift
 from autograd_mnist.data.idx import atomic_open
 
 __all__ = [
@@ -79,6 +80,7 @@ _FALLBACK: dict[str, Any] = {
     "batch_size": 128,
     "epochs": 1,
     "schedule": "none",
+    "augment": 0,
 }
 
 
@@ -113,8 +115,10 @@ class RunConfig:
         model: a preset name from ``models.MODELS``.
         model_config: keyword arguments for the preset (e.g. ``{"hidden": [40, 20]}``).
         dataset: ``'mnist'`` or ``'fashion'``.
-        epochs, batch_size, optimizer, lr, schedule: from ``models.TRAIN_DEFAULTS[model]``
-            when None; ``schedule`` is ``'none'``, ``'step'`` or ``'cosine'``.
+        epochs, batch_size, optimizer, lr, schedule, augment: from
+            ``models.TRAIN_DEFAULTS[model]`` when None; ``schedule`` is ``'none'``,
+            ``'step'`` or ``'cosine'``; ``augment`` is the largest random shift of the
+            training images in pixels (0: none).
         weight_decay: L2 coefficient passed to the optimizer.
         seed: seeds the package generator (initial weights, shuffling, dropout).
         limit: train on the first ``limit`` training images only (the test set stays whole).
@@ -132,6 +136,7 @@ class RunConfig:
     lr: float | None = None
     weight_decay: float = 0.0
     schedule: str | None = None
+    augment: int | None = None
     seed: int = 0
     limit: int | None = None
     data_dir: str | None = None
@@ -182,6 +187,12 @@ class RunConfig:
                 "a number >= 0",
             ),
             ("schedule", self.schedule, self.schedule in SCHEDULES, f"one of {list(SCHEDULES)}"),
+            (
+                "augment",
+                self.augment,
+                _is_int(self.augment) and 0 <= self.augment <= 8,
+                "an int from 0 to 8 (pixels)",
+            ),
             ("seed", self.seed, _is_int(self.seed) and self.seed >= 0, "an int >= 0"),
             (
                 "limit",
@@ -473,6 +484,7 @@ def _summary(
         "weight_decay": cfg.weight_decay,
         "batch_size": cfg.batch_size,
         "schedule": cfg.schedule,
+        "augment": cfg.augment,
         "limit": cfg.limit,
         "finished": datetime.now().isoformat(timespec="seconds"),
         "versions": {
@@ -627,6 +639,13 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
+def _augmenter(shift: int) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Random shifts of up to ``shift`` pixels (package generator), or None."""
+    if not shift:
+        return None
+    return functools.partial(random_shift, max_shift=shift)
+
+
 def _run(
     cfg: RunConfig,
     run_dir: Path,
@@ -668,6 +687,7 @@ def _run(
             start_epoch=saved,
             progress=cfg.progress,
             on_epoch_end=on_epoch_end,
+            augment=_augmenter(cfg.augment or 0),
         )
     except KeyboardInterrupt:
         raise RunInterrupted(run_dir, saved, cfg.epochs) from None

@@ -133,6 +133,7 @@ def fit(
     start_epoch: int = 0,
     progress: bool = True,
     on_epoch_end: Callable[[EpochMetrics], None] | None = None,
+    augment: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> list[EpochMetrics]:
     """Train ``model`` from epoch ``start_epoch`` up to ``epochs`` (in total).
 
@@ -151,6 +152,9 @@ def fit(
         start_epoch: epochs already done (when resuming).
         progress: show a progress bar (tqdm, when installed) with running loss and accuracy.
         on_epoch_end: called with each epoch's metrics (e.g. to save a checkpoint).
+        augment: applied to each training batch of images before the step (e.g.
+            ``lambda x: random_shift(x, 2)``); it should draw from the package generator
+            so that resuming stays reproducible.
 
     Returns:
         The metrics of the epochs run.
@@ -164,6 +168,8 @@ def fit(
         start = time.perf_counter()
         total_loss, total_correct, seen = 0.0, 0, 0
         for xb, yb in _batches(loader, bar):
+            if augment is not None:
+                xb = augment(xb)
             loss, correct = train_step(model, optimizer, xb, yb)
             total_loss += loss * len(yb)
             total_correct += correct

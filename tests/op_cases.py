@@ -60,6 +60,8 @@ class OpCase:
         reference: the same computation in NumPy on the raw arguments.
         kind: forward float32 tolerance class: "elementwise" (rtol 1e-5, atol 1e-6) or
             "reduction" (matmul/conv/sums: rtol 1e-4, atol 1e-5), from STYLE section 6.
+        float32_tol: (rtol, atol) replacing the ``kind`` tolerances for float32 forwards;
+            loosen only with a comment saying why.
         grad_rtol, grad_atol: gradcheck tolerances; loosen only with a comment saying why.
         gradgrad: run gradgradcheck too.
         max_examples: optional cap on Hypothesis examples for a costly row (none needs one
@@ -72,6 +74,7 @@ class OpCase:
     args: st.SearchStrategy[Args]
     reference: Callable[..., Any]
     kind: str = "elementwise"
+    float32_tol: tuple[float, float] | None = None
     grad_rtol: float = 1e-3
     grad_atol: float = 1e-5
     gradgrad: bool = True
@@ -698,6 +701,11 @@ CASES: list[OpCase] = [
         batch_norm_args(training=True),
         ref_batch_norm(training=True),
         kind="reduction",
+        # Normalising multiplies the float32 rounding of x and of the batch mean (~1e-7 for
+        # |x| <= 3) by |w| / sqrt(var + eps), up to 3 / sqrt(1e-5) ~ 1e3 for a (nearly)
+        # constant channel: ~1e-4 absolute on outputs near 0 (seen: 1.9e-5 where the exact
+        # value is 0). Any float32 implementation has it; float64 stays at 1e-10 / 1e-12.
+        float32_tol=(1e-4, 1e-3),
         notes="eps = 1e-5 keeps it smooth even for a constant channel (variance 0)",
     ),
     OpCase(

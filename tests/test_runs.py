@@ -23,6 +23,7 @@ MLP: dict[str, Any] = {
     "lr": 1e-2,
     "batch_size": 16,
     "schedule": "cosine",
+    "augment": 1,  # random shifts draw from the package generator: resume must restore it
     "seed": 3,
     "progress": False,
 }

@@ -5,6 +5,7 @@ Nothing here downloads at import time; see ``docs/data.md`` for sources and offl
 
 from __future__ import annotations
 
+from .augment import random_shift
 from .idx import read_idx, write_idx
 from .loader import DataLoader
 from .mnist import (
@@ -31,6 +32,7 @@ __all__ = [
     "load_mnist",
     "load_raw",
     "one_hot",
+    "random_shift",
     "read_idx",
     "to_float",
     "write_idx",
