@@ -235,7 +235,9 @@ def _target(op: str, input: Tensor, target: Any) -> np.ndarray:
             f"input {input.shape}, target {t.shape}"
         )
     if t.shape != (N,):
-        raise ValueError(f"{op}: target has shape {t.shape}; expected ({N},) for input {input.shape}")
+        raise ValueError(
+            f"{op}: target has shape {t.shape}; expected ({N},) for input {input.shape}"
+        )
     if t.size and (t.min() < 0 or t.max() >= K):
         raise ValueError(
             f"{op}: target out of range; got values in [{t.min()}, {t.max()}], "
@@ -352,11 +354,16 @@ def batch_norm(
     C = x.shape[1]
     axes = (0,) if x.ndim == 2 else (0, 2, 3)
     shape = (C,) if x.ndim == 2 else (C, 1, 1)
-    for name, v in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
+    for name, v in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if v is not None and tuple(np.shape(v)) != (C,):
-            raise ValueError(f"batch_norm: {name} has shape {np.shape(v)}; expected ({C},) "
-                             f"for input {x.shape}")
+            raise ValueError(
+                f"batch_norm: {name} has shape {np.shape(v)}; expected ({C},) for input {x.shape}"
+            )
     w = _t(weight) if weight is not None else Tensor(np.ones(C, dtype=x.dtype))
     b = _t(bias) if bias is not None else Tensor(np.zeros(C, dtype=x.dtype))
     if training or running_mean is None or running_var is None:

@@ -158,8 +158,14 @@ def _numerical(obj: _Objective, x: Tensor, eps: float, dirs: np.ndarray | None) 
 
 
 def _compare(
-    name: str, i: int, shape: tuple[int, ...], num: np.ndarray, ana: np.ndarray,
-    atol: float, rtol: float, directional: bool,
+    name: str,
+    i: int,
+    shape: tuple[int, ...],
+    num: np.ndarray,
+    ana: np.ndarray,
+    atol: float,
+    rtol: float,
+    directional: bool,
 ) -> str | None:
     err = np.abs(num - ana)
     bad = err > atol + rtol * np.abs(num)
@@ -285,12 +291,15 @@ def gradgradcheck(
             create_graph=True,
             allow_unused=True,
         )
-        return tuple(
-            Tensor(np.zeros_like(t.data)) if g is None else g for t, g in zip(targets, gs)
-        )
+        return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for t, g in zip(targets, gs))
 
     first_order.__qualname__ = f"grad of {_name(fn)}"
     return gradcheck(
-        first_order, *xs, eps=eps, atol=atol, rtol=rtol,
-        raise_exception=raise_exception, seed=seed,
+        first_order,
+        *xs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        seed=seed,
     )

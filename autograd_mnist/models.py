@@ -65,8 +65,9 @@ def keras_cnn() -> nn.Sequential:
     return model
 
 
-def two_layer(hidden: int = 50, activation: str = "sigmoid", weight_std: float = 0.01
-              ) -> nn.Sequential:
+def two_layer(
+    hidden: int = 50, activation: str = "sigmoid", weight_std: float = 0.01
+) -> nn.Sequential:
     """R1/R3's TwoLayerNet: 784 -> hidden (sigmoid or relu) -> 10, weights N(0, std**2)."""
     act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[activation]
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), act(), nn.Linear(hidden, 10))
@@ -77,9 +78,13 @@ def two_layer(hidden: int = 50, activation: str = "sigmoid", weight_std: float =
     return model
 
 
-def mlp(hidden: Sequence[int] = (100, 100, 100, 100, 100, 100), activation: str = "relu",
-        weight_init: str = "he", batch_norm: bool = False, dropout: float = 0.0
-        ) -> nn.Sequential:
+def mlp(
+    hidden: Sequence[int] = (100, 100, 100, 100, 100, 100),
+    activation: str = "relu",
+    weight_init: str = "he",
+    batch_norm: bool = False,
+    dropout: float = 0.0,
+) -> nn.Sequential:
     """R4's MultiLayerNet: Flatten -> [Linear (-> BatchNorm) -> act (-> Dropout)] * k -> 10.
 
     Args:
@@ -116,8 +121,9 @@ def mlp(hidden: Sequence[int] = (100, 100, 100, 100, 100, 100), activation: str 
     return model
 
 
-def best(channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 0.3
-         ) -> nn.Sequential:
+def best(
+    channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 0.3
+) -> nn.Sequential:
     """The project's best: two conv blocks with batch norm, then a dropout-regularised head.
 
     (Conv 3x3 same -> BatchNorm -> ReLU -> MaxPool 2) x 2 with ``channels`` (32, 64), then
@@ -158,8 +164,9 @@ DEFAULT_MODEL = "best"
 
 #: Per-model training defaults used by the CLI when an option is not given.
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
-    "best": dict(optimizer="adam", lr=2e-3, batch_size=128, epochs=10, schedule="cosine",
-                 augment=2),
+    "best": dict(
+        optimizer="adam", lr=2e-3, batch_size=128, epochs=10, schedule="cosine", augment=2
+    ),
     "cnn": dict(optimizer="sgd", lr=0.03, batch_size=1, epochs=1, schedule="none"),
     "keras-cnn": dict(optimizer="adam", lr=1e-3, batch_size=128, epochs=10, schedule="none"),
     "two-layer": dict(optimizer="sgd", lr=0.1, batch_size=100, epochs=10, schedule="none"),

@@ -139,7 +139,9 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only); returns self."""
         if requires_grad and self.dtype not in _FLOATS:
-            raise TypeError(f"requires_grad_: only float tensors can require grad; got {self.dtype}")
+            raise TypeError(
+                f"requires_grad_: only float tensors can require grad; got {self.dtype}"
+            )
         if self._ctx is not None and not requires_grad:
             raise RuntimeError("requires_grad_: can only change it on a leaf tensor")
         self.requires_grad = requires_grad

@@ -54,8 +54,9 @@ class Evaluation:
         return cm
 
 
-def make_optimizer(name: str, params: list[Any], lr: float, weight_decay: float = 0.0
-                   ) -> optim.Optimizer:
+def make_optimizer(
+    name: str, params: list[Any], lr: float, weight_decay: float = 0.0
+) -> optim.Optimizer:
     """An optimizer by name ('sgd', 'momentum', 'adagrad', 'rmsprop', 'adam', 'adamw').
 
     Raises:
@@ -67,8 +68,7 @@ def make_optimizer(name: str, params: list[Any], lr: float, weight_decay: float 
     return optim.OPTIMIZERS[key](params, lr=lr, weight_decay=weight_decay)
 
 
-def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int
-                   ) -> optim.LRScheduler | None:
+def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int) -> optim.LRScheduler | None:
     """'none', 'step' (x0.1 every third of the run) or 'cosine' (to 0 over ``epochs``)."""
     if name == "none":
         return None
@@ -79,8 +79,9 @@ def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int
     raise ValueError(f"schedule: unknown {name!r}; expected 'none', 'step' or 'cosine'")
 
 
-def train_step(model: nn.Module, optimizer: optim.Optimizer, xb: np.ndarray, yb: np.ndarray
-               ) -> tuple[float, int]:
+def train_step(
+    model: nn.Module, optimizer: optim.Optimizer, xb: np.ndarray, yb: np.ndarray
+) -> tuple[float, int]:
     """One step: forward, cross-entropy, backward, update. Returns (loss, correct count)."""
     logits = model(Tensor(xb))
     loss = F.cross_entropy(logits, yb)
@@ -91,8 +92,7 @@ def train_step(model: nn.Module, optimizer: optim.Optimizer, xb: np.ndarray, yb:
     return float(loss.data), correct
 
 
-def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
-             ) -> Evaluation:
+def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> Evaluation:
     """Loss, accuracy and predictions of ``model`` on (x, y), in eval mode, without a graph.
 
     The model's train/eval mode is restored afterwards.
@@ -175,8 +175,11 @@ def fit(
             total_correct += correct
             seen += len(yb)
             if bar is not None:
-                bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{total_correct / seen:.4f}",
-                                refresh=False)
+                bar.set_postfix(
+                    loss=f"{total_loss / seen:.4f}",
+                    acc=f"{total_correct / seen:.4f}",
+                    refresh=False,
+                )
         seconds = time.perf_counter() - start
         if bar is not None:
             bar.close()

@@ -61,7 +61,9 @@ def test_package_generator_makes_it_reproducible(rng: np.random.Generator) -> No
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(ValueError, match=r"random_shift: expected images \(N, C, H, W\); got \(5, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"random_shift: expected images \(N, C, H, W\); got \(5, 5\)"
+    ):
         random_shift(np.zeros((5, 5), np.float32), 1)
     with pytest.raises(ValueError, match="max_shift must be >= 0; got -1"):
         random_shift(np.zeros((1, 1, 5, 5), np.float32), -1)

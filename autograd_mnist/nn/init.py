@@ -45,20 +45,28 @@ def _gen(rng: np.random.Generator | None) -> np.random.Generator:
     return rng if rng is not None else get_rng()
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, rng: np.random.Generator | None = None
-             ) -> Tensor:
+def uniform_(
+    t: Tensor, a: float = 0.0, b: float = 1.0, rng: np.random.Generator | None = None
+) -> Tensor:
     """Fill with U(a, b)."""
     return _fill(t, _gen(rng).uniform(a, b, t.shape))
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0,
-            rng: np.random.Generator | None = None) -> Tensor:
+def normal_(
+    t: Tensor, mean: float = 0.0, std: float = 1.0, rng: np.random.Generator | None = None
+) -> Tensor:
     """Fill with N(mean, std**2) (R0's conv filters: std 0.5; R4: std 0.01)."""
     return _fill(t, _gen(rng).normal(mean, std, t.shape))
 
 
-def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0, rng: np.random.Generator | None = None) -> Tensor:
+def trunc_normal_(
+    t: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
     """Fill with N(mean, std**2) redrawn until inside [a, b] (absolute bounds, as PyTorch)."""
     gen = _gen(rng)
     values = gen.normal(mean, std, t.shape)
@@ -87,16 +95,14 @@ def constant_(t: Tensor, value: float) -> Tensor:
     return t
 
 
-def xavier_uniform_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | None = None
-                    ) -> Tensor:
+def xavier_uniform_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | None = None) -> Tensor:
     """Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(t)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -bound, bound, rng)
 
 
-def xavier_normal_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | None = None
-                   ) -> Tensor:
+def xavier_normal_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | None = None) -> Tensor:
     """Glorot normal: N(0, std**2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(t)
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
@@ -110,23 +116,30 @@ def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str) -> float:
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu",
-                     rng: np.random.Generator | None = None) -> Tensor:
+def kaiming_uniform_(
+    t: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    rng: np.random.Generator | None = None,
+) -> Tensor:
     """He uniform: U(-b, b), b = sqrt(3) * gain / sqrt(fan)."""
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
     return uniform_(t, -bound, bound, rng)
 
 
-def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu",
-                    rng: np.random.Generator | None = None) -> Tensor:
+def kaiming_normal_(
+    t: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    rng: np.random.Generator | None = None,
+) -> Tensor:
     """He normal: N(0, std**2), std = gain / sqrt(fan) (sqrt(2 / fan_in) for ReLU)."""
     return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity), rng)
 
 
-def default_(weight: Tensor, bias: Tensor | None, rng: np.random.Generator | None = None
-             ) -> None:
+def default_(weight: Tensor, bias: Tensor | None, rng: np.random.Generator | None = None) -> None:
     """PyTorch's default for Linear and Conv2d: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both."""
     kaiming_uniform_(weight, a=math.sqrt(5), rng=rng)
     if bias is not None:

@@ -32,19 +32,31 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, " \
-               f"bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Conv2d(Module):
     """2-D convolution; weight (out_channels, in_channels, KH, KW), PyTorch's default init."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size2,
-                 stride: Size2 = 1, padding: Size2 = 0, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size2,
+        stride: Size2 = 1,
+        padding: Size2 = 0,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = (
-            _pair(kernel_size), _pair(stride), _pair(padding))
+            _pair(kernel_size),
+            _pair(stride),
+            _pair(padding),
+        )
         KH, KW = self.kernel_size
         self.weight = Parameter(np.empty((out_channels, in_channels, KH, KW), dtype=np.float32))
         self.bias = Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None
@@ -54,15 +66,16 @@ class Conv2d(Module):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
+        )
 
 
 class MaxPool2d(Module):
     """Max over windows; ``stride=None`` means the kernel size."""
 
-    def __init__(self, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0
-                 ) -> None:
+    def __init__(self, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
@@ -138,8 +151,14 @@ class Dropout(Module):
 class _BatchNorm(Module):
     _ndim = 2
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
@@ -156,8 +175,9 @@ class _BatchNorm(Module):
             )
         rm = getattr(self, "running_mean", None)
         rv = getattr(self, "running_var", None)
-        return F.batch_norm(x, rm, rv, self.weight, self.bias, self.training,
-                            self.momentum, self.eps)
+        return F.batch_norm(
+            x, rm, rv, self.weight, self.bias, self.training, self.momentum, self.eps
+        )
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -228,8 +228,13 @@ class Module:
                 continue
             count = sum(p.size for p in module._parameters.values())
             shape = tuple(out.shape) if isinstance(out, Tensor) else "?"
-            rows.append((f"{names.get(id(module), '?')} ({type(module).__name__})",
-                         str(shape), f"{count:,}"))
+            rows.append(
+                (
+                    f"{names.get(id(module), '?')} ({type(module).__name__})",
+                    str(shape),
+                    f"{count:,}",
+                )
+            )
         total = sum(p.size for p in self.parameters())
         trainable = sum(p.size for p in self.parameters() if p.requires_grad)
         w0 = max(len(r[0]) for r in rows)

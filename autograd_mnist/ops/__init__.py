@@ -4,6 +4,7 @@ Argument checking with PyTorch-style messages lives in :mod:`autograd_mnist.func
 these wrappers assume valid arguments except where noted.
 """
 
+from autograd_mnist.ops.conv import col2im, im2col, max_pool2d
 from autograd_mnist.ops.elementwise import (
     abs,
     add,
@@ -19,11 +20,10 @@ from autograd_mnist.ops.elementwise import (
     sub,
     tanh,
 )
+from autograd_mnist.ops.linalg import matmul  # noqa: I001 - needs shape first
 from autograd_mnist.ops.reduction import broadcast_to, max, mean, sum, sum_to
 from autograd_mnist.ops.shape import flatten, getitem, pad, permute, reshape, scatter_add, transpose
-from autograd_mnist.ops.linalg import matmul  # noqa: I001 - needs shape first
 from autograd_mnist.ops.softmax import log_softmax
-from autograd_mnist.ops.conv import col2im, im2col, max_pool2d
 
 __all__ = [
     "abs",

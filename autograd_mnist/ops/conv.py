@@ -118,7 +118,11 @@ class MaxPool2d(Function):
         p = ctx.params
         H, W = ctx.inputs[0].shape[2:]
         return PoolScatter.apply(
-            g, arg=ctx.saved[0], size=(H, W), kernel=p["kernel"], stride=p["stride"],
+            g,
+            arg=ctx.saved[0],
+            size=(H, W),
+            kernel=p["kernel"],
+            stride=p["stride"],
             padding=p["padding"],
         )
 
@@ -129,8 +133,13 @@ class PoolScatter(Function):
 
     @staticmethod
     def forward(
-        ctx: PoolScatter, g: np.ndarray, arg: np.ndarray, size: Pair, kernel: Pair,
-        stride: Pair, padding: Pair,
+        ctx: PoolScatter,
+        g: np.ndarray,
+        arg: np.ndarray,
+        size: Pair,
+        kernel: Pair,
+        stride: Pair,
+        padding: Pair,
     ) -> np.ndarray:
         N, C, OH, OW = g.shape
         (H, W), (PH, PW), (KH, KW) = size, padding, kernel
@@ -164,7 +173,11 @@ class PoolGather(Function):
 
     @staticmethod
     def forward(
-        ctx: PoolGather, x: np.ndarray, arg: np.ndarray, kernel: Pair, stride: Pair,
+        ctx: PoolGather,
+        x: np.ndarray,
+        arg: np.ndarray,
+        kernel: Pair,
+        stride: Pair,
         padding: Pair,
     ) -> np.ndarray:
         (PH, PW), (KH, KW) = padding, kernel
@@ -180,7 +193,11 @@ class PoolGather(Function):
         p = ctx.params
         H, W = ctx.inputs[0].shape[2:]
         return PoolScatter.apply(
-            g, arg=p["arg"], size=(H, W), kernel=p["kernel"], stride=p["stride"],
+            g,
+            arg=p["arg"],
+            size=(H, W),
+            kernel=p["kernel"],
+            stride=p["stride"],
             padding=p["padding"],
         )
 

@@ -42,7 +42,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     """
     a, b = as_operands("matmul", (a, b))
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must have at least 1 dimension; got {a.shape} @ {b.shape}")
+        raise ValueError(
+            f"matmul: operands must have at least 1 dimension; got {a.shape} @ {b.shape}"
+        )
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ValueError(
             f"matmul: inner dimensions differ; got {a.shape} @ {b.shape}, expected "

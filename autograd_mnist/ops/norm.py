@@ -24,8 +24,14 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(
-        ctx: BatchNorm, x: np.ndarray, w: np.ndarray, b: np.ndarray, mean: np.ndarray,
-        var: np.ndarray, axes: tuple[int, ...], eps: float,
+        ctx: BatchNorm,
+        x: np.ndarray,
+        w: np.ndarray,
+        b: np.ndarray,
+        mean: np.ndarray,
+        var: np.ndarray,
+        axes: tuple[int, ...],
+        eps: float,
     ) -> np.ndarray:
         shape = mean.shape  # (1, C) or (1, C, 1, 1)
         invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)

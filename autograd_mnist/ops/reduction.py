@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
-
-import builtins
 
 import numpy as np
 

@@ -79,9 +79,7 @@ class Pad(Function):
 
 def _is_basic(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return all(
-        isinstance(i, (slice, int, np.integer)) or i is None or i is Ellipsis for i in items
-    )
+    return all(isinstance(i, (slice, int, np.integer)) or i is None or i is Ellipsis for i in items)
 
 
 def _normalize_index(index: Any) -> Any:
@@ -111,8 +109,10 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
         return x
     known = int(np.prod([s for s in shape if s != -1]))
     free = shape.count(-1)
-    if free > 1 or any(s < -1 for s in shape) or (
-        x.size != known if free == 0 else (known == 0 or x.size % known)
+    if (
+        free > 1
+        or any(s < -1 for s in shape)
+        or (x.size != known if free == 0 else (known == 0 or x.size % known))
     ):
         raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) to {shape}")
     if free:

@@ -41,8 +41,7 @@ class CrossEntropy(Function):
     """
 
     @staticmethod
-    def forward(ctx: CrossEntropy, x: np.ndarray, target: np.ndarray, reduction: str
-                ) -> np.ndarray:
+    def forward(ctx: CrossEntropy, x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
         shifted = x - np.max(x, axis=1, keepdims=True)
         logz = np.log(np.sum(np.exp(shifted), axis=1))
         losses = logz - shifted[np.arange(x.shape[0]), target]  # (N,)
