@@ -111,15 +111,21 @@ class Function:
             raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists")
         return out
 
-    @staticmethod
-    def forward(ctx: Any, *arrays: np.ndarray, **params: Any) -> np.ndarray:
-        """Compute the op on NumPy arrays."""
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # Each op declares its own arguments; to a type checker these are any callables.
+        forward: Callable[..., np.ndarray]
+        backward: Callable[..., Any]
+    else:
 
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Any:
-        """Return the gradient of each input given the output's gradient."""
-        raise NotImplementedError
+        @staticmethod
+        def forward(ctx, *arrays, **params):
+            """Compute the op on NumPy arrays."""
+            raise NotImplementedError(f"{type(ctx).__name__} does not define forward()")
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            """Return the gradient of each input given the output's gradient."""
+            raise NotImplementedError(f"{type(ctx).__name__} does not define backward()")
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
@@ -226,8 +232,8 @@ def run_backward(
     targets = {id(t) for t in capture} if capture is not None else None
     captured: dict[int, Tensor] = {}
     pending: dict[int, Tensor] = {}
-    for r, g in zip(roots, grads):
-        pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
+    for r, g0 in zip(roots, grads):
+        pending[id(r)] = pending[id(r)] + g0 if id(r) in pending else g0
     order = topo_order(roots)
     # Arrays already owned by someone (the caller's grads, other leaves): copied, not shared.
     given = {id(g.data) for g in grads}
@@ -323,7 +329,7 @@ def grad(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     allow_unused: bool = False,
-) -> tuple[Tensor, ...]:
+) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, as in ``torch.autograd.grad``.
 
     Args:
@@ -360,7 +366,7 @@ def grad(
     gs = [_as_grad(o, go, "grad") for o, go in zip(outs, gos)]
     keep = create_graph if retain_graph is None else retain_graph
     captured = run_backward(outs, gs, keep, create_graph, capture=ins)
-    result = []
+    result: list[Tensor | None] = []
     for i, t in enumerate(ins):
         g = captured.get(id(t))
         if g is None:
@@ -372,4 +378,4 @@ def grad(
             result.append(None)
         else:
             result.append(g if create_graph else Tensor._wrap(g.data, False))
-    return tuple(result)  # type: ignore[arg-type]
+    return tuple(result)

@@ -112,25 +112,13 @@ class _Objective:
         return float(sum(np.sum(w * o.data) for w, o in zip(self.ws, outs)))
 
     def analytical(self, diff: list[int], scale: float = 1.0) -> list[np.ndarray]:
-        outs = _outputs(self.fn(*self.xs))
-        live = [(o, w) for o, w in zip(outs, self.ws) if o.requires_grad]
         targets = [self.xs[i] for i in diff]
-        if not live:
-            return [np.zeros_like(t.data) for t in targets]
         try:
-            gs = grad(
-                [o for o, _ in live],
-                targets,
-                grad_outputs=[Tensor(np.asarray(w * scale)) for _, w in live],
-                allow_unused=True,
-            )
+            gs = _contracted_grads(self.fn, self.xs, self.ws, targets, scale, False)
         except RuntimeError as e:  # e.g. the engine's check of each gradient's shape/dtype
             raise GradcheckError(f"gradcheck: {_name(self.fn)}: backward failed: {e}") from e
         result = []
         for t, g in zip(targets, gs):
-            if g is None:
-                result.append(np.zeros_like(t.data))
-                continue
             if g.shape != t.shape or g.dtype != t.dtype:
                 raise GradcheckError(
                     f"gradcheck: gradient has shape {g.shape} and dtype {g.dtype}; expected "
@@ -138,6 +126,32 @@ class _Objective:
                 )
             result.append(np.array(g.data))
         return result
+
+
+def _contracted_grads(
+    fn: Callable[..., Any],
+    xs: list[Any],
+    ws: list[np.ndarray],
+    targets: list[Tensor],
+    scale: float,
+    create_graph: bool,
+) -> tuple[Tensor, ...]:
+    """d/d(targets) of sum_k sum(scale * w_k * out_k) for out = fn(*xs); zeros where unused.
+
+    Outputs that do not require grad (constant in the inputs) contribute nothing.
+    """
+    outs = _outputs(fn(*xs))
+    live = [(o, w) for o, w in zip(outs, ws) if o.requires_grad]
+    if not live:
+        return tuple(Tensor(np.zeros_like(t.data)) for t in targets)
+    gs = grad(
+        [o for o, _ in live],
+        targets,
+        grad_outputs=[Tensor(np.asarray(w * scale)) for _, w in live],
+        create_graph=create_graph,
+        allow_unused=True,
+    )
+    return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for t, g in zip(targets, gs))
 
 
 def _numerical(obj: _Objective, x: Tensor, eps: float, dirs: np.ndarray | None) -> np.ndarray:
@@ -279,19 +293,7 @@ def gradgradcheck(
     ws = [np.asarray(rng.standard_normal(o.shape)) for o in outs]
 
     def first_order(*args: Any) -> tuple[Tensor, ...]:
-        results = _outputs(fn(*args))
-        live = [(o, w) for o, w in zip(results, ws) if o.requires_grad]
-        targets = [args[i] for i in diff]
-        if not live:
-            return tuple(Tensor(np.zeros_like(t.data)) for t in targets)
-        gs = grad(
-            [o for o, _ in live],
-            targets,
-            grad_outputs=[Tensor(w) for _, w in live],
-            create_graph=True,
-            allow_unused=True,
-        )
-        return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for t, g in zip(targets, gs))
+        return _contracted_grads(fn, list(args), ws, [args[i] for i in diff], 1.0, True)
 
     first_order.__qualname__ = f"grad of {_name(fn)}"
     return gradcheck(

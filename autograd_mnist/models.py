@@ -35,8 +35,8 @@ def r0_cnn() -> nn.Sequential:
         nn.ReLU(),
         nn.Linear(128, 10),
     )
-    init.normal_(model[0].weight, 0.0, 0.5)  # type: ignore[arg-type]
-    init.zeros_(model[0].bias)  # type: ignore[arg-type]
+    init.normal_(model[0].weight, 0.0, 0.5)  # type: ignore[attr-defined]
+    init.zeros_(model[0].bias)  # type: ignore[attr-defined]
     _he_dense(model)
     return model
 
@@ -56,8 +56,8 @@ def keras_cnn() -> nn.Sequential:
         nn.ReLU(),
         nn.Linear(1024, 10),
     )
-    init.trunc_normal_(model[0].weight, std=0.1, a=-0.2, b=0.2)  # type: ignore[arg-type]
-    init.zeros_(model[0].bias)  # type: ignore[arg-type]
+    init.trunc_normal_(model[0].weight, std=0.1, a=-0.2, b=0.2)  # type: ignore[attr-defined]
+    init.zeros_(model[0].bias)  # type: ignore[attr-defined]
     for m in model.modules():
         if isinstance(m, nn.Linear):
             init.xavier_uniform_(m.weight)

@@ -8,7 +8,7 @@ Per-parameter state lives in lists aligned with the parameter list (never keyed 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -360,7 +360,7 @@ class AdamW(Adam):
 AdaGrad = Adagrad
 RMSProp = RMSprop
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "sgd": SGD,
     "momentum": Momentum,
     "adagrad": Adagrad,

@@ -231,7 +231,7 @@ class _PlainBar:
 
 def _progress(total: int, desc: str) -> Any:
     try:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         return _PlainBar(total, desc)
     return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=0.5)
