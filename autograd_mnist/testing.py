@@ -45,6 +45,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from autograd_mnist.gradcheck import gradcheck, gradgradcheck
+from autograd_mnist.ops.conv import out_size
 from autograd_mnist.tensor import Tensor
 
 __all__ = [
@@ -394,8 +395,8 @@ class ConvGeometry(NamedTuple):
         return (
             self.N,
             self.OC,
-            (self.H + 2 * PH - self.KH) // SH + 1,
-            (self.W + 2 * PW - self.KW) // SW + 1,
+            out_size(self.H, self.KH, SH, PH),
+            out_size(self.W, self.KW, SW, PW),
         )
 
 
@@ -423,8 +424,8 @@ class PoolGeometry(NamedTuple):
         return (
             self.N,
             self.C,
-            (self.H + 2 * PH - self.KH) // SH + 1,
-            (self.W + 2 * PW - self.KW) // SW + 1,
+            out_size(self.H, self.KH, SH, PH),
+            out_size(self.W, self.KW, SW, PW),
         )
 
 
