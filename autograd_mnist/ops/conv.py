@@ -213,16 +213,23 @@ def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
     KH, KW = kernel
     OH, OW = H // KH, W // KW
     xc = x[:, :, : OH * KH, : OW * KW]  # the part the windows cover
-    rows, kw_arg = xc[..., 0::KW], np.zeros((N, C, OH * KH, OW), dtype=np.uint16)
+    index = np.uint8 if KH * KW <= 256 else np.uint16
+    rows = xc[..., 0::KW]
+    kw_arg = np.zeros(rows.shape, dtype=index)  # (N, C, OH*KH, OW)
     for kw in range(1, KW):
         v = xc[..., kw::KW]  # (N, C, OH*KH, OW) view
-        np.copyto(kw_arg, kw, where=v > rows)
+        later = v > rows
+        if kw == 1 and index is np.uint8:
+            kw_arg = later.view(np.uint8)  # 0 or 1, without a copy
+        else:
+            kw_arg = np.where(later, index(kw), kw_arg)
         rows = np.maximum(rows, v)
-    out, arg = rows[:, :, 0::KH], kw_arg[:, :, 0::KH].copy()
+    out, arg = rows[:, :, 0::KH], kw_arg[:, :, 0::KH]
     for kh in range(1, KH):
         v = rows[:, :, kh::KH]  # (N, C, OH, OW) view
-        np.copyto(arg, kw_arg[:, :, kh::KH] + kh * KW, where=v > out)
+        arg = np.where(v > out, kw_arg[:, :, kh::KH] + index(kh * KW), arg)
         out = np.maximum(out, v)
+    arg = np.ascontiguousarray(arg, dtype=index)
     ctx.save(arg)
     return np.ascontiguousarray(out)
 
