@@ -8,7 +8,9 @@ Per-parameter state lives in lists aligned with the parameter list (never keyed 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,33 @@ import numpy as np
 from autograd_mnist import ops
 from autograd_mnist.autograd import no_grad
 from autograd_mnist.tensor import Tensor
+
+#: Below this many elements an update runs in one call (a thread hand-off costs ~50 us).
+PARALLEL_MIN = 1 << 18
+_pool: ThreadPoolExecutor | None = None
+
+
+def parallel_chunks(kernel: Callable[..., None], *arrays: np.ndarray) -> None:
+    """Run ``kernel(*views)`` on disjoint chunks of the flattened ``arrays``, one per core.
+
+    NumPy releases the GIL inside its elementwise loops, so a large parameter's update uses
+    every core (as PyTorch's does) where one NumPy call would use one. The chunks are
+    disjoint and each element sees the same operations, so the result is bit-identical to
+    ``kernel(*arrays)``, which is what runs for small or non-contiguous arrays.
+    """
+    global _pool
+    cores = min(os.cpu_count() or 1, 8)
+    n = arrays[0].size
+    workers = min(cores, n // PARALLEL_MIN)
+    if workers <= 1 or not all(a.flags.c_contiguous for a in arrays):
+        kernel(*arrays)
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="autograd_mnist")
+    flat = [a.reshape(-1) for a in arrays]  # views, since every array is C-contiguous
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+    chunks = [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    list(_pool.map(lambda k: kernel(*(a[k] for a in flat)), chunks))
 
 
 class Optimizer:
@@ -319,25 +348,39 @@ class Adam(Optimizer):
             g = g + f(wd) * p
         m = self._buf(i, "exp_avg", p)
         v = self._buf(i, "exp_avg_sq", p)
-        s = self._scratch(i, p)  # every line below writes in place: no per-step allocation
-        m *= f(b1)
-        np.multiply(g, f(1 - b1), out=s)
-        m += s
-        v *= f(b2)
-        np.multiply(g, g, out=s)
-        s *= f(1 - b2)
-        v += s
-        if group["amsgrad"]:
-            vmax = self._buf(i, "max_exp_avg_sq", p)
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        step_size = lr / (1 - b1**t)
-        np.sqrt(v, out=s)
-        s /= f(math.sqrt(1 - b2**t))
-        s += f(group["eps"])  # s = denominator
-        np.divide(m, s, out=s)
-        s *= f(step_size)
-        p -= s
+        vmax = self._buf(i, "max_exp_avg_sq", p) if group["amsgrad"] else None
+        s = self._scratch(i, p)
+        c1, c2 = f(1 - b1), f(1 - b2)
+        inv_bc2 = f(1 / math.sqrt(1 - b2**t))
+        step_size, eps = f(lr / (1 - b1**t)), f(group["eps"])
+
+        def kernel(
+            pk: np.ndarray,
+            gk: np.ndarray,
+            mk: np.ndarray,
+            vk: np.ndarray,
+            sk: np.ndarray,
+            *vmaxk: np.ndarray,
+        ) -> None:
+            # Every line writes in place into the state: no per-step allocation.
+            mk *= f(b1)
+            np.multiply(gk, c1, out=sk)
+            mk += sk
+            vk *= f(b2)
+            np.multiply(gk, gk, out=sk)
+            sk *= c2
+            vk += sk
+            if vmaxk:
+                np.maximum(vmaxk[0], vk, out=vmaxk[0])
+                vk = vmaxk[0]
+            np.sqrt(vk, out=sk)
+            sk *= inv_bc2
+            sk += eps  # sk = the denominator
+            np.divide(mk, sk, out=sk)
+            sk *= step_size
+            pk -= sk
+
+        parallel_chunks(kernel, p, g, m, v, s, *(() if vmax is None else (vmax,)))
 
 
 class AdamW(Adam):

@@ -540,3 +540,26 @@ def test_penalty_edge_cases() -> None:
     assert optim.penalty([w], l2=1.0).dtype == np.float32
     with pytest.raises(ValueError, match="coefficients must be >= 0"):
         optim.penalty([w], l1=-0.1)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_parallel_chunks_are_bit_identical(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, amsgrad: bool
+) -> None:
+    """Large parameters are updated in chunks on several threads: same bits as one call."""
+    start = rng.standard_normal((37, 53)).astype(np.float32)
+    grads = [rng.standard_normal((37, 53)).astype(np.float32) for _ in range(4)]
+
+    def trajectory(parallel_min: int) -> np.ndarray:
+        monkeypatch.setattr(optim, "PARALLEL_MIN", parallel_min)
+        p = Tensor(start.copy(), requires_grad=True)
+        opt = optim.Adam([p], lr=1e-2, amsgrad=amsgrad)
+        for g in grads:
+            p.grad = Tensor(g)
+            opt.step()
+        return p.data.copy()
+
+    serial = trajectory(1 << 30)
+    chunked = trajectory(100)  # 1961 elements: as many chunks as cores (up to 8)
+    np.testing.assert_array_equal(serial, chunked)
+    assert not np.array_equal(serial, start)
