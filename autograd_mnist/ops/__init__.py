@@ -20,7 +20,7 @@ from autograd_mnist.ops.elementwise import (
     sub,
     tanh,
 )
-from autograd_mnist.ops.linalg import matmul  # noqa: I001 - needs shape first
+from autograd_mnist.ops.linalg import matmul
 from autograd_mnist.ops.reduction import broadcast_to, max, mean, sum, sum_to
 from autograd_mnist.ops.shape import flatten, getitem, pad, permute, reshape, scatter_add, transpose
 from autograd_mnist.ops.softmax import log_softmax

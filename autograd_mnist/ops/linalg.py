@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist.autograd import Function
+from autograd_mnist.ops.reduction import sum as reduce_sum
 from autograd_mnist.ops.shape import reshape, transpose
 from autograd_mnist.tensor import Tensor, as_operands
 
@@ -93,8 +94,6 @@ class Linear(Function):
         gw = MatMul.apply(transpose(g2, 0, 1), reshape(x, (-1, x.shape[-1]))) if needs[1] else None
         if len(ctx.inputs) == 2:
             return gx, gw
-        from autograd_mnist.ops.reduction import sum as reduce_sum
-
         gb = reduce_sum(g2, 0) if needs[2] else None
         return gx, gw, gb
 

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist.autograd import Function
+from autograd_mnist.ops.elementwise import mul
+from autograd_mnist.ops.shape import reshape
 from autograd_mnist.tensor import Tensor
 
 
@@ -46,8 +48,6 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Sum, g: Tensor) -> Tensor:
-        from autograd_mnist.ops.shape import reshape
-
         (x,) = ctx.inputs
         kept = _kept_shape(x.shape, ctx.params["axes"])
         return broadcast_to(reshape(g, kept), x.shape)
@@ -67,9 +67,6 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx: Max, g: Tensor) -> Tensor:
-        from autograd_mnist.ops.elementwise import mul
-        from autograd_mnist.ops.shape import reshape
-
         (x,) = ctx.inputs
         axis = ctx.params["axis"]
         axes = tuple(range(x.ndim)) if axis is None else (axis,)

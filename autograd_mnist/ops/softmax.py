@@ -7,6 +7,7 @@ import numpy as np
 from autograd_mnist.autograd import Function
 from autograd_mnist.ops.elementwise import exp, mul, sub
 from autograd_mnist.ops.reduction import sum
+from autograd_mnist.ops.shape import reshape
 from autograd_mnist.tensor import Tensor
 
 
@@ -52,8 +53,6 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: CrossEntropy, g: Tensor) -> Tensor:
-        from autograd_mnist.ops.shape import reshape
-
         (x,) = ctx.inputs
         N, K = x.shape
         target, reduction = ctx.params["target"], ctx.params["reduction"]
