@@ -19,32 +19,63 @@ from autograd_mnist import ops
 from autograd_mnist.autograd import no_grad
 from autograd_mnist.tensor import Tensor
 
-#: Below this many elements an update runs in one call (a thread hand-off costs ~50 us).
-PARALLEL_MIN = 1 << 18
+#: Elements per block of an update: every pass of the update over one block stays in the
+#: cache (1 MiB of float32 per array), so a large parameter crosses main memory once per step
+#: instead of once per NumPy call.
+BLOCK = 1 << 18
+#: From this many elements an update is spread over the cores (a thread hand-off costs ~50 us,
+#: and threads need long NumPy calls, since each call takes the GIL to start).
+PARALLEL_MIN = 1 << 19
 _pool: ThreadPoolExecutor | None = None
 
 
-def parallel_chunks(kernel: Callable[..., None], *arrays: np.ndarray) -> None:
-    """Run ``kernel(*views)`` on disjoint chunks of the flattened ``arrays``, one per core.
+def cores() -> int:
+    """The cores this process may run on (at most 8): the number of update threads."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
 
-    NumPy releases the GIL inside its elementwise loops, so a large parameter's update uses
-    every core (as PyTorch's does) where one NumPy call would use one. The chunks are
-    disjoint and each element sees the same operations, so the result is bit-identical to
-    ``kernel(*arrays)``, which is what runs for small or non-contiguous arrays.
+
+def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: np.ndarray) -> None:
+    """Run ``kernel(*views, scratch)`` over blocks of the flattened ``arrays``.
+
+    ``kernel`` receives views of the same ``BLOCK`` or fewer elements of every array, and a
+    scratch array of that length to write temporaries into; it must be elementwise. Blocks
+    keep every pass in the cache; arrays of ``PARALLEL_MIN`` elements or more have their
+    blocks shared out to one thread per row of ``work`` (NumPy releases the GIL inside its
+    loops, so a large update uses every core, as PyTorch's does). Each element sees the
+    same operations, so the result is bit-identical to one ``kernel`` call on the whole.
+
+    Args:
+        kernel: the update, writing in place into its views.
+        arrays: same-sized arrays (the parameter, its gradient, its state...).
+        work: scratch of shape ``(threads, BLOCK)`` and the arrays' dtype; row ``k`` is
+            thread ``k``'s.
     """
     global _pool
-    cores = min(os.cpu_count() or 1, 8)
     n = arrays[0].size
-    workers = min(cores, n // PARALLEL_MIN)
-    if workers <= 1 or not all(a.flags.c_contiguous for a in arrays):
-        kernel(*arrays)
+    if not all(a.flags.c_contiguous for a in arrays):
+        kernel(*arrays, np.empty_like(arrays[0]))
+        return
+    flat = [a.reshape(-1) for a in arrays]  # views, since every array is C-contiguous
+
+    def run(lo: int, hi: int, row: np.ndarray) -> None:
+        for a in range(lo, hi, BLOCK):
+            b = min(a + BLOCK, hi)
+            kernel(*(f[a:b] for f in flat), row[: b - a])
+
+    blocks = -(-n // BLOCK)
+    workers = min(len(work), blocks) if n >= PARALLEL_MIN else 1
+    if workers <= 1:
+        run(0, n, work[0])
         return
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="autograd_mnist")
-    flat = [a.reshape(-1) for a in arrays]  # views, since every array is C-contiguous
-    bounds = np.linspace(0, n, workers + 1).astype(int)
-    chunks = [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    list(_pool.map(lambda k: kernel(*(a[k] for a in flat)), chunks))
+        _pool = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="autograd_mnist")
+    # Whole blocks to each thread, as evenly as they go.
+    bounds = [min(n, BLOCK * (blocks * k // workers)) for k in range(workers + 1)]
+    list(_pool.map(lambda k: run(bounds[k], bounds[k + 1], work[k]), range(workers)))
 
 
 class Optimizer:
@@ -68,7 +99,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = [dict(defaults, params=self.params)]
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
-        self._scratches: list[np.ndarray | None] = [None] * len(self.params)
+        self._work: dict[np.dtype, np.ndarray] = {}
         self.steps = 0
 
     @property
@@ -104,13 +135,19 @@ class Optimizer:
         """Update parameter array ``p`` in place from gradient ``g``."""
         raise NotImplementedError
 
-    def _scratch(self, i: int, like: np.ndarray) -> np.ndarray:
-        """A reusable temporary of ``like``'s shape and dtype (not part of the state)."""
-        scratch = self._scratches[i]
-        if scratch is None or scratch.shape != like.shape or scratch.dtype != like.dtype:
-            scratch = np.empty_like(like)
-            self._scratches[i] = scratch
-        return scratch
+    def _workspace(self, dtype: np.dtype) -> np.ndarray:
+        """Scratch rows for :func:`blockwise`, one per thread, shared by every parameter.
+
+        Not part of the state; pages are only touched (and counted in memory) when used.
+        """
+        work = self._work.get(dtype)
+        if work is None:
+            work = self._work[dtype] = np.empty((cores(), BLOCK), dtype=dtype)
+        return work
+
+    def _blockwise(self, kernel: Callable[..., None], *arrays: np.ndarray) -> None:
+        """:func:`blockwise` with this optimizer's workspace."""
+        blockwise(kernel, arrays, self._workspace(arrays[0].dtype))
 
     def _buf(self, i: int, name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
         state = self.state[i]
@@ -204,9 +241,13 @@ class SGD(Optimizer):
                 b += p.dtype.type(1 - group["dampening"]) * g
             b = state["momentum_buffer"]
             g = g + p.dtype.type(mom) * b if group["nesterov"] else b
-        s = self._scratch(i, p)
-        np.multiply(g, p.dtype.type(lr), out=s)
-        p -= s
+        step = p.dtype.type(lr)
+
+        def kernel(pk: np.ndarray, gk: np.ndarray, sk: np.ndarray) -> None:
+            np.multiply(gk, step, out=sk)
+            pk -= sk
+
+        self._blockwise(kernel, p, g)
 
 
 class Momentum(SGD):
@@ -349,7 +390,6 @@ class Adam(Optimizer):
         m = self._buf(i, "exp_avg", p)
         v = self._buf(i, "exp_avg_sq", p)
         vmax = self._buf(i, "max_exp_avg_sq", p) if group["amsgrad"] else None
-        s = self._scratch(i, p)
         c1, c2 = f(1 - b1), f(1 - b2)
         inv_bc2 = f(1 / math.sqrt(1 - b2**t))
         step_size, eps = f(lr / (1 - b1**t)), f(group["eps"])
@@ -359,9 +399,9 @@ class Adam(Optimizer):
             gk: np.ndarray,
             mk: np.ndarray,
             vk: np.ndarray,
-            sk: np.ndarray,
-            *vmaxk: np.ndarray,
+            *rest: np.ndarray,
         ) -> None:
+            *vmaxk, sk = rest
             # Every line writes in place into the state: no per-step allocation.
             mk *= f(b1)
             np.multiply(gk, c1, out=sk)
@@ -380,7 +420,7 @@ class Adam(Optimizer):
             sk *= step_size
             pk -= sk
 
-        parallel_chunks(kernel, p, g, m, v, s, *(() if vmax is None else (vmax,)))
+        self._blockwise(kernel, p, g, m, v, *(() if vmax is None else (vmax,)))
 
 
 class AdamW(Adam):

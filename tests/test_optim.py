@@ -543,23 +543,63 @@ def test_penalty_edge_cases() -> None:
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
-def test_adam_parallel_chunks_are_bit_identical(
-    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, amsgrad: bool
+@pytest.mark.parametrize("make", [optim.Adam, optim.SGD])
+def test_blockwise_updates_are_bit_identical(
+    rng: np.random.Generator,
+    monkeypatch: pytest.MonkeyPatch,
+    amsgrad: bool,
+    make: Callable[..., optim.Optimizer],
 ) -> None:
-    """Large parameters are updated in chunks on several threads: same bits as one call."""
+    """Updates run block by block, on several threads: the same bits as one call."""
     start = rng.standard_normal((37, 53)).astype(np.float32)
     grads = [rng.standard_normal((37, 53)).astype(np.float32) for _ in range(4)]
 
-    def trajectory(parallel_min: int) -> np.ndarray:
+    def trajectory(block: int, parallel_min: int) -> np.ndarray:
+        monkeypatch.setattr(optim, "BLOCK", block)
         monkeypatch.setattr(optim, "PARALLEL_MIN", parallel_min)
         p = Tensor(start.copy(), requires_grad=True)
-        opt = optim.Adam([p], lr=1e-2, amsgrad=amsgrad)
+        extra = {"amsgrad": amsgrad} if make is optim.Adam else {"momentum": 0.5 * amsgrad}
+        opt = make([p], lr=1e-2, **extra)
         for g in grads:
             p.grad = Tensor(g)
             opt.step()
         return p.data.copy()
 
-    serial = trajectory(1 << 30)
-    chunked = trajectory(100)  # 1961 elements: as many chunks as cores (up to 8)
-    np.testing.assert_array_equal(serial, chunked)
-    assert not np.array_equal(serial, start)
+    whole = trajectory(1 << 30, 1 << 30)
+    blocked = trajectory(100, 1 << 30)  # 20 blocks (the last one short), one thread
+    threaded = trajectory(100, 1000)  # 1961 elements: the blocks shared by the threads
+    np.testing.assert_array_equal(whole, blocked)
+    np.testing.assert_array_equal(whole, threaded)
+    assert not np.array_equal(whole, start)
+
+
+def test_blockwise_splits_whole_blocks_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every element is visited once, in blocks of at most BLOCK, each with its scratch row."""
+    monkeypatch.setattr(optim, "BLOCK", 7)
+    monkeypatch.setattr(optim, "PARALLEL_MIN", 10)
+    counts = np.zeros(50, dtype=np.float32)
+    work = np.zeros((3, 7), dtype=np.float32)
+    seen: list[tuple[int, int]] = []
+
+    def kernel(c: np.ndarray, s: np.ndarray) -> None:
+        assert c.size == s.size <= 7
+        assert any(np.shares_memory(s, row) for row in work)
+        seen.append((c.size, int(np.shares_memory(s, work[0]))))
+        c += 1
+
+    optim.blockwise(kernel, [counts], work)
+    np.testing.assert_array_equal(counts, np.ones(50))
+    assert sorted(size for size, _ in seen) == [1] + [7] * 7
+
+
+def test_blockwise_handles_non_contiguous_arrays() -> None:
+    """A strided view is updated in one call, with a scratch of its own."""
+    base = np.zeros((6, 8), dtype=np.float32)
+    view = base[:, ::2]
+
+    def kernel(a: np.ndarray, s: np.ndarray) -> None:
+        s[...] = 2
+        a += s
+
+    optim.blockwise(kernel, [view], np.zeros((2, 4), dtype=np.float32))
+    assert (base[:, ::2] == 2).all() and (base[:, 1::2] == 0).all()
