@@ -96,7 +96,8 @@ def conv2d(
         padding: int or (PH, PW) zeros on each side, >= 0.
 
     Returns:
-        (N, OC, OH, OW) with OH = (H + 2 PH - KH) // SH + 1 (OW likewise).
+        (N, OC, OH, OW) with OH = (H + 2 PH - KH) // SH + 1 (OW likewise), stored
+        batch-last: a view of an (OC, OH, OW, N) buffer (see docs/architecture.md).
 
     Raises:
         ValueError: for wrong ranks, a channel mismatch, a kernel larger than the padded
@@ -125,16 +126,18 @@ def conv2d(
         )
     OH, OW = _conv.out_size(H, KH, SH, PH), _conv.out_size(W, KW, SW, PW)
     xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H+2PH, W+2PW)
-    cols = _conv.im2col(xp, (KH, KW), (SH, SW))  # (N, C, KH, KW, OH, OW)
-    cols = ops.reshape(cols, (N, C * KH * KW, OH * OW))
+    cols = _conv.im2col(xp, (KH, KW), (SH, SW))  # (C, KH, KW, OH, OW, N)
+    cols = ops.reshape(cols, (C * KH * KW, OH * OW * N))
     w2 = ops.reshape(weight, (OC, C * KH * KW))
-    # One matmul, broadcast over the batch: (OC, CKK) @ (N, CKK, OH*OW) -> NCHW directly.
-    y = ops.reshape(ops.matmul(w2, cols), (N, OC, OH, OW))
+    # One matmul for the whole batch: (OC, CKK) @ (CKK, OH*OW*N) -> (OC, OH*OW*N).
+    y = ops.matmul(w2, cols)
     if bias is not None:
         bias = _t(bias)
         if bias.shape != (OC,):
             raise ValueError(f"conv2d: bias has shape {bias.shape}; expected ({OC},)")
-        y = y + ops.reshape(bias, (OC, 1, 1))
+        y = y + ops.reshape(bias, (OC, 1))
+    # (N, OC, OH, OW), batch-last in memory: a view, no transpose copy.
+    y = ops.permute(ops.reshape(y, (OC, OH, OW, N)), (3, 0, 1, 2))
     return y
 
 
@@ -205,12 +208,9 @@ def avg_pool2d(
     """
     x = _t(x)
     (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
-    N, C, H, W = x.shape
     xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
-    xp = ops.reshape(xp, (N * C, 1, H + 2 * PH, W + 2 * PW))  # channels as batch
-    cols = _conv.im2col(xp, (KH, KW), strides)  # (N*C, 1, KH, KW, OH, OW)
-    OH, OW = cols.shape[4:]
-    return ops.reshape(ops.mean(cols, (1, 2, 3)), (N, C, OH, OW))
+    cols = _conv.im2col(xp, (KH, KW), strides)  # (C, KH, KW, OH, OW, N)
+    return ops.permute(ops.mean(cols, (1, 2)), (3, 0, 1, 2))  # (N, C, OH, OW)
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:

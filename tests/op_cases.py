@@ -244,7 +244,7 @@ def col2im_args(draw: st.DrawFn) -> Args:
     x, (KH, KW), (SH, SW) = draw(im2col_args())
     N, C, H, W = x.shape
     OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
-    cols = draw(float_arrays((N, C, KH, KW, OH, OW)))
+    cols = draw(float_arrays((C, KH, KW, OH, OW, N)))
     return (cols, (H, W), (SH, SW))
 
 
@@ -417,25 +417,28 @@ def naive_avg_pool2d(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> n
 
 
 def naive_im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-    """cols[n, c, kh, kw, i, j] = x[n, c, i*SH + kh, j*SW + kw] (x already padded)."""
+    """cols[c, kh, kw, i, j, n] = x[n, c, i*SH + kh, j*SW + kw] (x already padded)."""
     (KH, KW), (SH, SW) = kernel, stride
     N, C, H, W = x.shape
     OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
-    cols = np.zeros((N, C, KH, KW, OH, OW), dtype=x.dtype)
+    cols = np.zeros((C, KH, KW, OH, OW, N), dtype=x.dtype)
     for i in range(OH):
         for j in range(OW):
-            cols[..., i, j] = x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW]
+            window = x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW]  # (N, C, KH, KW)
+            cols[:, :, :, i, j, :] = window.transpose(1, 2, 3, 0)
     return cols
 
 
 def naive_col2im(cols: np.ndarray, size: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-    """x[n, c, i*SH + kh, j*SW + kw] += cols[n, c, kh, kw, i, j]."""
-    N, C, KH, KW, OH, OW = cols.shape
+    """x[n, c, i*SH + kh, j*SW + kw] += cols[c, kh, kw, i, j, n]."""
+    C, KH, KW, OH, OW, N = cols.shape
     SH, SW = stride
     x = np.zeros((N, C, *size), dtype=cols.dtype)
     for i in range(OH):
         for j in range(OW):
-            x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW] += cols[..., i, j]
+            x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW] += cols[:, :, :, i, j, :].transpose(
+                3, 0, 1, 2
+            )
     return x
 
 

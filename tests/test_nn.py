@@ -455,6 +455,23 @@ def test_conv2d_gradcheck_property(geo: ConvGeometry, bias: bool, seed: int) -> 
     assert gradcheck(through(layer, names), x, *[getattr(layer, n).data for n in names])
 
 
+def test_conv_pool_linear_chain_gradcheck(rng: np.random.Generator) -> None:
+    """The batch-last path end to end, in gradients of first and second order: conv2d's
+    layout through relu and a tiling max-pool, a flatten view, and linear's gradient for
+    a column-major input."""
+
+    def fn(x: Tensor, w: Tensor, b: Tensor, lw: Tensor, lb: Tensor) -> Tensor:
+        y = F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=1)), 2)
+        return F.linear(am.ops.flatten(y, 1), lw, lb)
+
+    x = rng.standard_normal((3, 2, 4, 4))
+    params = [rng.standard_normal(s) for s in [(2, 2, 3, 3), (2,), (4, 8), (4,)]]
+    flat = am.ops.flatten(F.max_pool2d(F.conv2d(Tensor(x), Tensor(params[0])), 2), 1)
+    assert flat.data.flags.f_contiguous and not flat.data.flags.c_contiguous
+    assert gradcheck(fn, x, *params)
+    assert gradgradcheck(fn, x, *params)
+
+
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("dims", [1, 2])
 def test_batchnorm_gradcheck(rng: np.random.Generator, dims: int, training: bool) -> None:

@@ -177,6 +177,82 @@ def test_avg_pool_counts_zero_padding() -> None:
     np.testing.assert_allclose(y.data, naive_avg_pool2d(x, (2, 2), (1, 1), (1, 1)))
 
 
+# ----- memory layout: conv2d's batch-last outputs -----
+
+
+def batch_last(x: np.ndarray) -> np.ndarray:
+    """x (N, C, H, W) with the same values, stored as a C-contiguous (C, H, W, N) buffer."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+def is_batch_last(a: np.ndarray) -> bool:
+    return bool(a.transpose(1, 2, 3, 0).flags.c_contiguous)
+
+
+LAYOUT_OPS = {
+    "max_pool2d 2x2": lambda t: F.max_pool2d(t, 2),
+    "max_pool2d 3x2, leftover row": lambda t: F.max_pool2d(t, (3, 2)),
+    "max_pool2d 3x3 stride 2 pad 1": lambda t: F.max_pool2d(t, 3, 2, 1),
+    "avg_pool2d 2x2 pad 1": lambda t: F.avg_pool2d(t, 2, padding=1),
+    "conv2d 3x3 pad 1": lambda t: F.conv2d(
+        t, am.Tensor(np.linspace(-1, 1, 36).reshape(2, 2, 3, 3))
+    ),
+    "pad": lambda t: am.ops.pad(t, ((0, 0), (1, 0), (2, 1), (0, 3))),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYOUT_OPS))
+def test_ops_agree_on_both_memory_layouts(rng: np.random.Generator, name: str) -> None:
+    """Same values and input gradients for an NCHW array and a batch-last one, ties
+    included (half-integers tie often)."""
+    x = np.round(2 * rng.standard_normal((3, 2, 7, 6))) / 2
+    results = []
+    for arr in (x, batch_last(x)):
+        t = am.Tensor(arr, requires_grad=True)
+        y = LAYOUT_OPS[name](t)
+        g = np.random.default_rng(1).standard_normal(y.shape)
+        (y * am.Tensor(g)).sum().backward()
+        assert t.grad is not None
+        results.append((y.data, np.asarray(t.grad)))
+    (y0, g0), (y1, g1) = results
+    np.testing.assert_array_equal(y0, y1)
+    np.testing.assert_array_equal(g0, g1)
+
+
+def test_conv2d_output_is_batch_last_and_pooling_keeps_it(rng: np.random.Generator) -> None:
+    """conv2d's one matmul leaves (N, OC, OH, OW) batch-last in memory; relu and a tiling
+    max-pool keep that layout (so do their gradients), and flattening it is a view."""
+    x = am.Tensor(rng.standard_normal((4, 1, 8, 8)).astype(np.float32))
+    w = am.Tensor(rng.standard_normal((3, 1, 3, 3)).astype(np.float32), requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    assert is_batch_last(y.data)
+    pooled = F.max_pool2d(F.relu(y), 2)
+    assert is_batch_last(pooled.data)
+    flat = am.ops.flatten(pooled, 1)
+    assert np.shares_memory(flat.data, pooled.data) and flat.data.flags.f_contiguous
+    g = am.Tensor(np.ones(pooled.shape, dtype=np.float32))
+    dx = am.ops.conv.PoolScatter.apply(
+        g,
+        arg=np.zeros(pooled.shape, dtype=np.uint8),
+        size=(8, 8),
+        kernel=(2, 2),
+        stride=(2, 2),
+        padding=(0, 0),
+    )
+    assert not is_batch_last(dx.data)  # an NCHW gradient gives an NCHW result ...
+    dx = am.ops.conv.PoolScatter.apply(
+        am.Tensor(batch_last(g.data)),
+        arg=np.zeros(pooled.shape, dtype=np.uint8),
+        size=(8, 8),
+        kernel=(2, 2),
+        stride=(2, 2),
+        padding=(0, 0),
+    )
+    assert is_batch_last(dx.data)  # ... and a batch-last one a batch-last result
+    np.testing.assert_array_equal(dx.data[:, :, ::2, ::2], 1.0)
+    assert dx.data.sum() == g.data.sum()
+
+
 def test_max_reduction_tie_goes_to_first_element() -> None:
     t = am.Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]), requires_grad=True)
     t.max(dim=1).sum().backward()

@@ -9,6 +9,12 @@ Linear helpers come in adjoint pairs, each the other's backward:
 ``im2col``/``col2im`` and, for max-pooling, ``pool_gather``/``pool_scatter`` (gather each
 window's value at its saved argmax / scatter-add it back). Loops run only over the
 KH*KW kernel offsets, never over batch, channels or pixels.
+
+Memory layout: tensors are NCHW, but ``col2im`` (and so ``conv2d``) returns its NCHW array
+as a view of a C-contiguous (C, H, W, N) buffer: "batch-last" in memory. NumPy's
+elementwise ops keep that layout, flattening (C, H, W) stays a view, and every per-offset
+view of it that pooling and im2col take has the batch as a contiguous inner run, where an
+NCHW array would give them runs of one element.
 """
 
 from __future__ import annotations
@@ -39,18 +45,33 @@ def _offset_slices(k: Pair, out: Pair, stride: Pair) -> tuple[slice, slice]:
     return slice(kh, kh + SH * (OH - 1) + 1, SH), slice(kw, kw + SW * (OW - 1) + 1, SW)
 
 
-class Im2col(Function):
-    """cols[n, c, kh, kw, oh, ow] = x[n, c, oh*SH + kh, ow*SW + kw];  adjoint of col2im.
+def batch_last(x: np.ndarray) -> np.ndarray:
+    """x (N, C, H, W) as a C-contiguous (C, H, W, N) array: a view when x is batch-last in
+    memory already, else one copy."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
 
-    x is already padded: (N, C, H, W) -> (N, C, KH, KW, OH, OW), C-contiguous, so that a
-    reshape to (N, C*KH*KW, OH*OW) is free and ``weight (OC, C*KH*KW) @ cols`` gives the
-    output directly in NCHW order.
+
+class Im2col(Function):
+    """cols[c, kh, kw, oh, ow, n] = x[n, c, oh*SH + kh, ow*SW + kw];  adjoint of col2im.
+
+    x is already padded: (N, C, H, W) -> (C, KH, KW, OH, OW, N), C-contiguous, so that a
+    reshape to (C*KH*KW, OH*OW*N) is free and ``weight (OC, C*KH*KW) @ cols`` is one
+    matmul for the whole batch, whose (OC, OH, OW, N) result is the output batch-last.
+    One copy per kernel offset, each moving (C, OH, OW, N) blocks with N contiguous.
     """
 
     @staticmethod
     def forward(ctx: Im2col, x: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
-        win = _windows(x, kernel, stride)  # (N, C, OH, OW, KH, KW) view
-        return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))  # (N, C, KH, KW, OH, OW)
+        N, C, H, W = x.shape
+        (KH, KW), (SH, SW) = kernel, stride
+        OH, OW = out_size(H, KH, SH, 0), out_size(W, KW, SW, 0)
+        xt = batch_last(x)  # (C, H, W, N)
+        cols = np.empty((C, KH, KW, OH, OW, N), dtype=x.dtype)
+        for kh in range(KH):
+            for kw in range(KW):
+                hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
+                cols[:, kh, kw] = xt[:, hs, ws]  # (C, OH, OW, N)
+        return cols
 
     @staticmethod
     def backward(ctx: Im2col, g: Tensor) -> Tensor:
@@ -59,31 +80,34 @@ class Im2col(Function):
 
 
 class Col2im(Function):
-    """x[n, c, oh*SH + kh, ow*SW + kw] += cols[n, c, kh, kw, oh, ow];  adjoint of im2col."""
+    """x[n, c, oh*SH + kh, ow*SW + kw] += cols[c, kh, kw, oh, ow, n];  adjoint of im2col.
+
+    Returns (N, C, H, W) as a view of a (C, H, W, N) buffer: batch-last in memory.
+    """
 
     @staticmethod
     def forward(ctx: Col2im, cols: np.ndarray, size: Pair, stride: Pair) -> np.ndarray:
-        N, C, KH, KW, OH, OW = cols.shape
-        out = np.zeros((N, C) + size, dtype=cols.dtype)  # (N, C, H, W)
+        C, KH, KW, OH, OW, N = cols.shape
+        out = np.zeros((C,) + size + (N,), dtype=cols.dtype)  # (C, H, W, N)
         for kh in range(KH):
             for kw in range(KW):
                 hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
-                out[:, :, hs, ws] += cols[:, :, kh, kw]  # (N, C, OH, OW) view
-        return out
+                out[:, hs, ws] += cols[:, kh, kw]  # (C, OH, OW, N)
+        return out.transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx: Col2im, g: Tensor) -> Tensor:
-        KH, KW = ctx.inputs[0].shape[2:4]
+        KH, KW = ctx.inputs[0].shape[1:3]
         return im2col(g, (KH, KW), ctx.params["stride"])
 
 
 def im2col(x: Tensor, kernel: Pair, stride: Pair) -> Tensor:
-    """Unfold every window of padded x (N, C, H, W) into (N, C, KH, KW, OH, OW)."""
+    """Unfold every window of padded x (N, C, H, W) into (C, KH, KW, OH, OW, N)."""
     return Im2col.apply(x, kernel=kernel, stride=stride)
 
 
 def col2im(cols: Tensor, size: Pair, stride: Pair) -> Tensor:
-    """Fold cols (N, C, KH, KW, OH, OW) back to (N, C, H, W), summing overlaps."""
+    """Fold cols (C, KH, KW, OH, OW, N) back to (N, C, H, W), summing overlaps."""
     return Col2im.apply(cols, size=size, stride=stride)
 
 
@@ -144,15 +168,15 @@ class PoolScatter(Function):
         N, C, OH, OW = g.shape
         (H, W), (PH, PW), (KH, KW) = size, padding, kernel
         if kernel == stride and padding == (0, 0):
-            # Windows tile the input: each cell belongs to one window, so assign, don't add.
-            tiles = np.zeros((N, C, OH, KH, OW, KW), dtype=g.dtype)
+            # Windows tile the input: each cell belongs to one window, so assign, don't add;
+            # dx takes g's memory layout (batch-last stays batch-last).
+            out = np.empty_like(g, shape=(N, C, H, W))
+            out[:, :, OH * KH :] = 0  # rows and columns no window covers
+            out[:, :, :, OW * KW :] = 0
             for k in range(KH * KW):
                 kh, kw = divmod(k, KW)
-                np.multiply(g, arg == k, out=tiles[:, :, :, kh, :, kw])
-            if (OH * KH, OW * KW) == (H, W):
-                return tiles.reshape(N, C, H, W)
-            out = np.zeros((N, C, H, W), dtype=g.dtype)
-            out[:, :, : OH * KH, : OW * KW] = tiles.reshape(N, C, OH * KH, OW * KW)
+                view = out[:, :, kh : OH * KH : KH, kw : OW * KW : KW]  # (N, C, OH, OW)
+                np.multiply(g, arg == k, out=view)
             return out
         out = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=g.dtype)  # padded
         for k in range(KH * KW):
@@ -202,50 +226,44 @@ class PoolGather(Function):
         )
 
 
+def _offset_views(x: np.ndarray, kernel: Pair) -> list[np.ndarray]:
+    """For windows that tile x (stride = kernel, no padding): one strided (N, C, OH, OW)
+    view per kernel offset, in row-major window order."""
+    KH, KW = kernel
+    OH, OW = x.shape[2] // KH, x.shape[3] // KW
+    return [x[:, :, kh : OH * KH : KH, kw : OW * KW : KW] for kh in range(KH) for kw in range(KW)]
+
+
 def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
     """Max-pool forward when windows tile the input (stride = kernel, no padding).
 
-    Two passes of pairwise maxima on strided views, no window gather: first along each
-    window row (over kw), then across rows (over kh). A later offset wins only if strictly
-    greater, so the saved argmax is the first maximum in row-major window order.
+    Pairwise maxima of the per-offset views (no window gather). Offset k replaces the
+    running maximum only if strictly greater, so the saved argmax is the first maximum in
+    row-major window order; and as k grows, the argmax update is ``max(arg, k * later)``,
+    branch-free (``np.where`` on a random mask is several times slower).
     """
-    N, C, H, W = x.shape
-    KH, KW = kernel
-    OH, OW = H // KH, W // KW
-    xc = x[:, :, : OH * KH, : OW * KW]  # the part the windows cover
-    index = np.uint8 if KH * KW <= 256 else np.uint16
-    rows = xc[..., 0::KW]
-    kw_arg = np.zeros(rows.shape, dtype=index)  # (N, C, OH*KH, OW)
-    for kw in range(1, KW):
-        v = xc[..., kw::KW]  # (N, C, OH*KH, OW) view
-        later = v > rows
-        if kw == 1 and index is np.uint8:
-            kw_arg = later.view(np.uint8)  # 0 or 1, without a copy
-        else:
-            kw_arg = np.where(later, index(kw), kw_arg)
-        rows = np.maximum(rows, v)
-    out, arg = rows[:, :, 0::KH], kw_arg[:, :, 0::KH]
-    for kh in range(1, KH):
-        v = rows[:, :, kh::KH]  # (N, C, OH, OW) view
-        arg = np.where(v > out, kw_arg[:, :, kh::KH] + index(kh * KW), arg)
-        out = np.maximum(out, v)
-    arg = np.ascontiguousarray(arg, dtype=index)
+    views = _offset_views(x, kernel)
+    index = np.uint8 if len(views) <= 256 else np.uint16
+    out = views[0].copy(order="K")  # x's memory layout, as every array below
+    arg = np.zeros_like(out, dtype=index)
+    later = np.empty_like(out, dtype=bool)
+    candidate = np.empty_like(out, dtype=index)
+    for k, v in enumerate(views[1:], start=1):
+        np.greater(v, out, out=later)
+        np.maximum(out, v, out=out)
+        np.multiply(later, index(k), out=candidate)
+        np.maximum(arg, candidate, out=arg)
     ctx.save(arg)
-    return np.ascontiguousarray(out)
+    return out
 
 
 def _tiled_max_values(x: np.ndarray, kernel: Pair) -> np.ndarray:
     """Only the maxima of tiling windows (no argmax): the forward when nothing records."""
-    N, C, H, W = x.shape
-    KH, KW = kernel
-    xc = x[:, :, : H // KH * KH, : W // KW * KW]
-    rows = xc[..., 0::KW]
-    for kw in range(1, KW):
-        rows = np.maximum(rows, xc[..., kw::KW])
-    out = rows[:, :, 0::KH]
-    for kh in range(1, KH):
-        out = np.maximum(out, rows[:, :, kh::KH])
-    return np.ascontiguousarray(out)
+    views = _offset_views(x, kernel)
+    out = views[0].copy(order="K")
+    for v in views[1:]:
+        np.maximum(out, v, out=out)
+    return out
 
 
 def max_pool2d(x: Tensor, kernel: Pair, stride: Pair, padding: Pair) -> Tensor:

@@ -90,12 +90,23 @@ class Linear(Function):
         x, w = ctx.inputs[:2]
         needs = ctx.needs_input_grad
         g2 = reshape(g, (-1, g.shape[-1]))  # (M, out), M = product of leading dims
-        gx = matmul(g, w) if needs[0] else None
+        gx = None
+        if needs[0] and _column_major(x.data):
+            # x is a transposed view (a flattened batch-last conv output): give its gradient
+            # the same layout, (W^T @ g^T)^T, so that reshaping it back stays a view.
+            gx = transpose(MatMul.apply(transpose(w, 0, 1), transpose(g, 0, 1)), 0, 1)
+        elif needs[0]:
+            gx = matmul(g, w)
         gw = MatMul.apply(transpose(g2, 0, 1), reshape(x, (-1, x.shape[-1]))) if needs[1] else None
         if len(ctx.inputs) == 2:
             return gx, gw
         gb = reduce_sum(g2, 0) if needs[2] else None
         return gx, gw, gb
+
+
+def _column_major(a: np.ndarray) -> bool:
+    """A 2-D array stored column by column (and not also row by row)."""
+    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
