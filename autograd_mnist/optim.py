@@ -355,7 +355,8 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     """Adam: m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g**2;
-    p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)  (PyTorch's arrangement).
+    p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)  (PyTorch's formula,
+    computed as step * m / (sqrt(v) + eps sqrt(1 - b2**t)) to save a pass).
 
     ``weight_decay`` adds ``weight_decay * p`` to the gradient (L2, not decoupled: see AdamW).
     """
@@ -391,8 +392,10 @@ class Adam(Optimizer):
         v = self._buf(i, "exp_avg_sq", p)
         vmax = self._buf(i, "max_exp_avg_sq", p) if group["amsgrad"] else None
         c1, c2 = f(1 - b1), f(1 - b2)
-        inv_bc2 = f(1 / math.sqrt(1 - b2**t))
-        step_size, eps = f(lr / (1 - b1**t)), f(group["eps"])
+        # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) = step * m / (sqrt(v) + eps'), with
+        # step = lr sqrt(bc2) / bc1 and eps' = eps sqrt(bc2): one pass fewer.
+        sqrt_bc2 = math.sqrt(1 - b2**t)
+        step, eps = f(lr * sqrt_bc2 / (1 - b1**t)), f(group["eps"] * sqrt_bc2)
 
         def kernel(
             pk: np.ndarray,
@@ -414,10 +417,9 @@ class Adam(Optimizer):
                 np.maximum(vmaxk[0], vk, out=vmaxk[0])
                 vk = vmaxk[0]
             np.sqrt(vk, out=sk)
-            sk *= inv_bc2
             sk += eps  # sk = the denominator
             np.divide(mk, sk, out=sk)
-            sk *= step_size
+            sk *= step
             pk -= sk
 
         self._blockwise(kernel, p, g, m, v, *(() if vmax is None else (vmax,)))
