@@ -247,7 +247,7 @@ def run_backward(
             ctx = node._ctx
             if ctx is None:
                 if targets is None:
-                    g = g if create_graph else Tensor._wrap(_owned(g.data, given), False)
+                    g = g if create_graph else Tensor._wrap(_owned(g.data, node.data, given), False)
                     node.grad = g if node.grad is None else node.grad + g
                 continue
             for i, (inp, gi) in enumerate(_input_grads(ctx, g)):
@@ -271,14 +271,17 @@ def run_backward(
     return captured
 
 
-def _owned(a: np.ndarray, given: set[int]) -> np.ndarray:
-    """A writeable, C-contiguous array for a leaf's .grad, shared with no one else.
+def _owned(a: np.ndarray, like: np.ndarray, given: set[int]) -> np.ndarray:
+    """A writeable array for a leaf's .grad, in the leaf's own memory layout (C order for
+    parameters; batch-last for a batch-last image), shared with no one else.
 
-    Broadcast views are copied, and so is an array already handed to the caller or to
-    another leaf (``Add.backward`` returns one gradient for both of its inputs).
+    Broadcast and strided views are copied, and so is an array already handed to the caller
+    or to another leaf (``Add.backward`` returns one gradient for both of its inputs).
     """
-    if not (a.flags.c_contiguous and a.flags.writeable) or id(a) in given:
-        a = np.array(a, order="C")
+    layout = np.empty_like(like)  # dense, in like's axis order; no page is touched yet
+    if a.strides != layout.strides or not a.flags.writeable or id(a) in given:
+        layout[...] = a
+        a = layout
     given.add(id(a))
     return a
 

@@ -51,8 +51,8 @@ def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: n
     Args:
         kernel: the update, writing in place into its views.
         arrays: same-sized arrays (the parameter, its gradient, its state...).
-        work: scratch of shape ``(threads, BLOCK)`` and the arrays' dtype; row ``k`` is
-            thread ``k``'s.
+        work: scratch of shape ``(threads, L)``, ``L >= min(BLOCK, size)``, in the
+            arrays' dtype; row ``k`` is thread ``k``'s.
     """
     global _pool
     n = arrays[0].size
@@ -135,19 +135,18 @@ class Optimizer:
         """Update parameter array ``p`` in place from gradient ``g``."""
         raise NotImplementedError
 
-    def _workspace(self, dtype: np.dtype) -> np.ndarray:
-        """Scratch rows for :func:`blockwise`, one per thread, shared by every parameter.
-
-        Not part of the state; pages are only touched (and counted in memory) when used.
-        """
+    def _workspace(self, dtype: np.dtype, size: int) -> np.ndarray:
+        """Scratch rows for :func:`blockwise`, one per thread, shared by every parameter:
+        ``min(BLOCK, size)`` long at least. Not part of the state."""
+        need = min(BLOCK, size)
         work = self._work.get(dtype)
-        if work is None:
-            work = self._work[dtype] = np.empty((cores(), BLOCK), dtype=dtype)
+        if work is None or work.shape[1] < need:
+            work = self._work[dtype] = np.empty((cores(), need), dtype=dtype)
         return work
 
     def _blockwise(self, kernel: Callable[..., None], *arrays: np.ndarray) -> None:
         """:func:`blockwise` with this optimizer's workspace."""
-        blockwise(kernel, arrays, self._workspace(arrays[0].dtype))
+        blockwise(kernel, arrays, self._workspace(arrays[0].dtype, arrays[0].size))
 
     def _buf(self, i: int, name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
         state = self.state[i]

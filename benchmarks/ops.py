@@ -76,10 +76,17 @@ def cases(rng: np.random.Generator) -> list[Case]:
     def data(*shape: int, grad: bool = False) -> am.Tensor:
         return am.Tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=grad)
 
+    def batch_last(*shape: int) -> am.Tensor:
+        """Images as conv2d returns them: NCHW, stored as a (C, H, W, N) buffer."""
+        n, c, h, w = shape
+        buf = rng.standard_normal((c, h, w, n), dtype=np.float32)
+        return am.Tensor(buf.transpose(3, 0, 1, 2), requires_grad=True)
+
     x = data(N, 1, 28, 28)
     w3, b3 = param(32, 1, 3, 3), param(32)
     w5, b5 = param(16, 1, 5, 5), param(16)
-    p1, p2 = data(N, 32, 26, 26, grad=True), data(N, 16, 28, 28, grad=True)
+    p1, p2 = batch_last(N, 32, 26, 26), batch_last(N, 16, 28, 28)
+    p1c = data(N, 32, 26, 26, grad=True)  # C order, as a user's own array would be
     logits, target = data(N, 10, grad=True), rng.integers(0, 10, N)
     a, b = data(N, 3136, grad=True), param(3136, 1024)
     conv3 = 2.0 * N * 26 * 26 * 32 * 1 * 3 * 3
@@ -98,6 +105,7 @@ def cases(rng: np.random.Generator) -> list[Case]:
         ),
         Case("max_pool2d 2x2 (128,32,26,26)", lambda: F.max_pool2d(p1, 2), [p1], pool1, pool1),
         Case("max_pool2d 2x2 (128,16,28,28)", lambda: F.max_pool2d(p2, 2), [p2], pool2, pool2),
+        Case("max_pool2d, same, C order", lambda: F.max_pool2d(p1c, 2), [p1c], pool1, pool1),
         Case(
             "log_softmax+cross_entropy 128x10",
             lambda: F.cross_entropy(logits, target),
@@ -111,7 +119,10 @@ def cases(rng: np.random.Generator) -> list[Case]:
 
 def run(case: Case, repeat: int, warmup: int) -> list[tuple[str, float, float]]:
     y = case.forward()
-    g = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+    # The upstream gradient in y's memory layout, as the next op's backward would give it
+    # (a batch-last conv output gets a batch-last gradient).
+    g = np.empty_like(y.data)
+    g[...] = np.random.default_rng(1).standard_normal(y.shape)
 
     def step() -> None:
         for p in case.params:

@@ -253,6 +253,19 @@ def test_conv2d_output_is_batch_last_and_pooling_keeps_it(rng: np.random.Generat
     assert dx.data.sum() == g.data.sum()
 
 
+@pytest.mark.parametrize("layout", ["NCHW", "batch-last"])
+def test_leaf_gradients_keep_the_leafs_memory_layout(rng: np.random.Generator, layout: str) -> None:
+    """A leaf's .grad is stored like its data (no transposing copy for a batch-last image,
+    C order for the weights), whatever layout the backward produced."""
+    x = rng.standard_normal((3, 2, 6, 6))
+    x = am.Tensor(batch_last(x) if layout == "batch-last" else x, requires_grad=True)
+    w = am.Tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    F.max_pool2d(F.conv2d(x, w, padding=1), 2).sum().backward()
+    assert x.grad is not None and w.grad is not None
+    assert x.grad.data.strides == x.data.strides
+    assert w.grad.data.flags.c_contiguous
+
+
 def test_max_reduction_tie_goes_to_first_element() -> None:
     t = am.Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]), requires_grad=True)
     t.max(dim=1).sum().backward()
