@@ -343,9 +343,15 @@ class Result:
 
 
 def interleaved(
-    runners: list[Any], action: str, rounds: int, n: int, warmup: int
+    runners: list[Any], action: str, rounds: int, n: int, warmup: int, settle: float
 ) -> dict[str, float]:
-    """Time ``action`` of each runner in turn, ``rounds`` times; print rounds and medians."""
+    """Time ``action`` of each runner in turn, ``rounds`` times; print rounds and medians.
+
+    Before each runner's turn the process sleeps ``settle`` seconds when there are two:
+    idle BLAS threads spin-wait after their last call (NumPy's OpenBLAS for about 0.1 s, at
+    100% of a core), and the other library's spinning threads would take a core from this
+    one's turn.
+    """
     for r in runners:
         for _ in range(warmup):
             getattr(r, action)()
@@ -354,6 +360,8 @@ def interleaved(
     for i in range(rounds):
         meds = {}
         for r in runners:
+            if len(runners) > 1 and settle > 0:
+                time.sleep(settle)
             t = timed(getattr(r, action), n)
             samples[r.name] += t
             meds[r.name] = med_ms(t)
@@ -727,6 +735,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="set NumPy's OpenBLAS and torch's threads to N (default: each library's own)",
     )
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=0.3,
+        help="seconds of sleep before each framework's turn, so that the other's idle BLAS "
+        "threads have stopped spinning (default 0.3; 0: none)",
+    )
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--no-breakdown", action="store_true", help="skip the per-op breakdown")
     p.add_argument(
@@ -743,6 +758,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("rounds", "steps", "infer_batches", "breakdown_steps", "memory_steps", "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.settle < 0:
+        p.error("--settle must be >= 0")
     return args
 
 
@@ -761,7 +778,7 @@ def bench_model(key: str, args: argparse.Namespace, data: Data, torch: Any) -> R
         f"\n== training step (ms per step: slice + forward + loss + backward + Adam step; "
         f"median of {args.steps} per round)"
     )
-    res.train = interleaved(runners, "step", args.rounds, args.steps, args.warmup)
+    res.train = interleaved(runners, "step", args.rounds, args.steps, args.warmup, args.settle)
     print_medians(res.train, BATCH, "samples", EPOCH_IMAGES, "s/epoch")
     print(
         f"\n== inference (ms per batch of {INFER_BATCH}, median of {args.infer_batches} "
@@ -769,7 +786,9 @@ def bench_model(key: str, args: argparse.Namespace, data: Data, torch: Any) -> R
     )
     for r in runners:
         r.eval(True)
-    res.infer = interleaved(runners, "infer", args.rounds, args.infer_batches, min(args.warmup, 1))
+    res.infer = interleaved(
+        runners, "infer", args.rounds, args.infer_batches, min(args.warmup, 1), args.settle
+    )
     for r in runners:
         r.eval(False)
     print_medians(res.infer, INFER_BATCH, "images", TEST_IMAGES, "s/10k test")
