@@ -3,6 +3,7 @@
 from autograd_mnist.tensor import Tensor, tensor  # noqa: I001 - the core loads first
 from autograd_mnist.autograd import Function, grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_mnist.factory import ones, rand, randn, zeros
+from autograd_mnist.ops import cat
 from autograd_mnist.rng import manual_seed
 from autograd_mnist import functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
@@ -15,6 +16,7 @@ __all__ = [
     "Function",
     "GradcheckError",
     "Tensor",
+    "cat",
     "functional",
     "grad",
     "gradcheck",

@@ -184,6 +184,20 @@ def scatter_add_args() -> st.SearchStrategy[Args]:
     return shapes(min_dims=1, max_dims=3).flatmap(make)
 
 
+@st.composite
+def cat_args(draw: st.DrawFn) -> Args:
+    """Three arrays that differ only in the size of dimension ``dim`` (negative at times)."""
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    sizes = draw(st.lists(st.integers(1, 4), min_size=3, max_size=3))
+    arrays = []
+    for n in sizes:
+        s = list(shape)
+        s[dim] = n
+        arrays.append(draw(float_arrays(tuple(s))))
+    return (*arrays, dim)
+
+
 def pad_args() -> st.SearchStrategy[Args]:
     return shapes(max_dims=3).flatmap(lambda s: st.tuples(float_arrays(s), pad_widths(len(s))))
 
@@ -630,6 +644,12 @@ CASES: list[OpCase] = [
     OpCase("getitem[bool mask]", ops.getitem, bool_mask_args(), lambda x, m: x[m]),
     OpCase("scatter_add", ops.scatter_add, scatter_add_args(), ref_scatter_add),
     OpCase("pad", ops.pad, pad_args(), lambda x, w: np.pad(x, w) if x.ndim else x.copy()),
+    OpCase(
+        "cat",
+        lambda a, b, c, dim: ops.cat([a, b, c], dim),
+        cat_args(),
+        lambda a, b, c, dim: np.concatenate([a, b, c], axis=dim),
+    ),
     # linear algebra
     OpCase(
         "matmul[2-D]",

@@ -293,3 +293,17 @@ def test_rng_argument_and_bad_seed() -> None:
     assert am.randn((2, 3), dtype=np.float64).dtype == np.float64
     with pytest.raises(ValueError, match="non-negative"):
         am.manual_seed(-1)
+
+
+def test_cat_errors_name_the_shapes() -> None:
+    a, b = am.zeros(2, 3), am.zeros(2, 4)
+    assert am.cat([a, b], 1).shape == (2, 7)
+    assert am.cat([a], 0) is a
+    with pytest.raises(ValueError, match=r"except in dimension 0; got \[\(2, 3\), \(2, 4\)\]"):
+        am.cat([a, b], 0)
+    with pytest.raises(ValueError, match=r"dimension 2 out of range for shapes"):
+        am.cat([a, a], 2)
+    with pytest.raises(ValueError, match="at least one"):
+        am.cat([], 0)
+    with pytest.raises(TypeError, match="mixed float dtypes"):
+        am.cat([a, am.tensor(np.zeros((2, 3)))], 0)

@@ -22,13 +22,23 @@ from autograd_mnist.ops.elementwise import (
 )
 from autograd_mnist.ops.linalg import matmul
 from autograd_mnist.ops.reduction import broadcast_to, max, mean, sum, sum_to
-from autograd_mnist.ops.shape import flatten, getitem, pad, permute, reshape, scatter_add, transpose
+from autograd_mnist.ops.shape import (
+    cat,
+    flatten,
+    getitem,
+    pad,
+    permute,
+    reshape,
+    scatter_add,
+    transpose,
+)
 from autograd_mnist.ops.softmax import log_softmax
 
 __all__ = [
     "abs",
     "add",
     "broadcast_to",
+    "cat",
     "col2im",
     "div",
     "exp",

@@ -1,4 +1,4 @@
-"""Shape ops: reshape, permute/transpose, indexing and its adjoint scatter, pad."""
+"""Shape ops: reshape, permute/transpose, indexing and its adjoint scatter, pad, cat."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist.autograd import Function
-from autograd_mnist.tensor import Tensor
+from autograd_mnist.tensor import Tensor, as_operands
 
 
 class Reshape(Function):
@@ -78,6 +78,24 @@ class Pad(Function):
     def backward(ctx: Pad, g: Tensor) -> Tensor:
         index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(ctx.params["widths"]))
         return GetItem.apply(g, index=index)
+
+
+class Cat(Function):
+    """y = the inputs joined along ``dim``;  each input's gradient is its slice of g."""
+
+    @staticmethod
+    def forward(ctx: Cat, *arrays: np.ndarray, dim: int) -> np.ndarray:
+        return np.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Cat, g: Tensor) -> tuple[Tensor | None, ...]:
+        dim, start, grads = ctx.params["dim"], 0, []
+        for x, needed in zip(ctx.inputs, ctx.needs_input_grad):
+            stop = start + x.shape[dim]
+            index = (slice(None),) * dim + (slice(start, stop),)
+            grads.append(GetItem.apply(g, index=index) if needed else None)
+            start = stop
+        return tuple(grads)
 
 
 def _is_basic(index: Any) -> bool:
@@ -174,6 +192,27 @@ def getitem(x: Any, index: Any) -> Tensor:
 def scatter_add(x: Any, index: Any, shape: Sequence[int]) -> Tensor:
     """A zero tensor of ``shape`` with ``x`` added at ``index`` (the adjoint of indexing)."""
     return ScatterAdd.apply(x, index=_normalize_index(index), shape=tuple(shape))
+
+
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension ``dim`` (``torch.cat``).
+
+    Raises:
+        ValueError: for no tensors, 0-d tensors, ``dim`` out of range, or shapes that
+            differ in another dimension (naming every shape).
+    """
+    xs = as_operands("cat", tuple(tensors))
+    if not xs:
+        raise ValueError("cat: expected at least one tensor")
+    shapes = [x.shape for x in xs]
+    ndim = xs[0].ndim
+    if ndim == 0 or not -ndim <= dim < ndim:
+        raise ValueError(f"cat: dimension {dim} out of range for shapes {shapes}")
+    dim %= ndim
+    rest = {s[:dim] + s[dim + 1 :] for s in shapes}
+    if any(len(s) != ndim for s in shapes) or len(rest) > 1:
+        raise ValueError(f"cat: shapes must match except in dimension {dim}; got {shapes}")
+    return xs[0] if len(xs) == 1 else Cat.apply(*xs, dim=dim)
 
 
 def pad(x: Any, widths: Sequence[tuple[int, int]]) -> Tensor:
