@@ -86,7 +86,7 @@ def conv2d(
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
 ) -> Tensor:
-    """2-D cross-correlation, by im2col and one matmul.
+    """2-D cross-correlation, by im2col and one matmul (which also adds the bias).
 
     Args:
         x: (N, C, H, W).
@@ -126,17 +126,18 @@ def conv2d(
         )
     OH, OW = _conv.out_size(H, KH, SH, PH), _conv.out_size(W, KW, SW, PW)
     xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H+2PH, W+2PW)
-    cols = _conv.im2col(xp, (KH, KW), (SH, SW))  # (C, KH, KW, OH, OW, N)
-    cols = ops.reshape(cols, (C * KH * KW, OH * OW * N))
     w2 = ops.reshape(weight, (OC, C * KH * KW))
-    # One matmul for the whole batch: (OC, CKK) @ (CKK, OH*OW*N) -> (OC, OH*OW*N).
-    y = ops.matmul(w2, cols)
     if bias is not None:
-        bias = _t(bias)
+        weight, bias = as_operands("conv2d", (weight, bias))
         if bias.shape != (OC,):
             raise ValueError(f"conv2d: bias has shape {bias.shape}; expected ({OC},)")
-        y = y + ops.reshape(bias, (OC, 1))
-    # (N, OC, OH, OW), batch-last in memory: a view, no transpose copy.
+        # The bias as a last weight column, against a row of ones in cols: the matmul adds
+        # it, and the weight-gradient matmul sums its gradient.
+        w2 = ops.cat([w2, ops.reshape(bias, (OC, 1))], 1)
+    cols = _conv.im2col(xp, (KH, KW), (SH, SW), ones_row=bias is not None)
+    # One matmul for the whole batch: (OC, CKK [+1]) @ (CKK [+1], OH*OW*N) -> (OC, OH*OW*N),
+    # returned as (N, OC, OH, OW), batch-last in memory: a view, no transpose copy.
+    y = ops.matmul(w2, cols)
     y = ops.permute(ops.reshape(y, (OC, OH, OW, N)), (3, 0, 1, 2))
     return y
 
@@ -208,9 +209,12 @@ def avg_pool2d(
     """
     x = _t(x)
     (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    OH, OW = _conv.out_size(H, KH, strides[0], PH), _conv.out_size(W, KW, strides[1], PW)
     xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
-    cols = _conv.im2col(xp, (KH, KW), strides)  # (C, KH, KW, OH, OW, N)
-    return ops.permute(ops.mean(cols, (1, 2)), (3, 0, 1, 2))  # (N, C, OH, OW)
+    cols = _conv.im2col(xp, (KH, KW), strides)  # (C*KH*KW, OH*OW*N)
+    means = ops.mean(ops.reshape(cols, (C, KH * KW, OH * OW * N)), 1)  # (C, OH*OW*N)
+    return ops.permute(ops.reshape(means, (C, OH, OW, N)), (3, 0, 1, 2))  # (N, C, OH, OW)
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:

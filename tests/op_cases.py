@@ -258,8 +258,8 @@ def col2im_args(draw: st.DrawFn) -> Args:
     x, (KH, KW), (SH, SW) = draw(im2col_args())
     N, C, H, W = x.shape
     OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
-    cols = draw(float_arrays((C, KH, KW, OH, OW, N)))
-    return (cols, (H, W), (SH, SW))
+    cols = draw(float_arrays((C * KH * KW, OH * OW * N)))
+    return (cols, (H, W), (KH, KW), (SH, SW))
 
 
 @st.composite
@@ -431,7 +431,7 @@ def naive_avg_pool2d(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> n
 
 
 def naive_im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-    """cols[c, kh, kw, i, j, n] = x[n, c, i*SH + kh, j*SW + kw] (x already padded)."""
+    """cols[(c, kh, kw), (i, j, n)] = x[n, c, i*SH + kh, j*SW + kw] (x already padded)."""
     (KH, KW), (SH, SW) = kernel, stride
     N, C, H, W = x.shape
     OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
@@ -440,19 +440,28 @@ def naive_im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]
         for j in range(OW):
             window = x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW]  # (N, C, KH, KW)
             cols[:, :, :, i, j, :] = window.transpose(1, 2, 3, 0)
-    return cols
+    return cols.reshape(C * KH * KW, OH * OW * N)
 
 
-def naive_col2im(cols: np.ndarray, size: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-    """x[n, c, i*SH + kh, j*SW + kw] += cols[c, kh, kw, i, j, n]."""
-    C, KH, KW, OH, OW, N = cols.shape
-    SH, SW = stride
-    x = np.zeros((N, C, *size), dtype=cols.dtype)
+def naive_im2col_ones(x: np.ndarray, kernel: Any, stride: Any) -> np.ndarray:
+    """naive_im2col with a last row of ones."""
+    cols = naive_im2col(x, kernel, stride)
+    return np.concatenate([cols, np.ones((1, cols.shape[1]), dtype=cols.dtype)])
+
+
+def naive_col2im(
+    cols: np.ndarray, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+) -> np.ndarray:
+    """x[n, c, i*SH + kh, j*SW + kw] += cols[(c, kh, kw), (i, j, n)]."""
+    (H, W), (KH, KW), (SH, SW) = size, kernel, stride
+    OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
+    C, N = cols.shape[0] // (KH * KW), cols.shape[1] // (OH * OW)
+    blocks = cols.reshape(C, KH, KW, OH, OW, N)
+    x = np.zeros((N, C, H, W), dtype=cols.dtype)
     for i in range(OH):
         for j in range(OW):
-            x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW] += cols[:, :, :, i, j, :].transpose(
-                3, 0, 1, 2
-            )
+            window = blocks[:, :, :, i, j, :].transpose(3, 0, 1, 2)  # (N, C, KH, KW)
+            x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW] += window
     return x
 
 
@@ -698,6 +707,12 @@ CASES: list[OpCase] = [
         kind="reduction",
     ),
     OpCase("im2col", conv_ops.im2col, im2col_args(), naive_im2col),
+    OpCase(
+        "im2col[ones row]",
+        lambda x, k, s: conv_ops.im2col(x, k, s, ones_row=True),
+        im2col_args(),
+        naive_im2col_ones,
+    ),
     OpCase("col2im", conv_ops.col2im, col2im_args(), naive_col2im),
     OpCase(
         "pool_gather",

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd_mnist.autograd import Function
+from autograd_mnist.ops.shape import GetItem
 from autograd_mnist.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -52,63 +53,79 @@ def batch_last(x: np.ndarray) -> np.ndarray:
 
 
 class Im2col(Function):
-    """cols[c, kh, kw, oh, ow, n] = x[n, c, oh*SH + kh, ow*SW + kw];  adjoint of col2im.
+    """cols[(c, kh, kw), (oh, ow, n)] = x[n, c, oh*SH + kh, ow*SW + kw];  adjoint of col2im.
 
-    x is already padded: (N, C, H, W) -> (C, KH, KW, OH, OW, N), C-contiguous, so that a
-    reshape to (C*KH*KW, OH*OW*N) is free and ``weight (OC, C*KH*KW) @ cols`` is one
-    matmul for the whole batch, whose (OC, OH, OW, N) result is the output batch-last.
-    One copy per kernel offset, each moving (C, OH, OW, N) blocks with N contiguous.
+    x is already padded: (N, C, H, W) -> the (C*KH*KW, OH*OW*N) matrix, C-contiguous, whose
+    product with ``weight (OC, C*KH*KW)`` convolves the whole batch in one matmul; the
+    (OC, OH, OW, N) result is the output, batch-last. One copy per kernel offset, each
+    moving (C, OH, OW, N) blocks with N contiguous. With ``ones_row`` a row of ones is
+    appended: a bias column in the weight then adds the bias inside the matmul, and the
+    weight-gradient matmul gives the bias gradient, with no pass of their own.
     """
 
     @staticmethod
-    def forward(ctx: Im2col, x: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
+    def forward(
+        ctx: Im2col, x: np.ndarray, kernel: Pair, stride: Pair, ones_row: bool
+    ) -> np.ndarray:
         N, C, H, W = x.shape
         (KH, KW), (SH, SW) = kernel, stride
         OH, OW = out_size(H, KH, SH, 0), out_size(W, KW, SW, 0)
         xt = batch_last(x)  # (C, H, W, N)
-        cols = np.empty((C, KH, KW, OH, OW, N), dtype=x.dtype)
+        K = C * KH * KW
+        cols = np.empty((K + ones_row, OH * OW * N), dtype=x.dtype)
+        blocks = cols[:K].reshape(C, KH, KW, OH, OW, N)  # a view
         for kh in range(KH):
             for kw in range(KW):
                 hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
-                cols[:, kh, kw] = xt[:, hs, ws]  # (C, OH, OW, N)
+                blocks[:, kh, kw] = xt[:, hs, ws]  # (C, OH, OW, N)
+        if ones_row:
+            cols[K] = 1
         return cols
 
     @staticmethod
     def backward(ctx: Im2col, g: Tensor) -> Tensor:
-        H, W = ctx.inputs[0].shape[2:]
-        return col2im(g, (H, W), ctx.params["stride"])
+        p = ctx.params
+        if p["ones_row"]:
+            g = GetItem.apply(g, index=slice(0, g.shape[0] - 1))  # constant row: no gradient
+        return col2im(g, ctx.inputs[0].shape[2:], p["kernel"], p["stride"])
 
 
 class Col2im(Function):
-    """x[n, c, oh*SH + kh, ow*SW + kw] += cols[c, kh, kw, oh, ow, n];  adjoint of im2col.
+    """x[n, c, oh*SH + kh, ow*SW + kw] += cols[(c, kh, kw), (oh, ow, n)];  adjoint of im2col.
 
     Returns (N, C, H, W) as a view of a (C, H, W, N) buffer: batch-last in memory.
     """
 
     @staticmethod
-    def forward(ctx: Col2im, cols: np.ndarray, size: Pair, stride: Pair) -> np.ndarray:
-        C, KH, KW, OH, OW, N = cols.shape
-        out = np.zeros((C,) + size + (N,), dtype=cols.dtype)  # (C, H, W, N)
+    def forward(
+        ctx: Col2im, cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair
+    ) -> np.ndarray:
+        (H, W), (KH, KW), (SH, SW) = size, kernel, stride
+        OH, OW = out_size(H, KH, SH, 0), out_size(W, KW, SW, 0)
+        C, N = cols.shape[0] // (KH * KW), cols.shape[1] // (OH * OW)
+        blocks = cols.reshape(C, KH, KW, OH, OW, N)
+        out = np.zeros((C, H, W, N), dtype=cols.dtype)
         for kh in range(KH):
             for kw in range(KW):
                 hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
-                out[:, hs, ws] += cols[:, kh, kw]  # (C, OH, OW, N)
+                out[:, hs, ws] += blocks[:, kh, kw]  # (C, OH, OW, N)
         return out.transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx: Col2im, g: Tensor) -> Tensor:
-        KH, KW = ctx.inputs[0].shape[1:3]
-        return im2col(g, (KH, KW), ctx.params["stride"])
+        p = ctx.params
+        return im2col(g, p["kernel"], p["stride"])
 
 
-def im2col(x: Tensor, kernel: Pair, stride: Pair) -> Tensor:
-    """Unfold every window of padded x (N, C, H, W) into (C, KH, KW, OH, OW, N)."""
-    return Im2col.apply(x, kernel=kernel, stride=stride)
+def im2col(x: Tensor, kernel: Pair, stride: Pair, ones_row: bool = False) -> Tensor:
+    """Unfold every window of padded x (N, C, H, W) into (C*KH*KW [+ 1], OH*OW*N)."""
+    return Im2col.apply(x, kernel=kernel, stride=stride, ones_row=ones_row)
 
 
-def col2im(cols: Tensor, size: Pair, stride: Pair) -> Tensor:
-    """Fold cols (C, KH, KW, OH, OW, N) back to (N, C, H, W), summing overlaps."""
-    return Col2im.apply(cols, size=size, stride=stride)
+def col2im(cols: Tensor, size: Pair, kernel: Pair, stride: Pair) -> Tensor:
+    """Fold cols (C*KH*KW, OH*OW*N) back to (N, C, H, W) of spatial ``size``, summing
+    overlaps."""
+    return Col2im.apply(cols, size=tuple(size), kernel=kernel, stride=stride)
 
 
 class MaxPool2d(Function):
