@@ -125,7 +125,6 @@ def conv2d(
             f"padding {(PH, PW)}"
         )
     OH, OW = _conv.out_size(H, KH, SH, PH), _conv.out_size(W, KW, SW, PW)
-    xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H+2PH, W+2PW)
     w2 = ops.reshape(weight, (OC, C * KH * KW))
     if bias is not None:
         weight, bias = as_operands("conv2d", (weight, bias))
@@ -134,7 +133,7 @@ def conv2d(
         # The bias as a last weight column, against a row of ones in cols: the matmul adds
         # it, and the weight-gradient matmul sums its gradient.
         w2 = ops.cat([w2, ops.reshape(bias, (OC, 1))], 1)
-    cols = _conv.im2col(xp, (KH, KW), (SH, SW), ones_row=bias is not None)
+    cols = _conv.im2col(x, (KH, KW), (SH, SW), (PH, PW), ones_row=bias is not None)
     # One matmul for the whole batch: (OC, CKK [+1]) @ (CKK [+1], OH*OW*N) -> (OC, OH*OW*N),
     # returned as (N, OC, OH, OW), batch-last in memory: a view, no transpose copy.
     y = ops.matmul(w2, cols)
@@ -211,8 +210,7 @@ def avg_pool2d(
     (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
     N, C, H, W = x.shape
     OH, OW = _conv.out_size(H, KH, strides[0], PH), _conv.out_size(W, KW, strides[1], PW)
-    xp = ops.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
-    cols = _conv.im2col(xp, (KH, KW), strides)  # (C*KH*KW, OH*OW*N)
+    cols = _conv.im2col(x, (KH, KW), strides, (PH, PW))  # (C*KH*KW, OH*OW*N)
     means = ops.mean(ops.reshape(cols, (C, KH * KW, OH * OW * N)), 1)  # (C, OH*OW*N)
     return ops.permute(ops.reshape(means, (C, OH, OW, N)), (3, 0, 1, 2))  # (N, C, OH, OW)
 

@@ -248,18 +248,17 @@ def pool_args(draw: st.DrawFn, distinct: bool) -> Args:
 @st.composite
 def im2col_args(draw: st.DrawFn) -> Args:
     g: PoolGeometry = draw(pool2d_geometries(max_batch=2, max_channels=2, max_kernel=3))
-    H, W = max(g.H, g.KH), max(g.W, g.KW)  # im2col takes an already padded input
-    x = draw(float_arrays((g.N, g.C, H, W)))
-    return (x, (g.KH, g.KW), g.stride)
+    x = draw(float_arrays(g.input_shape))
+    return (x, (g.KH, g.KW), g.stride, g.padding)
 
 
 @st.composite
 def col2im_args(draw: st.DrawFn) -> Args:
-    x, (KH, KW), (SH, SW) = draw(im2col_args())
+    x, (KH, KW), (SH, SW), (PH, PW) = draw(im2col_args())
     N, C, H, W = x.shape
-    OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
+    OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     cols = draw(float_arrays((C * KH * KW, OH * OW * N)))
-    return (cols, (H, W), (KH, KW), (SH, SW))
+    return (cols, (H, W), (KH, KW), (SH, SW), (PH, PW))
 
 
 @st.composite
@@ -430,9 +429,10 @@ def naive_avg_pool2d(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> n
     return _naive_pool(x, kernel, stride, padding, lambda v: sum(v) / len(v), 0.0)
 
 
-def naive_im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-    """cols[(c, kh, kw), (i, j, n)] = x[n, c, i*SH + kh, j*SW + kw] (x already padded)."""
-    (KH, KW), (SH, SW) = kernel, stride
+def naive_im2col(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> np.ndarray:
+    """cols[(c, kh, kw), (i, j, n)] = xp[n, c, i*SH + kh, j*SW + kw], xp = x zero-padded."""
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, padding
+    x = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
     N, C, H, W = x.shape
     OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
     cols = np.zeros((C, KH, KW, OH, OW, N), dtype=x.dtype)
@@ -443,17 +443,17 @@ def naive_im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]
     return cols.reshape(C * KH * KW, OH * OW * N)
 
 
-def naive_im2col_ones(x: np.ndarray, kernel: Any, stride: Any) -> np.ndarray:
+def naive_im2col_ones(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> np.ndarray:
     """naive_im2col with a last row of ones."""
-    cols = naive_im2col(x, kernel, stride)
+    cols = naive_im2col(x, kernel, stride, padding)
     return np.concatenate([cols, np.ones((1, cols.shape[1]), dtype=cols.dtype)])
 
 
-def naive_col2im(
-    cols: np.ndarray, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
-) -> np.ndarray:
-    """x[n, c, i*SH + kh, j*SW + kw] += cols[(c, kh, kw), (i, j, n)]."""
-    (H, W), (KH, KW), (SH, SW) = size, kernel, stride
+def naive_col2im(cols: np.ndarray, size: Any, kernel: Any, stride: Any, padding: Any) -> np.ndarray:
+    """x[n, c, i*SH + kh - PH, j*SW + kw - PW] += cols[(c, kh, kw), (i, j, n)], the padding
+    cropped off at the end."""
+    (KH, KW), (SH, SW), (PH, PW) = kernel, stride, padding
+    H, W = size[0] + 2 * PH, size[1] + 2 * PW
     OH, OW = (H - KH) // SH + 1, (W - KW) // SW + 1
     C, N = cols.shape[0] // (KH * KW), cols.shape[1] // (OH * OW)
     blocks = cols.reshape(C, KH, KW, OH, OW, N)
@@ -462,7 +462,7 @@ def naive_col2im(
         for j in range(OW):
             window = blocks[:, :, :, i, j, :].transpose(3, 0, 1, 2)  # (N, C, KH, KW)
             x[:, :, i * SH : i * SH + KH, j * SW : j * SW + KW] += window
-    return x
+    return x[:, :, PH : H - PH, PW : W - PW]
 
 
 def naive_pool_gather(
@@ -709,7 +709,7 @@ CASES: list[OpCase] = [
     OpCase("im2col", conv_ops.im2col, im2col_args(), naive_im2col),
     OpCase(
         "im2col[ones row]",
-        lambda x, k, s: conv_ops.im2col(x, k, s, ones_row=True),
+        lambda x, k, s, p: conv_ops.im2col(x, k, s, p, ones_row=True),
         im2col_args(),
         naive_im2col_ones,
     ),

@@ -53,24 +53,30 @@ def batch_last(x: np.ndarray) -> np.ndarray:
 
 
 class Im2col(Function):
-    """cols[(c, kh, kw), (oh, ow, n)] = x[n, c, oh*SH + kh, ow*SW + kw];  adjoint of col2im.
+    """cols[(c, kh, kw), (oh, ow, n)] = xp[n, c, oh*SH + kh, ow*SW + kw], xp = x zero-padded
+    by (PH, PW);  adjoint of col2im.
 
-    x is already padded: (N, C, H, W) -> the (C*KH*KW, OH*OW*N) matrix, C-contiguous, whose
-    product with ``weight (OC, C*KH*KW)`` convolves the whole batch in one matmul; the
-    (OC, OH, OW, N) result is the output, batch-last. One copy per kernel offset, each
-    moving (C, OH, OW, N) blocks with N contiguous. With ``ones_row`` a row of ones is
-    appended: a bias column in the weight then adds the bias inside the matmul, and the
-    weight-gradient matmul gives the bias gradient, with no pass of their own.
+    x (N, C, H, W) -> the (C*KH*KW, OH*OW*N) matrix, C-contiguous, whose product with
+    ``weight (OC, C*KH*KW)`` convolves the whole batch in one matmul; the (OC, OH, OW, N)
+    result is the output, batch-last. The input is padded and laid out batch-last in one
+    copy (none if it is batch-last and unpadded), then one copy per kernel offset moves
+    (C, OH, OW, N) blocks with N contiguous. With ``ones_row`` a row of ones is appended: a
+    bias column in the weight then adds the bias inside the matmul, and the weight-gradient
+    matmul gives the bias gradient, with no pass of their own.
     """
 
     @staticmethod
     def forward(
-        ctx: Im2col, x: np.ndarray, kernel: Pair, stride: Pair, ones_row: bool
+        ctx: Im2col, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, ones_row: bool
     ) -> np.ndarray:
         N, C, H, W = x.shape
-        (KH, KW), (SH, SW) = kernel, stride
-        OH, OW = out_size(H, KH, SH, 0), out_size(W, KW, SW, 0)
-        xt = batch_last(x)  # (C, H, W, N)
+        (KH, KW), (SH, SW), (PH, PW) = kernel, stride, padding
+        OH, OW = out_size(H, KH, SH, PH), out_size(W, KW, SW, PW)
+        if PH or PW:
+            xt = np.zeros((C, H + 2 * PH, W + 2 * PW, N), dtype=x.dtype)
+            xt[:, PH : PH + H, PW : PW + W] = x.transpose(1, 2, 3, 0)
+        else:
+            xt = batch_last(x)  # (C, H, W, N)
         K = C * KH * KW
         cols = np.empty((K + ones_row, OH * OW * N), dtype=x.dtype)
         blocks = cols[:K].reshape(C, KH, KW, OH, OW, N)  # a view
@@ -87,45 +93,51 @@ class Im2col(Function):
         p = ctx.params
         if p["ones_row"]:
             g = GetItem.apply(g, index=slice(0, g.shape[0] - 1))  # constant row: no gradient
-        return col2im(g, ctx.inputs[0].shape[2:], p["kernel"], p["stride"])
+        return col2im(g, ctx.inputs[0].shape[2:], p["kernel"], p["stride"], p["padding"])
 
 
 class Col2im(Function):
-    """x[n, c, oh*SH + kh, ow*SW + kw] += cols[(c, kh, kw), (oh, ow, n)];  adjoint of im2col.
+    """x[n, c, oh*SH + kh - PH, ow*SW + kw - PW] += cols[(c, kh, kw), (oh, ow, n)], cells
+    that fall in the padding dropped;  adjoint of im2col.
 
-    Returns (N, C, H, W) as a view of a (C, H, W, N) buffer: batch-last in memory.
+    Returns (N, C, H, W) batch-last in memory: a view of a (C, H, W, N) buffer.
     """
 
     @staticmethod
     def forward(
-        ctx: Col2im, cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair
+        ctx: Col2im, cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair
     ) -> np.ndarray:
-        (H, W), (KH, KW), (SH, SW) = size, kernel, stride
-        OH, OW = out_size(H, KH, SH, 0), out_size(W, KW, SW, 0)
+        (H, W), (KH, KW), (SH, SW), (PH, PW) = size, kernel, stride, padding
+        OH, OW = out_size(H, KH, SH, PH), out_size(W, KW, SW, PW)
         C, N = cols.shape[0] // (KH * KW), cols.shape[1] // (OH * OW)
         blocks = cols.reshape(C, KH, KW, OH, OW, N)
-        out = np.zeros((C, H, W, N), dtype=cols.dtype)
+        out = np.zeros((C, H + 2 * PH, W + 2 * PW, N), dtype=cols.dtype)
         for kh in range(KH):
             for kw in range(KW):
                 hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
                 out[:, hs, ws] += blocks[:, kh, kw]  # (C, OH, OW, N)
+        if PH or PW:  # crop, into a buffer of its own
+            out = np.ascontiguousarray(out[:, PH : PH + H, PW : PW + W])
         return out.transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx: Col2im, g: Tensor) -> Tensor:
         p = ctx.params
-        return im2col(g, p["kernel"], p["stride"])
+        return im2col(g, p["kernel"], p["stride"], p["padding"])
 
 
-def im2col(x: Tensor, kernel: Pair, stride: Pair, ones_row: bool = False) -> Tensor:
-    """Unfold every window of padded x (N, C, H, W) into (C*KH*KW [+ 1], OH*OW*N)."""
-    return Im2col.apply(x, kernel=kernel, stride=stride, ones_row=ones_row)
+def im2col(
+    x: Tensor, kernel: Pair, stride: Pair, padding: Pair = (0, 0), ones_row: bool = False
+) -> Tensor:
+    """Unfold every window of x (N, C, H, W), zero-padded by ``padding``, into the
+    (C*KH*KW [+ 1], OH*OW*N) matrix (``F.unfold``'s content, batch last)."""
+    return Im2col.apply(x, kernel=kernel, stride=stride, padding=padding, ones_row=ones_row)
 
 
-def col2im(cols: Tensor, size: Pair, kernel: Pair, stride: Pair) -> Tensor:
-    """Fold cols (C*KH*KW, OH*OW*N) back to (N, C, H, W) of spatial ``size``, summing
-    overlaps."""
-    return Col2im.apply(cols, size=tuple(size), kernel=kernel, stride=stride)
+def col2im(cols: Tensor, size: Pair, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -> Tensor:
+    """Fold cols (C*KH*KW, OH*OW*N) back to (N, C, H, W) of spatial ``size`` (unpadded),
+    summing overlaps (``F.fold``)."""
+    return Col2im.apply(cols, size=tuple(size), kernel=kernel, stride=stride, padding=padding)
 
 
 class MaxPool2d(Function):
