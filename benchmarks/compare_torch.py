@@ -26,6 +26,12 @@ Without PyTorch installed only our figures are printed.
 
 from __future__ import annotations
 
+# isort: off
+# autograd_mnist before numpy, as the CLI imports it: it sets OPENBLAS_THREAD_TIMEOUT (see
+# its __init__), which OpenBLAS reads only when NumPy loads it.
+import autograd_mnist as am
+
+# isort: on
 import argparse
 import ctypes
 import functools
@@ -47,7 +53,6 @@ from typing import Any
 
 import numpy as np
 
-import autograd_mnist as am
 from autograd_mnist import functional as F
 from autograd_mnist import nn
 from autograd_mnist.autograd import Function, no_grad
@@ -71,6 +76,8 @@ MODELS = {  # --model key -> (build_model name, description)
     ),
 }
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# Printed with the threads; autograd_mnist sets it (to 20) when importing before NumPy.
+SPIN_VAR = "OPENBLAS_THREAD_TIMEOUT"
 
 
 # ----- environment -----
@@ -153,7 +160,7 @@ def print_header(args: argparse.Namespace) -> None:
 
 
 def print_threads(torch: Any, note: str) -> None:
-    env = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in THREAD_VARS)
+    env = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in (*THREAD_VARS, SPIN_VAR))
     torch_threads = torch.get_num_threads() if torch is not None else "-"
     print(f"threads: numpy OpenBLAS {numpy_blas_threads()}, torch {torch_threads} ({env})")
     if note:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -307,3 +310,17 @@ def test_cat_errors_name_the_shapes() -> None:
         am.cat([], 0)
     with pytest.raises(TypeError, match="mixed float dtypes"):
         am.cat([a, am.tensor(np.zeros((2, 3)))], 0)
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "20"), ("8", "8")])
+def test_import_sets_a_short_openblas_spin_unless_set(preset: str | None, expected: str) -> None:
+    """Importing autograd_mnist (before NumPy) defaults OPENBLAS_THREAD_TIMEOUT to 20 and
+    keeps a value the user set."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if preset is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = preset
+    code = "import os, autograd_mnist; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == expected
