@@ -93,7 +93,8 @@ class Im2col(Function):
         p = ctx.params
         if p["ones_row"]:
             g = GetItem.apply(g, index=slice(0, g.shape[0] - 1))  # constant row: no gradient
-        return col2im(g, ctx.inputs[0].shape[2:], p["kernel"], p["stride"], p["padding"])
+        H, W = ctx.inputs[0].shape[2:]
+        return col2im(g, (H, W), p["kernel"], p["stride"], p["padding"])
 
 
 class Col2im(Function):
