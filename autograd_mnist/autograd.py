@@ -278,12 +278,23 @@ def _owned(a: np.ndarray, like: np.ndarray, given: set[int]) -> np.ndarray:
     Broadcast and strided views are copied, and so is an array already handed to the caller
     or to another leaf (``Add.backward`` returns one gradient for both of its inputs).
     """
-    layout = np.empty_like(like)  # dense, in like's axis order; no page is touched yet
-    if a.strides != layout.strides or not a.flags.writeable or id(a) in given:
-        layout[...] = a
-        a = layout
+    if not (_dense(a) and a.strides == like.strides and a.flags.writeable) or id(a) in given:
+        out = np.empty_like(like)  # dense, in like's axis order
+        out[...] = a
+        a = out
     given.add(id(a))
     return a
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill one block of memory without gaps, in some axis order
+    (C order, batch-last...); broadcast, reversed and sliced views do not."""
+    step = a.itemsize
+    for n, s in sorted(zip(a.shape, a.strides), key=lambda ns: ns[1]):
+        if n > 1 and s != step:
+            return False
+        step *= n
+    return True
 
 
 def _input_grads(ctx: Function, g: Tensor) -> list[tuple[Tensor, Tensor | None]]:
