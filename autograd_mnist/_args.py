@@ -1,0 +1,43 @@
+"""Argument normalisation shared by ``functional`` and ``nn``: one home for each rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeGuard
+
+import numpy as np
+
+Size2 = int | tuple[int, int]
+
+
+def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> tuple[int, int]:
+    """``value`` as an (H, W) pair: an int is used for both sides.
+
+    Args:
+        op: the op or layer named in errors, e.g. ``"conv2d"``.
+        name: the argument named in errors, e.g. ``"stride"``.
+        value: an int or a pair of ints.
+        minimum: the smallest value allowed on each side.
+
+    Raises:
+        TypeError: if ``value`` is not an int or a pair of ints.
+        ValueError: if a side is below ``minimum``.
+    """
+    raw: tuple[object, ...] = (
+        (value, value)
+        if _is_int(value)
+        else tuple(value)
+        if isinstance(value, (tuple, list))
+        else ()
+    )
+    sides = [int(v) for v in raw if _is_int(v)]
+    if len(raw) != 2 or len(sides) != 2:
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints; got {value!r}")
+    h, w = sides
+    if min(h, w) < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}; got {value!r}")
+    return h, w
+
+
+def _is_int(v: object) -> TypeGuard[int | np.integer[Any]]:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
