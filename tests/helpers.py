@@ -1,4 +1,4 @@
-"""Helpers shared by the tests that run the package, an example or a benchmark as a child process."""
+"""Helpers shared by the tests that run the package, an example or a benchmark as a child."""
 
 from __future__ import annotations
 
