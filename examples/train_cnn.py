@@ -1,10 +1,11 @@
 """R0: a small CNN trained one image at a time with plain SGD.
 
-The network of R0 (``models.r0_cnn``, CLI name ``cnn``): Conv 32 3x3 (no activation,
-filters N(0, 0.5)) -> MaxPool 2 -> Flatten 5408 -> Dense 128 ReLU -> Dense 10, dense
-layers He-initialised; cross-entropy loss, SGD lr 0.03, batch size 1, the first 300
-training images in order. R0 wrote the loops by hand; here the engine does the
-calculus, and the whole run takes seconds instead of minutes.
+R0 is the first reference experiment (see docs/reference_experiments.md, which also has
+the figures these commands measured). Its network (``models.cnn``, CLI name ``cnn``):
+Conv 32 3x3 (no activation, filters N(0, 0.5)) -> MaxPool 2 -> Flatten 5408 -> Dense 128
+ReLU -> Dense 10, dense layers He-initialised; cross-entropy loss, SGD lr 0.03, batch size
+1, the first 300 training images in order. R0 wrote the loops by hand; here the engine
+does the calculus, and the whole run takes seconds instead of minutes.
 
     python examples/train_cnn.py                  # 300 MNIST images, as in R0
     python examples/train_cnn.py --images 3000    # more data, better accuracy

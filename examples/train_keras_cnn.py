@@ -15,6 +15,9 @@ and ``accuracy.png``, plus R2's pictures: ``first_images.png`` (the first 10 tra
 images with their labels), ``filters.png`` and ``feature_maps.png`` (the 16 filters and
 their outputs for 9 test images, before and after pooling) and ``misclassified.png``
 (the first 10 misclassified test images with their probabilities).
+
+R2 is a reference experiment: docs/reference_experiments.md describes it and has the
+figures these commands measured.
 """
 
 from __future__ import annotations

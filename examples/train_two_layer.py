@@ -12,6 +12,9 @@
     python examples/train_two_layer.py                     # MNIST
     python examples/train_two_layer.py --dataset fashion   # Fashion-MNIST, as in R3
     python examples/train_two_layer.py --quick             # synthetic data, offline
+
+R1 and R3 are reference experiments: docs/reference_experiments.md describes them and has
+the figures these commands measured.
 """
 
 from __future__ import annotations
