@@ -17,7 +17,6 @@ from autograd_mnist.testing._engine import FLOAT_DTYPES, function_name, raw
 __all__ = ["check_forward", "check_op"]
 
 
-# ----- the one-call property test -----
 def _is_float_array(v: Any) -> bool:
     return isinstance(v, np.ndarray) and v.dtype in FLOAT_DTYPES
 

@@ -17,7 +17,6 @@ __all__ = [
 ]
 
 
-# ----- convolution and pooling geometries -----
 class ConvGeometry(NamedTuple):
     """A valid conv2d configuration: x (N, C, H, W), weight (OC, C, KH, KW)."""
 
