@@ -28,6 +28,7 @@ import numpy as np
 
 import autograd_mnist as am
 from autograd_mnist import functional as F
+from autograd_mnist.runtime import ensure_blas_thread_timeout
 
 N = 128
 
@@ -138,6 +139,7 @@ def run(case: Case, repeat: int, warmup: int) -> list[tuple[str, float, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    ensure_blas_thread_timeout()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs (median reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first")

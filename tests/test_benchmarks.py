@@ -9,14 +9,11 @@ optional extra (``.[bench]``): without it the script must still print our own fi
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT, run_python
 
-ROOT = Path(__file__).resolve().parents[1]
 COMPARE = ROOT / "benchmarks" / "compare_torch.py"
 HEADERS = [
     "== training step",
@@ -34,26 +31,23 @@ HEADERS = [
     "command: ",
 ]
 # Run the script as __main__ with torch unimportable (sys.modules[name] = None makes
-# `import torch` raise ImportError and find_spec return None).
+# `import torch` raise ImportError and find_spec return None), with the script's folder
+# first on sys.path as `python script.py` puts it (the script imports its sibling modules).
 WITHOUT_TORCH = (
-    "import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
+    "import os, runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
+    "sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0]))); "
     "runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 
 
 def run_compare(*args: str, block_torch: bool = False) -> str:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    prefix = [sys.executable, "-c", WITHOUT_TORCH] if block_torch else [sys.executable]
-    proc = subprocess.run(
-        [*prefix, str(COMPARE), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=900,
-        check=False,
-    )
+    env = {"OPENBLAS_NUM_THREADS": "1"}
+    if block_torch:
+        # Already set, so the script does not re-execute itself to set it (a new process
+        # would not inherit the torch block).
+        env["OPENBLAS_THREAD_TIMEOUT"] = "20"
+    prefix = ["-c", WITHOUT_TORCH] if block_torch else []
+    proc = run_python([*prefix, str(COMPARE), *args], cwd=ROOT, env=env, timeout=900)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
@@ -82,7 +76,7 @@ def test_compare_torch_quick_without_torch() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS read from /proc")
 def test_compare_torch_memory_runs() -> None:
-    out = run_compare("--quick", "--model", "r0", "--no-breakdown", "--memory-steps", "2")
+    out = run_compare("--quick", "--model", "cnn", "--no-breakdown", "--memory-steps", "2")
     assert "== peak memory" in out
     assert "peak RSS MiB" in out
     assert "failed" not in out

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import ROOT, run_python
 
 import autograd_mnist as am
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "custom_op.py"
 DOC = ROOT / "docs" / "custom_ops.md"
 CHECKS = [
@@ -56,18 +52,7 @@ def test_softplus_values_gradients_and_dtypes(example: ModuleType) -> None:
 
 
 def test_example_runs_as_a_script() -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLE), "--quick"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    result = run_python([str(EXAMPLE), "--quick"])
     assert result.returncode == 0, result.stdout + result.stderr
     for line in CHECKS:
         assert line in result.stdout, result.stdout

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, run_python
 
 # example -> lines its output must contain
 EXAMPLES = {
@@ -24,8 +21,6 @@ EXAMPLES = {
 
 def _run(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         # One BLAS thread: fast and steady even when other processes share the cores.
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
@@ -33,15 +28,7 @@ def _run(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]
         "MPLBACKEND": "Agg",
         "AUTOGRAD_MNIST_DATA": str(cwd / "no-data-here"),  # any load attempt would fail
     }
-    return subprocess.run(
-        [sys.executable, str(ROOT / "examples" / script), "--quick", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+    return run_python([str(ROOT / "examples" / script), "--quick", *args], cwd=cwd, env=env)
 
 
 # example -> files it writes (under the working directory); PNGs only with matplotlib

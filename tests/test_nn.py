@@ -10,6 +10,7 @@ outputs and gradients (float32 to ~1e-5, float64 to 1e-10); they skip without to
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -67,7 +68,8 @@ NET_BUFFERS = ["0.body.2.running_mean", "0.body.2.running_var"]
 
 
 def r2_network() -> nn.Sequential:
-    """SEEDS R2: Conv2d(1, 16, 5, 'same') -> ReLU -> MaxPool 2 -> Flatten -> 1024 -> 10."""
+    """R2's network (docs/reference_experiments.md): Conv2d(1, 16, 5, 'same') -> ReLU ->
+    MaxPool 2 -> Flatten -> 1024 -> 10."""
     return nn.Sequential(
         nn.Conv2d(1, 16, 5, padding=2),
         nn.ReLU(),
@@ -402,6 +404,107 @@ def test_summary_keeps_modes_and_records_no_graph() -> None:
     for k, v in net.state_dict().items():  # eval mode: running stats untouched
         np.testing.assert_array_equal(v, state[k])
     assert all(p.grad is None for p in net.parameters())
+
+
+# ----- forward hooks -----
+
+
+def test_forward_hooks_run_in_order_and_see_module_inputs_output() -> None:
+    layer = nn.Linear(3, 2)
+    calls: list[tuple[str, Any, Any, Any]] = []
+    h1 = layer.register_forward_hook(lambda m, i, o: calls.append(("a", m, i, o)))
+    h2 = layer.register_forward_hook(lambda m, i, o: calls.append(("b", m, i, o)))
+    x = Tensor(np.ones((4, 3), dtype=np.float32))
+    y = layer(x)
+    assert [c[0] for c in calls] == ["a", "b"]
+    for _, m, inputs, out in calls:
+        assert m is layer and out is y
+        assert isinstance(inputs, tuple) and len(inputs) == 1 and inputs[0] is x
+    h1.remove()
+    h1.remove()  # a second removal does nothing
+    calls.clear()
+    layer(x)
+    assert [c[0] for c in calls] == ["b"]
+    with h2:  # a handle is also a context manager
+        pass
+    calls.clear()
+    layer(x)
+    assert calls == [] and not layer._forward_hooks
+
+
+def test_forward_hook_can_replace_the_output() -> None:
+    net = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    seen: list[Any] = []
+    net[0].register_forward_hook(lambda m, i, o: o * 0.0 - 1.0)  # replaced...
+    net[0].register_forward_hook(lambda m, i, o: seen.append(o.data.copy()))  # None: kept
+    out = net(Tensor(np.ones((2, 3), dtype=np.float32)))
+    np.testing.assert_array_equal(seen[0], -np.ones((2, 2)))  # later hooks see the new one
+    np.testing.assert_array_equal(out.data, np.zeros((2, 2)))  # ...and so does the caller
+
+
+def test_hooks_are_per_module() -> None:
+    a, b = nn.ReLU(), nn.ReLU()
+    seen: list[nn.Module] = []
+    a.register_forward_hook(lambda m, i, o: seen.append(m))
+    x = Tensor(np.ones(2))
+    b(x)
+    a(x)
+    assert seen == [a]
+
+
+def test_summary_removes_its_hooks_even_when_forward_fails() -> None:
+    net = nn.Sequential(nn.Linear(3, 2), nn.Dropout(0.5), nn.Linear(5, 1))  # 2 -> 5: fails
+    net.train()
+    with pytest.raises(ValueError):
+        net.summary((4, 3))
+    assert all(not m._forward_hooks for m in net.modules())
+    assert all(m.training for m in net.modules())
+    ok = nn.Sequential(nn.Linear(3, 2))
+    own = ok[0].register_forward_hook(lambda m, i, o: None)
+    ok.summary((1, 3))
+    assert list(ok[0]._forward_hooks) == [own.id]  # the user's hook is kept
+
+
+# ----- layers are classes of their own; sizes are checked when a layer is built -----
+
+
+def test_sibling_layers_do_not_subclass_each_other() -> None:
+    assert not isinstance(nn.AvgPool2d(2), nn.MaxPool2d)
+    assert not isinstance(nn.MaxPool2d(2), nn.AvgPool2d)
+    assert not isinstance(nn.Softmax(1), nn.LogSoftmax)
+    assert not isinstance(nn.NLLLoss(), nn.CrossEntropyLoss)
+    assert repr(nn.AvgPool2d(3, 1, 1)) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
+    assert repr(nn.MaxPool2d((2, 3))) == "MaxPool2d(kernel_size=(2, 3), stride=None, padding=0)"
+    assert nn.Softmax(0).dim == 0 and nn.NLLLoss("sum").reduction == "sum"
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: nn.Conv2d(1, 2, 0), ValueError, "Conv2d: kernel_size must be >= 1; got 0"),
+        (lambda: nn.Conv2d(1, 2, (3, 0)), ValueError, "Conv2d: kernel_size must be >= 1"),
+        (lambda: nn.Conv2d(1, 2, 3, stride=0), ValueError, "Conv2d: stride must be >= 1"),
+        (lambda: nn.Conv2d(1, 2, 3, padding=-1), ValueError, "Conv2d: padding must be >= 0"),
+        (lambda: nn.Conv2d(1, 2, (3, 3, 3)), TypeError, "Conv2d: kernel_size must be an int"),
+        (lambda: nn.Conv2d(1, 2, 2.5), TypeError, "Conv2d: kernel_size must be an int"),
+        (lambda: nn.MaxPool2d(0), ValueError, "MaxPool2d: kernel_size must be >= 1"),
+        (lambda: nn.MaxPool2d(2, stride=0), ValueError, "MaxPool2d: stride must be >= 1"),
+        (lambda: nn.AvgPool2d(2, padding=-1), ValueError, "AvgPool2d: padding must be >= 0"),
+        (lambda: nn.AvgPool2d((2, 2, 2)), TypeError, "AvgPool2d: kernel_size must be an int"),
+        (lambda: nn.MaxPool2d(2, padding=2), ValueError, "MaxPool2d: padding must be at most"),
+    ],
+)
+def test_bad_sizes_raise_when_the_layer_is_built(
+    make: Callable[[], nn.Module], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        make()
+
+
+def test_conv2d_stores_sizes_as_pairs() -> None:
+    conv = nn.Conv2d(1, 2, [3, 5], stride=np.int64(2), padding=(1, 0))
+    assert (conv.kernel_size, conv.stride, conv.padding) == ((3, 5), (2, 2), (1, 0))
+    assert conv.weight.shape == (2, 1, 3, 5)
 
 
 # ----- default initialisation -----

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from autograd_mnist import Tensor, optim
+from autograd_mnist.optim import _blockwise  # its BLOCK and PARALLEL_MIN are patched below
 
 P0 = [1.0, -2.0, 0.5]
 A = [1.0, 3.0, 0.2]
@@ -555,8 +556,8 @@ def test_blockwise_updates_are_bit_identical(
     grads = [rng.standard_normal((37, 53)).astype(np.float32) for _ in range(4)]
 
     def trajectory(block: int, parallel_min: int) -> np.ndarray:
-        monkeypatch.setattr(optim, "BLOCK", block)
-        monkeypatch.setattr(optim, "PARALLEL_MIN", parallel_min)
+        monkeypatch.setattr(_blockwise, "BLOCK", block)
+        monkeypatch.setattr(_blockwise, "PARALLEL_MIN", parallel_min)
         p = Tensor(start.copy(), requires_grad=True)
         extra = {"amsgrad": amsgrad} if make is optim.Adam else {"momentum": 0.5 * amsgrad}
         opt = make([p], lr=1e-2, **extra)
@@ -575,8 +576,8 @@ def test_blockwise_updates_are_bit_identical(
 
 def test_blockwise_splits_whole_blocks_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every element is visited once, in blocks of at most BLOCK, each with its scratch row."""
-    monkeypatch.setattr(optim, "BLOCK", 7)
-    monkeypatch.setattr(optim, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(_blockwise, "BLOCK", 7)
+    monkeypatch.setattr(_blockwise, "PARALLEL_MIN", 10)
     counts = np.zeros(50, dtype=np.float32)
     work = np.zeros((3, 7), dtype=np.float32)
     seen: list[tuple[int, int]] = []
@@ -603,3 +604,17 @@ def test_blockwise_handles_non_contiguous_arrays() -> None:
 
     optim.blockwise(kernel, [view], np.zeros((2, 4), dtype=np.float32))
     assert (base[:, ::2] == 2).all() and (base[:, 1::2] == 0).all()
+
+
+def test_package_keeps_every_public_name() -> None:
+    """``autograd_mnist.optim`` was one module; the package re-exports all its names."""
+    names = (
+        "BLOCK PARALLEL_MIN cores blockwise Optimizer SGD Momentum Adagrad AdaGrad RMSprop "
+        "RMSProp Adam AdamW OPTIMIZERS penalty LRScheduler StepLR CosineAnnealingLR"
+    ).split()
+    assert sorted(optim.__all__) == sorted(names)
+    for name in names:
+        assert getattr(optim, name) is not None
+    assert optim.blockwise is _blockwise.blockwise and optim.BLOCK == _blockwise.BLOCK
+    assert optim.AdaGrad is optim.Adagrad and optim.RMSProp is optim.RMSprop
+    assert optim.OPTIMIZERS["adamw"] is optim.AdamW

@@ -7,15 +7,10 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import functional as F
+from autograd_mnist._args import Size2, pair
 from autograd_mnist.nn import init
 from autograd_mnist.nn.module import Module, Parameter
 from autograd_mnist.tensor import Tensor
-
-Size2 = int | tuple[int, int]
-
-
-def _pair(v: Size2) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
 
 class Linear(Module):
@@ -52,11 +47,9 @@ class Conv2d(Module):
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = (
-            _pair(kernel_size),
-            _pair(stride),
-            _pair(padding),
-        )
+        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = pair("Conv2d", "stride", stride, 1)
+        self.padding = pair("Conv2d", "padding", padding, 0)
         KH, KW = self.kernel_size
         self.weight = Parameter(np.empty((out_channels, in_channels, KH, KW), dtype=np.float32))
         self.bias = Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None
@@ -72,21 +65,36 @@ class Conv2d(Module):
         )
 
 
-class MaxPool2d(Module):
-    """Max over windows; ``stride=None`` means the kernel size."""
+class _Pool2d(Module):
+    """Shared by the pooling layers: the arguments, checked when the layer is built, and
+    the repr. The arguments are kept as given (``stride=None`` means the kernel size)."""
 
     def __init__(self, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0) -> None:
         super().__init__()
+        name = type(self).__name__
+        kernel = pair(name, "kernel_size", kernel_size, 1)
+        if stride is not None:
+            pair(name, "stride", stride, 1)
+        pads = pair(name, "padding", padding, 0)
+        if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
+            raise ValueError(
+                f"{name}: padding must be at most half the kernel; got padding {padding!r}, "
+                f"kernel_size {kernel_size!r}"
+            )
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(MaxPool2d):
+class MaxPool2d(_Pool2d):
+    """Max over windows; ``stride=None`` means the kernel size."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool2d):
     """Mean over windows (zero padding counted); ``stride=None`` means the kernel size."""
 
     def forward(self, x: Tensor) -> Tensor:
@@ -195,36 +203,44 @@ class BatchNorm2d(_BatchNorm):
     _ndim = 4
 
 
-class LogSoftmax(Module):
-    """log(softmax(x)) along ``dim``."""
+class _Softmax(Module):
+    """Shared by the (log-)softmax layers: the ``dim`` to normalise along."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
 
+
+class LogSoftmax(_Softmax):
+    """log(softmax(x)) along ``dim``."""
+
     def forward(self, x: Tensor) -> Tensor:
         return F.log_softmax(x, self.dim)
 
 
-class Softmax(LogSoftmax):
+class Softmax(_Softmax):
     """softmax(x) along ``dim``."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, self.dim)
 
 
-class CrossEntropyLoss(Module):
-    """Softmax cross-entropy between logits (N, K) and class indices (N,)."""
+class _Loss(Module):
+    """Shared by the losses: the ``reduction`` ('mean', 'sum' or 'none')."""
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = reduction
 
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy between logits (N, K) and class indices (N,)."""
+
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(input, target, self.reduction)
 
 
-class NLLLoss(CrossEntropyLoss):
+class NLLLoss(_Loss):
     """Negative log-likelihood between log-probabilities (N, K) and class indices (N,)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:

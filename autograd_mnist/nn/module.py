@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -10,8 +12,38 @@ import numpy as np
 from autograd_mnist.autograd import no_grad
 from autograd_mnist.tensor import Tensor
 
-# While summary() runs: a list collecting (module, output) pairs from every call.
-_summary_log: list[tuple[Module, Any]] | None = None
+#: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of
+#: positional arguments. A result other than None replaces the output.
+ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
+
+
+class RemovableHandle:
+    """What :meth:`Module.register_forward_hook` returns: ``remove()`` unregisters the hook.
+
+    Removing twice, or after the hook is gone, does nothing. Also a context manager that
+    removes the hook on exit (``with module.register_forward_hook(h): ...``).
+    """
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict[int, ForwardHook]) -> None:
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        """Unregister the hook."""
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.remove()
 
 
 class Parameter(Tensor):
@@ -35,18 +67,22 @@ class Module:
 
     Assigning a :class:`Parameter` or a Module to an attribute registers it (in insertion
     order); ``register_buffer`` registers a non-trainable array (e.g. running statistics)
-    that ``state_dict`` also saves. Subclasses define ``forward``; call the module itself.
+    that ``state_dict`` also saves. Subclasses define ``forward``; call the module itself,
+    which runs ``forward`` and then the module's forward hooks, if it has any
+    (:meth:`register_forward_hook`).
     """
 
     training: bool
     _parameters: dict[str, Parameter]
     _modules: dict[str, Module]
     _buffers: dict[str, None]
+    _forward_hooks: dict[int, ForwardHook]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -85,9 +121,40 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        if _summary_log is not None:
-            _summary_log.append((self, out))
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):  # a hook may remove itself
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
         return out
+
+    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward of this module.
+
+        As in PyTorch: ``inputs`` is the tuple of positional arguments (keyword arguments
+        are not passed), hooks run in registration order, and a hook returning something
+        other than None replaces the output (the next hooks and the caller see the new
+        one). Hooks are not saved by ``state_dict``. A module without hooks pays one
+        dictionary check per call.
+
+        Args:
+            hook: the function to call.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> from autograd_mnist import nn, zeros
+            >>> net = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+            >>> shapes = []
+            >>> handle = net[0].register_forward_hook(lambda m, i, o: shapes.append(o.shape))
+            >>> _ = net(zeros(4, 3)); handle.remove(); _ = net(zeros(4, 3))
+            >>> shapes
+            [(4, 2)]
+        """
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
 
     # ----- traversal -----
     def children(self) -> Iterator[Module]:
@@ -207,18 +274,25 @@ class Module:
         """A table of each layer's output shape and parameter count, and the total.
 
         Runs one forward pass on zeros of ``input_shape`` (batch dimension included)
-        without recording a graph, like Keras's ``model.summary()``.
+        without recording a graph, like Keras's ``model.summary()``. Each layer's output
+        is recorded by a temporary forward hook, removed afterwards.
         """
-        global _summary_log
         log: list[tuple[Module, Any]] = []
+
+        def record(module: Module, inputs: tuple[Any, ...], out: Any) -> None:
+            log.append((module, out))
+
         modes = [(m, m.training) for m in self.modules()]
+        unique = {id(m): m for m in self.modules()}  # a shared layer gets one hook
+        handles: list[RemovableHandle] = []
         self.eval()
-        _summary_log = log
         try:
+            handles += [m.register_forward_hook(record) for m in unique.values()]
             with no_grad():
                 self(Tensor(np.zeros(input_shape, dtype=dtype)))
         finally:
-            _summary_log = None
+            for handle in handles:
+                handle.remove()
             for m, mode in modes:
                 object.__setattr__(m, "training", mode)
         names = {id(m): n for n, m in self.named_modules()}

@@ -1,81 +1,22 @@
-"""Optimizers (update rules of PyTorch's documentation), penalties and LR schedules.
+"""Optimizers: the update rules of PyTorch's documentation.
 
 Per-parameter state lives in lists aligned with the parameter list (never keyed by
 ``id``); updates happen in place on ``p.data`` under ``no_grad``; parameters whose
-``.grad`` is None are skipped; state arrays keep the parameter's dtype (float32).
+``.grad`` is None are skipped; state arrays keep the parameter's dtype (float32). The
+largest updates (SGD, Adam, AdamW) run through :func:`~autograd_mnist.optim.blockwise`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from autograd_mnist import ops
 from autograd_mnist.autograd import no_grad
+from autograd_mnist.optim._blockwise import blockwise, workspace_shape
 from autograd_mnist.tensor import Tensor
-
-#: Elements per block of an update: every pass of the update over one block stays in the
-#: cache (1 MiB of float32 per array), so a large parameter crosses main memory once per step
-#: instead of once per NumPy call.
-BLOCK = 1 << 18
-#: From this many elements an update is spread over the cores (a thread hand-off costs ~50 us,
-#: and threads need long NumPy calls, since each call takes the GIL to start).
-PARALLEL_MIN = 1 << 19
-_pool: ThreadPoolExecutor | None = None
-
-
-def cores() -> int:
-    """The cores this process may run on (at most 8): the number of update threads."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
-
-
-def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: np.ndarray) -> None:
-    """Run ``kernel(*views, scratch)`` over blocks of the flattened ``arrays``.
-
-    ``kernel`` receives views of the same ``BLOCK`` or fewer elements of every array, and a
-    scratch array of that length to write temporaries into; it must be elementwise. Blocks
-    keep every pass in the cache; arrays of ``PARALLEL_MIN`` elements or more have their
-    blocks shared out to one thread per row of ``work`` (NumPy releases the GIL inside its
-    loops, so a large update uses every core, as PyTorch's does). Each element sees the
-    same operations, so the result is bit-identical to one ``kernel`` call on the whole.
-
-    Args:
-        kernel: the update, writing in place into its views.
-        arrays: same-sized arrays (the parameter, its gradient, its state...).
-        work: scratch of shape ``(threads, L)``, ``L >= min(BLOCK, size)``, in the
-            arrays' dtype; row ``k`` is thread ``k``'s.
-    """
-    global _pool
-    n = arrays[0].size
-    if not all(a.flags.c_contiguous for a in arrays):
-        kernel(*arrays, np.empty_like(arrays[0]))
-        return
-    flat = [a.reshape(-1) for a in arrays]  # views, since every array is C-contiguous
-
-    def run(lo: int, hi: int, row: np.ndarray) -> None:
-        for a in range(lo, hi, BLOCK):
-            b = min(a + BLOCK, hi)
-            kernel(*(f[a:b] for f in flat), row[: b - a])
-
-    blocks = -(-n // BLOCK)
-    workers = min(len(work), blocks) if n >= PARALLEL_MIN else 1
-    if workers <= 1:
-        run(0, n, work[0])
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="autograd_mnist")
-    # Whole blocks to each thread, as evenly as they go.
-    bounds = [min(n, BLOCK * (blocks * k // workers)) for k in range(workers + 1)]
-    list(_pool.map(lambda k: run(bounds[k], bounds[k + 1], work[k]), range(workers)))
 
 
 class Optimizer:
@@ -138,10 +79,10 @@ class Optimizer:
     def _workspace(self, dtype: np.dtype, size: int) -> np.ndarray:
         """Scratch rows for :func:`blockwise`, one per thread, shared by every parameter:
         ``min(BLOCK, size)`` long at least. Not part of the state."""
-        need = min(BLOCK, size)
+        rows, need = workspace_shape(size)
         work = self._work.get(dtype)
         if work is None or work.shape[1] < need:
-            work = self._work[dtype] = np.empty((cores(), need), dtype=dtype)
+            work = self._work[dtype] = np.empty((rows, need), dtype=dtype)
         return work
 
     def _blockwise(self, kernel: Callable[..., None], *arrays: np.ndarray) -> None:
@@ -452,85 +393,3 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "adam": Adam,
     "adamw": AdamW,
 }
-
-
-def penalty(params: Sequence[Tensor], l1: float = 0.0, l2: float = 0.0) -> Tensor:
-    """R4's weight penalties, to add to the loss: l1 * sum|w| + l2 / 2 * sum w**2.
-
-    Args:
-        params: the tensors to penalise (usually the weights, not the biases).
-        l1: L1 coefficient (lasso).
-        l2: L2 coefficient (``weight_decay_lambda`` in R4: 0.5 * lambda * ||W||^2).
-
-    Returns:
-        A scalar Tensor (0 when both coefficients are 0).
-    """
-    if l1 < 0 or l2 < 0:
-        raise ValueError(f"penalty: coefficients must be >= 0; got l1={l1}, l2={l2}")
-    dtype = params[0].dtype if params else np.float32
-    total = Tensor(np.zeros((), dtype=dtype))
-    for p in params:
-        if l1:
-            total = total + ops.sum(ops.abs(p)) * l1
-        if l2:
-            total = total + ops.sum(p * p) * (0.5 * l2)
-    return total
-
-
-class LRScheduler:
-    """Base of the epoch-wise learning-rate schedules; call ``step()`` once per epoch."""
-
-    def __init__(self, optimizer: Optimizer) -> None:
-        self.optimizer = optimizer
-        self.base_lr = optimizer.lr
-        self.last_epoch = 0
-
-    def lr_at(self, epoch: int) -> float:
-        """The learning rate for ``epoch`` (0-based)."""
-        raise NotImplementedError
-
-    def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate."""
-        self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The schedule's position and base rate."""
-        return {"last_epoch": self.last_epoch, "base_lr": self.base_lr}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict` and the optimizer's rate for that epoch."""
-        self.last_epoch = int(state["last_epoch"])
-        self.base_lr = float(state["base_lr"])
-        self.optimizer.lr = self.lr_at(self.last_epoch)
-
-
-class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)."""
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1; got {step_size}")
-        super().__init__(optimizer)
-        self.step_size, self.gamma = step_size, gamma
-
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
-
-
-class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2.
-
-    Past ``T_max`` the cosine goes on (back up to ``base_lr`` at ``2 * T_max``), as PyTorch's
-    schedule does.
-    """
-
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1; got {T_max}")
-        super().__init__(optimizer)
-        self.T_max, self.eta_min = T_max, eta_min
-
-    def lr_at(self, epoch: int) -> float:
-        cos = math.cos(math.pi * epoch / self.T_max)
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + cos) / 2

@@ -1,0 +1,46 @@
+"""Optimizers, weight penalties and learning-rate schedules (``autograd_mnist.optim``).
+
+- :mod:`~autograd_mnist.optim.optimizers`: :class:`Optimizer` and the update rules (SGD,
+  Momentum, Adagrad, RMSprop, Adam, AdamW) with their CLI names in :data:`OPTIMIZERS`;
+- :func:`blockwise` (with :data:`BLOCK`, :data:`PARALLEL_MIN`, :func:`cores`): the
+  cache-blocked, multi-threaded kernel the largest updates run through;
+- :func:`penalty`: L1/L2 weight penalties to add to the loss (R4);
+- :mod:`~autograd_mnist.optim.schedulers`: :class:`StepLR`, :class:`CosineAnnealingLR`.
+"""
+
+from autograd_mnist.optim._blockwise import BLOCK, PARALLEL_MIN, blockwise, cores
+from autograd_mnist.optim.optimizers import (
+    OPTIMIZERS,
+    SGD,
+    AdaGrad,
+    Adagrad,
+    Adam,
+    AdamW,
+    Momentum,
+    Optimizer,
+    RMSProp,
+    RMSprop,
+)
+from autograd_mnist.optim.penalties import penalty
+from autograd_mnist.optim.schedulers import CosineAnnealingLR, LRScheduler, StepLR
+
+__all__ = [
+    "BLOCK",
+    "OPTIMIZERS",
+    "PARALLEL_MIN",
+    "SGD",
+    "AdaGrad",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "LRScheduler",
+    "Momentum",
+    "Optimizer",
+    "RMSProp",
+    "RMSprop",
+    "StepLR",
+    "blockwise",
+    "cores",
+    "penalty",
+]

@@ -1,0 +1,83 @@
+"""The cache-blocked, multi-threaded elementwise update kernel shared by the optimizers.
+
+An optimizer's update is a handful of elementwise NumPy passes over the parameter, its
+gradient and its state. Run on a whole large parameter, every pass streams it through main
+memory; run block by block, all the passes over one block stay in the cache. Large
+parameters have their blocks shared out to a small thread pool (NumPy releases the GIL
+inside its loops). Each element sees the same operations in either case, so the result is
+bit-identical to one call on the whole arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+__all__ = ["BLOCK", "PARALLEL_MIN", "blockwise", "cores"]
+
+#: Elements per block of an update: every pass of the update over one block stays in the
+#: cache (1 MiB of float32 per array), so a large parameter crosses main memory once per step
+#: instead of once per NumPy call.
+BLOCK = 1 << 18
+#: From this many elements an update is spread over the cores (a thread hand-off costs ~50 us,
+#: and threads need long NumPy calls, since each call takes the GIL to start).
+PARALLEL_MIN = 1 << 19
+_pool: ThreadPoolExecutor | None = None
+
+
+def cores() -> int:
+    """The cores this process may run on (at most 8): the number of update threads."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: np.ndarray) -> None:
+    """Run ``kernel(*views, scratch)`` over blocks of the flattened ``arrays``.
+
+    ``kernel`` receives views of the same ``BLOCK`` or fewer elements of every array, and a
+    scratch array of that length to write temporaries into; it must be elementwise. Blocks
+    keep every pass in the cache; arrays of ``PARALLEL_MIN`` elements or more have their
+    blocks shared out to one thread per row of ``work`` (NumPy releases the GIL inside its
+    loops, so a large update uses every core, as PyTorch's does). Each element sees the
+    same operations, so the result is bit-identical to one ``kernel`` call on the whole.
+
+    Args:
+        kernel: the update, writing in place into its views.
+        arrays: same-sized arrays (the parameter, its gradient, its state...).
+        work: scratch of shape ``(threads, L)``, ``L >= min(BLOCK, size)``, in the
+            arrays' dtype; row ``k`` is thread ``k``'s.
+    """
+    global _pool
+    n = arrays[0].size
+    if not all(a.flags.c_contiguous for a in arrays):
+        kernel(*arrays, np.empty_like(arrays[0]))
+        return
+    flat = [a.reshape(-1) for a in arrays]  # views, since every array is C-contiguous
+
+    def run(lo: int, hi: int, row: np.ndarray) -> None:
+        for a in range(lo, hi, BLOCK):
+            b = min(a + BLOCK, hi)
+            kernel(*(f[a:b] for f in flat), row[: b - a])
+
+    blocks = -(-n // BLOCK)
+    workers = min(len(work), blocks) if n >= PARALLEL_MIN else 1
+    if workers <= 1:
+        run(0, n, work[0])
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="autograd_mnist")
+    # Whole blocks to each thread, as evenly as they go.
+    bounds = [min(n, BLOCK * (blocks * k // workers)) for k in range(workers + 1)]
+    list(_pool.map(lambda k: run(bounds[k], bounds[k + 1], work[k]), range(workers)))
+
+
+def workspace_shape(size: int) -> tuple[int, int]:
+    """The smallest ``work`` for :func:`blockwise` on arrays of ``size`` elements:
+    ``(cores(), min(BLOCK, size))``."""
+    return cores(), min(BLOCK, size)
