@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist import config, models, nn, optim, plots, runs, runtime, train
+from autograd_mnist import config, models, nn, optim, plots, runs, runtime, train, viz
 from autograd_mnist import functional as F
 from autograd_mnist.checkpoint import RunInterrupted, load_checkpoint, restore_model
 from autograd_mnist.config import RunConfig
@@ -320,8 +320,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 # ----- graph / summary -----
 def cmd_graph(args: argparse.Namespace) -> int:
     """``graph``: forward + loss of a batch of zeros, drawn before backward."""
-    from autograd_mnist import viz
-
     manual_seed(0)
     model = make_model(args.model, args.model_config or {})
     for pname, p in model.named_parameters():
