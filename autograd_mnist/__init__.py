@@ -1,14 +1,5 @@
 """autograd_mnist: a small, exact and fast reverse-mode autograd engine on NumPy."""
 
-import os as _os
-
-# NumPy's OpenBLAS keeps its idle threads spinning, each at 100% of a core, for about 0.1 s
-# after every matmul: a core taken from the NumPy work between matmuls (pooling, Adam).
-# 2**20 cycles (well under a millisecond) of spinning is enough. OpenBLAS reads this when
-# NumPy loads it, so it applies only if autograd_mnist is imported before numpy (the CLI
-# is); otherwise export it yourself. A value already set is kept.
-_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
-
 from autograd_mnist.tensor import Tensor, tensor  # noqa: I001 - the core loads first
 from autograd_mnist.autograd import Function, grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_mnist.factory import ones, rand, randn, zeros

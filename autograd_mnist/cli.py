@@ -5,7 +5,9 @@ Subcommands: ``train`` (into a run folder, or ``--resume`` one), ``evaluate``, `
 computation graph) and ``summary`` (a model's layers). :func:`main` returns the exit code:
 0 on success, 2 for a usage error or a problem such as a missing run folder or a bad
 checkpoint (one message on stderr, no traceback; set ``AUTOGRAD_MNIST_DEBUG=1`` for the
-traceback), 130 when interrupted with Ctrl-C.
+traceback), 130 when interrupted with Ctrl-C. Run as a program (``main()`` with no
+``argv``), it first makes sure OpenBLAS's idle threads do not spin
+(:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`).
 """
 
 from __future__ import annotations
@@ -14,22 +16,31 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from autograd_mnist import config, models, nn, optim, plots, runs, runtime, train, viz
 from autograd_mnist import functional as F
-from autograd_mnist import models, nn, optim, plots, runs, train
-from autograd_mnist.data import FASHION_MNIST_CLASSES
+from autograd_mnist.checkpoint import RunInterrupted, load_checkpoint, restore_model
+from autograd_mnist.config import RunConfig
+from autograd_mnist.data import DATASETS, Split
+from autograd_mnist.errors import RunError
+from autograd_mnist.models import make_model
+from autograd_mnist.report import format_confusion, format_per_class
 from autograd_mnist.rng import manual_seed
 from autograd_mnist.tensor import Tensor
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "format_confusion", "format_per_class", "main"]
 
 PROG = "autograd-mnist"
-_EXPECTED = (runs.RunError, ImportError, OSError, RuntimeError, ValueError)
+_EXPECTED = (RunError, ImportError, OSError, RuntimeError, ValueError)
+# The `train` options a run keeps for good: --resume refuses them.
+_FIXED = tuple(
+    "model model_config dataset batch_size optimizer lr weight_decay schedule augment seed limit "
+    "out".split()
+)
 
 
 def _model_config(text: str) -> dict[str, Any]:
@@ -73,7 +84,7 @@ def _add_model_args(p: argparse.ArgumentParser, default: str | None) -> None:
 
 def _add_data_args(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument(
-        "--dataset", choices=sorted(runs.DATASETS), default=None, help=f"dataset (default {what})"
+        "--dataset", choices=sorted(DATASETS), default=None, help=f"dataset (default {what})"
     )
     p.add_argument(
         "--data-dir",
@@ -82,6 +93,12 @@ def _add_data_args(p: argparse.ArgumentParser, what: str) -> None:
         help="folder holding <dataset>/ with the four IDX files "
         "(default $AUTOGRAD_MNIST_DATA, else the user cache)",
     )
+
+
+def _defaults(key: str) -> str:
+    """Help text giving each model's default for ``key``, read from ``TRAIN_DEFAULTS``."""
+    values = ", ".join(f"{m} {d[key]}" for m, d in models.TRAIN_DEFAULTS.items())
+    return f"default per model: {values}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,22 +116,35 @@ def build_parser() -> argparse.ArgumentParser:
         "(models.TRAIN_DEFAULTS).",
     )
     _add_model_args(p, None)
-    _add_data_args(p, "mnist")
+    _add_data_args(p, RunConfig.dataset)
     p.add_argument(
-        "--epochs", type=_positive, metavar="N", help="total epochs (with --resume: train up to N)"
+        "--epochs",
+        type=_positive,
+        metavar="N",
+        help="total epochs (with --resume: train up to N); " + _defaults("epochs"),
     )
-    p.add_argument("--batch-size", type=_positive, metavar="N")
-    p.add_argument("--optimizer", choices=sorted(optim.OPTIMIZERS))
-    p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--weight-decay", type=float, metavar="WD", help="L2 weight decay (default 0)")
-    p.add_argument("--schedule", choices=runs.SCHEDULES, help="learning-rate schedule")
+    p.add_argument("--batch-size", type=_positive, metavar="N", help=_defaults("batch_size"))
+    p.add_argument("--optimizer", choices=sorted(optim.OPTIMIZERS), help=_defaults("optimizer"))
+    p.add_argument("--lr", type=float, help="learning rate; " + _defaults("lr"))
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        metavar="WD",
+        help=f"L2 weight decay (default {RunConfig.weight_decay:g})",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=list(train.SCHEDULES),
+        help="learning-rate schedule; " + _defaults("schedule"),
+    )
     p.add_argument(
         "--augment",
         type=int,
         metavar="PX",
-        help="shift training images by up to PX pixels at random (0: none)",
+        help="shift training images by up to PX pixels at random (0: none); "
+        + _defaults("augment"),
     )
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, help=f"random seed (default {RunConfig.seed})")
     p.add_argument("--limit", type=_positive, metavar="N", help="train on the first N images")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<YYYYmmdd-HHMMSS>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
@@ -159,7 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    Without ``argv`` (the program's own command line: the console script, ``python -m
+    autograd_mnist``), :func:`~autograd_mnist.runtime.ensure_blas_thread_timeout` runs
+    first and may re-execute the process once; with ``argv`` (a call from Python) the
+    process is never re-executed.
+    """
+    if argv is None:
+        runtime.ensure_blas_thread_timeout()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -169,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except KeyboardInterrupt as exc:
-        message = str(exc) if isinstance(exc, runs.RunInterrupted) else "interrupted"
+        message = str(exc) if isinstance(exc, RunInterrupted) else "interrupted"
         print(f"{PROG}: {message}", file=sys.stderr)
         return 130
     except _EXPECTED as exc:
@@ -183,23 +221,9 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """``train``: a new run, or ``--resume`` an old one."""
     if args.resume:
-        fixed = [
-            "model",
-            "model_config",
-            "dataset",
-            "batch_size",
-            "optimizer",
-            "lr",
-            "weight_decay",
-            "schedule",
-            "augment",
-            "seed",
-            "limit",
-            "out",
-        ]
-        given = ["--" + k.replace("_", "-") for k in fixed if getattr(args, k) is not None]
+        given = ["--" + k.replace("_", "-") for k in _FIXED if getattr(args, k) is not None]
         if given:
-            raise runs.RunError(
+            raise RunError(
                 f"--resume continues a run with its own settings; drop {' '.join(given)} "
                 "(only --epochs, --data-dir and --no-progress apply)"
             )
@@ -207,24 +231,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.resume, epochs=args.epochs, data_dir=args.data_dir, progress=not args.no_progress
         )
     else:
-        config = runs.RunConfig(
-            model=args.model or models.DEFAULT_MODEL,
-            model_config=args.model_config or {},
-            dataset=args.dataset or "mnist",
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            weight_decay=args.weight_decay or 0.0,
-            schedule=args.schedule,
-            augment=args.augment,
-            seed=0 if args.seed is None else args.seed,
-            limit=args.limit,
-            data_dir=args.data_dir,
-            out=args.out,
-            progress=not args.no_progress,
-        )
-        result = runs.train_run(config)
+        # options not given keep RunConfig's defaults (None: the model's TRAIN_DEFAULTS)
+        names = (*_FIXED, "epochs", "data_dir")
+        given_options = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+        result = runs.train_run(RunConfig(**given_options, progress=not args.no_progress))
     s = result.summary
     print(
         f"test accuracy {s['test_accuracy']:.2%} (loss {s['test_loss']:.4f}) after "
@@ -235,20 +245,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 # ----- evaluate / predict / show -----
-def _class_names(dataset: str) -> list[str]:
-    return list(FASHION_MNIST_CLASSES) if dataset == "fashion" else [str(i) for i in range(10)]
-
-
 def _load_for_inspection(
     args: argparse.Namespace,
-) -> tuple[dict[str, Any], nn.Module, str, runs.Split]:
+) -> tuple[dict[str, Any], nn.Module, str, Split]:
     """The checkpoint, its model (eval mode), the dataset name and the test split."""
-    ckpt = runs.load_checkpoint(args.run)
-    model = runs.restore_model(ckpt)
-    config = ckpt["config"]
-    dataset = args.dataset or config.get("dataset", "mnist")
-    data_dir = args.data_dir or config.get("data_dir")
-    _, test = runs.check_data(runs.load_data(dataset, data_dir))
+    ckpt = load_checkpoint(args.run)
+    model = restore_model(ckpt)
+    settings = ckpt["config"]
+    dataset = args.dataset or settings.get("dataset", RunConfig.dataset)
+    data_dir = args.data_dir or settings.get("data_dir")
+    _, test = config.check_data(config.load_data(dataset, data_dir))  # patchable lookups
     return ckpt, model, dataset, test
 
 
@@ -259,7 +265,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         x, y = x[: args.limit], y[: args.limit]
     ev = train.evaluate(model, x, y, batch_size=args.batch_size)
     cm = ev.confusion_matrix(y)
-    names = _class_names(dataset)
+    names = DATASETS[dataset].class_names()
     print(f"checkpoint: {ckpt['path']} (model {ckpt['model']['name']}, epoch {ckpt['epoch']})")
     print(f"test set: {len(y)} images ({dataset})")
     print(f"test accuracy: {ev.accuracy:.2%}   test loss: {ev.loss:.4f}")
@@ -270,43 +276,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_per_class(cm: np.ndarray, names: Sequence[str]) -> str:
-    """Per-class accuracy table from a confusion matrix (rows = answers)."""
-    width = max(5, *(len(n) for n in names))
-    lines = ["per-class accuracy:", f"  {'class':<{width}}  images  correct  accuracy"]
-    for k, name in enumerate(names[: len(cm)]):
-        total, right = int(cm[k].sum()), int(cm[k, k])
-        acc = f"{right / total:.2%}" if total else "-"
-        lines.append(f"  {name:<{width}}  {total:>6}  {right:>7}  {acc:>8}")
-    return "\n".join(lines)
-
-
-def format_confusion(cm: np.ndarray) -> str:
-    """The confusion matrix as a text table: rows = answer, columns = prediction."""
-    width = max(4, len(str(int(cm.max()))) + 1) if cm.size else 4
-    k = len(cm)
-    lines = [
-        "confusion matrix (rows: answer, columns: prediction):",
-        "      " + "".join(f"{c:>{width}}" for c in range(k)),
-    ]
-    for r in range(k):
-        lines.append(f"  {r:>2}  " + "".join(f"{int(v):>{width}}" for v in cm[r]))
-    return "\n".join(lines)
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
     """``predict``: R0's "answer is 9 / prediction is 9" and the class probabilities."""
     _, model, dataset, (x, y) = _load_for_inspection(args)
     i = args.index
     if not 0 <= i < len(x):
-        raise runs.RunError(
+        raise RunError(
             f"--index {i} is out of range: the {dataset} test set has {len(x)} images "
             f"(0..{len(x) - 1})"
         )
     ev = train.evaluate(model, x[i : i + 1], y[i : i + 1])
     probs, pred, answer = ev.probabilities[0], int(ev.predictions[0]), int(y[i])
-    names = _class_names(dataset)
-    if dataset == "fashion":
+    info = DATASETS[dataset]
+    names = info.class_names()
+    if info.classes:  # named classes: show the names too
         print(f"answer is {answer} ({names[answer]}) / prediction is {pred} ({names[pred]})")
     else:
         print(f"answer is {answer} / prediction is {pred}")
@@ -323,7 +306,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     plots.require_matplotlib()
     ckpt, model, dataset, (x, y) = _load_for_inspection(args)
     out = Path(args.out) if args.out else Path(ckpt["path"]).parent
-    names = _class_names(dataset) if dataset == "fashion" else None
+    names = DATASETS[dataset].classes
     paths, notes = plots.model_figures(
         model, x, y, out, images=args.images, class_names=names, name=ckpt["model"]["name"]
     )
@@ -337,10 +320,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 # ----- graph / summary -----
 def cmd_graph(args: argparse.Namespace) -> int:
     """``graph``: forward + loss of a batch of zeros, drawn before backward."""
-    from autograd_mnist import viz
-
     manual_seed(0)
-    model = runs.make_model(args.model, args.model_config or {})
+    model = make_model(args.model, args.model_config or {})
     for pname, p in model.named_parameters():
         p.name = pname
     n = args.batch_size
@@ -353,7 +334,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """``summary``: the model's layers, output shapes and parameter counts."""
-    model = runs.make_model(args.model, args.model_config or {})
+    model = make_model(args.model, args.model_config or {})
     print(f"model {args.model}")
     print(model.summary((1, 1, 28, 28)))
     return 0

@@ -1,7 +1,9 @@
-"""Model presets: the reference networks of SEEDS.md and the project's best model.
+"""Model presets: the reference networks R0-R4 and the project's best model.
 
+The reference experiments R0-R4 are described in ``docs/reference_experiments.md``.
 ``build_model(name, **config)`` makes a fresh model; a checkpoint stores ``name`` and
-``config`` so the same model can be rebuilt to load it.
+``config`` so the same model can be rebuilt to load it. ``TRAIN_DEFAULTS`` is the one
+table of each model's training defaults (read by ``RunConfig`` and the CLI).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import nn
+from autograd_mnist.errors import RunError
 from autograd_mnist.nn import init
 
 
@@ -22,7 +25,7 @@ def _he_dense(model: nn.Module) -> None:
             init.zeros_(m.bias)  # type: ignore[arg-type]
 
 
-def r0_cnn() -> nn.Sequential:
+def cnn() -> nn.Sequential:
     """R0: Conv 32 3x3 (no activation) -> MaxPool 2 -> Dense 128 ReLU -> Dense 10.
 
     Dense weights He-initialised; conv filters N(0, 0.5) as in R0.
@@ -39,6 +42,10 @@ def r0_cnn() -> nn.Sequential:
     init.zeros_(model[0].bias)  # type: ignore[attr-defined]
     _he_dense(model)
     return model
+
+
+r0_cnn = cnn
+"""Deprecated alias of :func:`cnn` (R0's network, CLI name ``cnn``); use ``cnn``."""
 
 
 def keras_cnn() -> nn.Sequential:
@@ -153,7 +160,7 @@ def best(
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "best": best,
-    "cnn": r0_cnn,
+    "cnn": cnn,
     "keras-cnn": keras_cnn,
     "two-layer": two_layer,
     "mlp": mlp,
@@ -162,15 +169,20 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
 #: The CLI's default model.
 DEFAULT_MODEL = "best"
 
-#: Per-model training defaults used by the CLI when an option is not given.
+#: Per-model training defaults: every key for every model. ``RunConfig`` fills the
+#: settings left at None from here, and the CLI's help shows them.
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "best": dict(
         optimizer="adam", lr=2e-3, batch_size=128, epochs=10, schedule="cosine", augment=2
     ),
-    "cnn": dict(optimizer="sgd", lr=0.03, batch_size=1, epochs=1, schedule="none"),
-    "keras-cnn": dict(optimizer="adam", lr=1e-3, batch_size=128, epochs=10, schedule="none"),
-    "two-layer": dict(optimizer="sgd", lr=0.1, batch_size=100, epochs=10, schedule="none"),
-    "mlp": dict(optimizer="adam", lr=1e-3, batch_size=100, epochs=10, schedule="none"),
+    "cnn": dict(optimizer="sgd", lr=0.03, batch_size=1, epochs=1, schedule="none", augment=0),
+    "keras-cnn": dict(
+        optimizer="adam", lr=1e-3, batch_size=128, epochs=10, schedule="none", augment=0
+    ),
+    "two-layer": dict(
+        optimizer="sgd", lr=0.1, batch_size=100, epochs=10, schedule="none", augment=0
+    ),
+    "mlp": dict(optimizer="adam", lr=1e-3, batch_size=100, epochs=10, schedule="none", augment=0),
 }
 
 
@@ -183,3 +195,15 @@ def build_model(name: str, **config: Any) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"build_model: unknown model {name!r}; expected one of {sorted(MODELS)}")
     return MODELS[name](**config)
+
+
+def make_model(name: str, config: dict[str, Any]) -> nn.Module:
+    """``build_model(name, **config)``, its errors turned into :class:`RunError`.
+
+    Raises:
+        RunError: for an unknown name or a config the preset does not accept, naming both.
+    """
+    try:
+        return build_model(name, **config)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise RunError(f"cannot build model {name!r} with config {config}: {exc}") from None

@@ -8,7 +8,6 @@ raises :class:`MissingMatplotlib` saying how to install it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,12 @@ import numpy as np
 
 from autograd_mnist import nn
 from autograd_mnist.autograd import no_grad
+from autograd_mnist.io import PathLike
 from autograd_mnist.tensor import Tensor
+from autograd_mnist.train import evaluate
 
 __all__ = [
+    "INSTALL_HINT",
     "MissingMatplotlib",
     "feature_maps",
     "first_misclassified",
@@ -34,8 +36,9 @@ __all__ = [
     "require_matplotlib",
 ]
 
-PathLike = str | os.PathLike[str]
-_HINT = 'pip install "autograd-mnist[train]" (or: pip install matplotlib)'
+INSTALL_HINT = 'pip install "autograd-mnist[train]"'
+"""How to install the optional training extras (matplotlib, tqdm)."""
+_MISSING = f"plots need matplotlib: {INSTALL_HINT} (or: pip install matplotlib)"
 
 
 class MissingMatplotlib(ImportError):
@@ -49,7 +52,7 @@ def _figure(width: float, height: float) -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise MissingMatplotlib(f"plots need matplotlib: {_HINT}") from None
+        raise MissingMatplotlib(_MISSING) from None
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
@@ -199,16 +202,9 @@ def plot_feature_maps(
     n, per_row = len(images), 16
     strips = [(name, np.asarray(m[:, :max_maps], dtype=np.float64)) for name, m in stages]
     fig = _figure(11, 1.6 * n * len(strips) + 0.5)
-    grid = fig.add_gridspec(
-        n * len(strips),
-        2,
-        width_ratios=(1, 8),
-        left=0.02,
-        right=0.98,
-        top=1 - 0.4 / fig.get_figheight(),
-        bottom=0.02,
-        hspace=0.35,
-    )
+    top = 1 - 0.4 / fig.get_figheight()  # 0.4 inch for the title
+    margins = {"left": 0.02, "right": 0.98, "top": top, "bottom": 0.02, "hspace": 0.35}
+    grid = fig.add_gridspec(n * len(strips), 2, width_ratios=(1, 8), **margins)
     for i in range(n):
         ax = fig.add_subplot(grid[i * len(strips) : (i + 1) * len(strips), 0])
         _show(ax, mosaic(np.asarray(images[i, :1], dtype=np.float64), 1))
@@ -330,8 +326,6 @@ def first_misclassified(
     Returns:
         Their indices ``(K,)`` int64 and probabilities ``(K, 10)`` float32, K <= count.
     """
-    from autograd_mnist.train import evaluate
-
     found: list[int] = []
     probs: list[np.ndarray] = []
     for start in range(0, len(x), chunk):
@@ -384,11 +378,8 @@ def model_figures(
     if conv is None:
         notes.append(f"model {name!r} has no conv layer: filter and feature-map figures skipped")
     else:
-        paths.append(
-            plot_filters(
-                conv.weight.data, out / "filters.png", title=f"{name}: first conv's filters"
-            )
-        )
+        title = f"{name}: first conv's filters"
+        paths.append(plot_filters(conv.weight.data, out / "filters.png", title=title))
         n = min(images, len(x))
         stages = feature_maps(model, x[:n])
         if stages:
@@ -397,9 +388,8 @@ def model_figures(
             notes.append(f"model {name!r} is not a Sequential: feature-map figure skipped")
     idx, probs = first_misclassified(model, x, y)
     if len(idx):
-        paths.append(
-            plot_misclassified(x[idx], probs, y[idx], out / "misclassified.png", class_names)
-        )
+        path = out / "misclassified.png"
+        paths.append(plot_misclassified(x[idx], probs, y[idx], path, class_names))
         notes.append("misclassified images shown: " + ", ".join(str(i) for i in idx))
     else:
         notes.append("no misclassified image: misclassified.png skipped")

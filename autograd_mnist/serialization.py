@@ -24,11 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .data.idx import atomic_open
+from .io import PathLike, atomic_open
 
 __all__ = ["load", "save"]
-
-PathLike = str | os.PathLike[str]
 
 _META = "__autograd_mnist__"
 _PREFIX = "state/"

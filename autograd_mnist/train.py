@@ -2,7 +2,8 @@
 
 ``fit`` trains a model for some epochs and reports each epoch's metrics; ``evaluate``
 computes loss, accuracy and predictions on a dataset; ``train_step`` is one optimiser step
-on one mini-batch. Everything runs in float32.
+on one mini-batch. ``SCHEDULES`` is the table of learning-rate schedules by name and
+``format_epoch`` the one-line report of an epoch. Everything runs in float32.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from autograd_mnist import functional as F
 from autograd_mnist import nn, optim
 from autograd_mnist.autograd import no_grad
 from autograd_mnist.data.loader import DataLoader
+from autograd_mnist.io import ProgressBar, progress_bar
 from autograd_mnist.tensor import Tensor
 
 
@@ -68,15 +70,41 @@ def make_optimizer(
     return optim.OPTIMIZERS[key](params, lr=lr, weight_decay=weight_decay)
 
 
+def _step_schedule(optimizer: optim.Optimizer, epochs: int) -> optim.LRScheduler:
+    return optim.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+
+
+def _cosine_schedule(optimizer: optim.Optimizer, epochs: int) -> optim.LRScheduler:
+    return optim.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+
+
+SCHEDULES: dict[str, Callable[[optim.Optimizer, int], optim.LRScheduler | None]] = {
+    "none": lambda optimizer, epochs: None,
+    "step": _step_schedule,  # x0.1 after each third of the run
+    "cosine": _cosine_schedule,  # cosine from lr down to 0 over the run
+}
+"""Schedule name -> ``factory(optimizer, epochs)`` returning the scheduler (None: constant)."""
+
+
 def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int) -> optim.LRScheduler | None:
-    """'none', 'step' (x0.1 every third of the run) or 'cosine' (to 0 over ``epochs``)."""
-    if name == "none":
-        return None
-    if name == "step":
-        return optim.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
-    if name == "cosine":
-        return optim.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
-    raise ValueError(f"schedule: unknown {name!r}; expected 'none', 'step' or 'cosine'")
+    """A scheduler from :data:`SCHEDULES`: 'none', 'step' (x0.1 every third of the run) or
+    'cosine' (to 0 over ``epochs``).
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if name not in SCHEDULES:
+        raise ValueError(f"schedule: unknown {name!r}; expected one of {list(SCHEDULES)}")
+    return SCHEDULES[name](optimizer, epochs)
+
+
+def format_epoch(m: EpochMetrics, epochs: int) -> str:
+    """The one-line report of an epoch, e.g. ``epoch 2/10: train loss 0.1234 acc ... | 3.2 s``."""
+    return (
+        f"epoch {m.epoch}/{epochs}: train loss {m.train_loss:.4f} "
+        f"acc {m.train_accuracy:.4f} | test loss {m.test_loss:.4f} "
+        f"acc {m.test_accuracy:.4f} | {m.seconds:.1f} s"
+    )
 
 
 def train_step(
@@ -115,7 +143,9 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1
     return Evaluation(sum(losses) / n, float(np.mean(pred == y)) if len(x) else 0.0, pred, p)
 
 
-def _batches(loader: DataLoader, progress: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _batches(
+    loader: DataLoader, progress: ProgressBar | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     for xb, yb in loader:
         yield xb, yb
         if progress is not None:
@@ -164,7 +194,10 @@ def fit(
     history = []
     for epoch in range(start_epoch + 1, epochs + 1):
         model.train()
-        bar = _progress(len(loader), f"epoch {epoch}/{epochs}") if progress else None
+        bar = None
+        if progress:
+            desc = f"epoch {epoch}/{epochs}"
+            bar = progress_bar(len(loader), desc, leave=False, dynamic_ncols=True, mininterval=0.5)
         start = time.perf_counter()
         total_loss, total_correct, seen = 0.0, 0, 0
         for xb, yb in _batches(loader, bar):
@@ -197,41 +230,8 @@ def fit(
             seconds=seconds,
         )
         history.append(metrics)
-        if progress:
-            print(
-                f"epoch {epoch}/{epochs}: train loss {metrics.train_loss:.4f} "
-                f"acc {metrics.train_accuracy:.4f} | test loss {metrics.test_loss:.4f} "
-                f"acc {metrics.test_accuracy:.4f} | {seconds:.1f} s",
-                flush=True,
-            )
+        if progress:  # the bar is gone (leave=False): one line stays per epoch
+            print(format_epoch(metrics, epochs), flush=True)
         if on_epoch_end is not None:
             on_epoch_end(metrics)
     return history
-
-
-class _PlainBar:
-    """A minimal stand-in for tqdm when it is not installed: prints every 10%."""
-
-    def __init__(self, total: int, desc: str) -> None:
-        self.total, self.desc, self.n, self.post = total, desc, 0, ""
-        self._next = max(1, total // 10)
-
-    def update(self, k: int) -> None:
-        self.n += k
-        if self.n >= self._next or self.n == self.total:
-            print(f"{self.desc}: {self.n}/{self.total} {self.post}", flush=True)
-            self._next += max(1, self.total // 10)
-
-    def set_postfix(self, refresh: bool = False, **kw: str) -> None:
-        self.post = " ".join(f"{k}={v}" for k, v in kw.items())
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, desc: str) -> Any:
-    try:
-        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        return _PlainBar(total, desc)
-    return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=0.5)

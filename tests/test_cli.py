@@ -1,30 +1,30 @@
 """The command line: train into a run folder, inspect it, and fail cleanly.
 
-Data comes from ``runs.synthetic_data`` through a patched ``runs.load_data``: no network.
+Data comes from ``synthetic_data`` through a patched ``config.load_data``: no network.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_python
 
-from autograd_mnist import cli, runs, serialization, train
+from autograd_mnist import cli, config, serialization, train
+from autograd_mnist.checkpoint import load_checkpoint, restore_model
+from autograd_mnist.data import Data, synthetic_data
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = runs.synthetic_data(n_train=64, n_test=40, seed=2)
+DATA = synthetic_data(n_train=64, n_test=40, seed=2)
 FILES = {"config.json", "metrics.csv", "checkpoint.npz", "summary.json"}
 
 
-def _fake_load(calls: list[tuple[str, object]]) -> Callable[..., runs.Data]:
-    def load(dataset: str, data_dir: object = None) -> runs.Data:
+def _fake_load(calls: list[tuple[str, object]]) -> Callable[..., Data]:
+    def load(dataset: str, data_dir: object = None) -> Data:
         calls.append((dataset, data_dir))
         return DATA
 
@@ -34,7 +34,7 @@ def _fake_load(calls: list[tuple[str, object]]) -> Callable[..., runs.Data]:
 @pytest.fixture
 def data_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
     calls: list[tuple[str, object]] = []
-    monkeypatch.setattr(runs, "load_data", _fake_load(calls))
+    monkeypatch.setattr(config, "load_data", _fake_load(calls))
     return calls
 
 
@@ -43,7 +43,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One epoch of the R0 CNN on 64 synthetic images, trained through main()."""
     out = tmp_path_factory.mktemp("cli") / "run"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(runs, "load_data", _fake_load([]))
+        mp.setattr(config, "load_data", _fake_load([]))
         code = cli.main(
             [
                 "train",
@@ -110,7 +110,7 @@ def test_evaluate(
     code, out, _ = _main(capsys, "evaluate", str(run_dir))
     assert code == 0
     assert data_calls == [("mnist", None)]  # the run's dataset by default
-    model = runs.restore_model(runs.load_checkpoint(run_dir))
+    model = restore_model(load_checkpoint(run_dir))
     (_, _), (x, y) = DATA
     ev = train.evaluate(model, x, y)
     assert f"test accuracy: {ev.accuracy:.2%}" in out
@@ -131,7 +131,7 @@ def test_predict(
 ) -> None:
     code, out, _ = _main(capsys, "predict", str(run_dir), "--index", "7")
     assert code == 0
-    model = runs.restore_model(runs.load_checkpoint(run_dir))
+    model = restore_model(load_checkpoint(run_dir))
     (_, _), (x, y) = DATA
     pred = int(train.evaluate(model, x[7:8], y[7:8]).predictions[0])
     lines = out.splitlines()
@@ -175,7 +175,7 @@ def test_show_without_conv_layers(
 def test_feature_maps_before_and_after_pooling(run_dir: Path) -> None:
     from autograd_mnist import plots
 
-    model = runs.restore_model(runs.load_checkpoint(run_dir))
+    model = restore_model(load_checkpoint(run_dir))
     stages = plots.feature_maps(model, DATA[1][0][:2])
     assert [(name, maps.shape) for name, maps in stages] == [
         ("conv", (2, 32, 26, 26)),
@@ -265,7 +265,7 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(
     assert str(run / "checkpoint.npz") in err
     assert f"autograd-mnist train --resume {run} --epochs 3" in err
     assert "Traceback" not in err
-    assert runs.load_checkpoint(run)["epoch"] == 1
+    assert load_checkpoint(run)["epoch"] == 1
 
 
 def test_plots_skipped_without_matplotlib(
@@ -347,29 +347,10 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "autograd_mnist", "summary", "--model", "two-layer"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    args = ["-m", "autograd_mnist", "summary", "--model", "two-layer"]
+    result = run_python(args, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Total params: 39,760" in result.stdout
-    result = subprocess.run(
-        [sys.executable, "-m", "autograd_mnist", "evaluate", "nowhere"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(["-m", "autograd_mnist", "evaluate", "nowhere"], cwd=tmp_path, timeout=60)
     assert result.returncode == 2
     assert result.stderr == "autograd-mnist: error: no run folder or checkpoint at nowhere\n"

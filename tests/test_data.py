@@ -17,10 +17,14 @@ import numpy as np
 import pytest
 
 from autograd_mnist.data import (
+    DATASETS,
+    FASHION_MNIST_CLASSES,
     DataLoader,
     clear_cache,
     dataset_dir,
+    dataset_info,
     default_data_dir,
+    load_dataset,
     load_fashion_mnist,
     load_mnist,
     one_hot,
@@ -180,6 +184,31 @@ def test_data_dir_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert dataset_dir("mnist", tmp_path / "arg") == tmp_path / "arg" / "mnist"
     with pytest.raises(ValueError, match="unknown dataset"):
         dataset_dir("cifar10")
+
+
+def test_one_dataset_table_with_folder_aliases(tmp_path: Path) -> None:
+    assert sorted(DATASETS) == ["fashion", "mnist"]
+    assert dataset_dir("fashion", tmp_path) == dataset_dir("fashion-mnist", tmp_path)
+    assert dataset_dir("fashion", tmp_path) == tmp_path / "fashion-mnist"
+    assert dataset_info("fashion-mnist") is DATASETS["fashion"]
+    assert DATASETS["fashion"].class_names() == list(FASHION_MNIST_CLASSES)
+    assert DATASETS["mnist"].class_names() == [str(k) for k in range(10)]
+    assert {info.folder for info in DATASETS.values()} == set(SHA256)
+    with pytest.raises(ValueError, match=r"unknown dataset; got 'cifar10', expected one of"):
+        dataset_info("cifar10")
+
+
+def test_load_dataset_by_name_or_folder(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrays = fake_arrays(rng)
+    write_files(tmp_path / "fashion-mnist", arrays)
+    trust(monkeypatch, "fashion-mnist", arrays)
+    (x, t), _ = load_dataset("fashion", flatten=False, data_dir=tmp_path)
+    (x2, _), _ = load_dataset("fashion-mnist", flatten=False, data_dir=tmp_path)
+    assert x.shape == (N_TRAIN, 1, 28, 28) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(t, arrays["train_labels"])
 
 
 def test_env_data_dir_is_used(

@@ -9,10 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_mnist import models, runs, serialization, train
-from autograd_mnist.runs import RunConfig, RunError
+from autograd_mnist import data, models, runs, serialization, train
+from autograd_mnist.checkpoint import RunInterrupted, load_checkpoint, restore_model
+from autograd_mnist.config import RunConfig
+from autograd_mnist.data import synthetic_data
+from autograd_mnist.errors import RunError
 
-DATA = runs.synthetic_data(n_train=48, n_test=24, seed=1)
+DATA = synthetic_data(n_train=48, n_test=24, seed=1)
 
 # An MLP with batch norm (running buffers) and dropout (RNG draws every step), Adam
 # (per-parameter state) and a cosine schedule: everything resume must restore.
@@ -85,7 +88,7 @@ def test_run_folder_files(tmp_path: Path) -> None:
     assert summary["test_accuracy"] == pytest.approx(history[-1]["test_accuracy"])
     assert 0.0 <= summary["test_accuracy"] <= 1.0
     assert summary["peak_memory_mib"] > 10
-    ckpt = runs.load_checkpoint(out)
+    ckpt = load_checkpoint(out)
     assert ckpt["epoch"] == 2 and ckpt["model"]["name"] == "mlp"
     assert ckpt["config"]["seed"] == 3 and len(ckpt["history"]) == 2
     _weights_equal(ckpt["model_state"], result.model.state_dict())
@@ -110,17 +113,17 @@ def test_resume_is_bit_for_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
             return real_step(*args)  # type: ignore[arg-type]
 
         monkeypatch.setattr(train, "train_step", step)
-        with pytest.raises(runs.RunInterrupted) as info:
+        with pytest.raises(RunInterrupted) as info:
             runs.train_run(RunConfig(out=str(b), epochs=2, **MLP), data=DATA)
         assert info.value.epochs_done == 1
         assert str(b / "checkpoint.npz") in str(info.value)
         assert f"--resume {b}" in str(info.value)
-        assert runs.load_checkpoint(b)["epoch"] == 1
+        assert load_checkpoint(b)["epoch"] == 1
         monkeypatch.setattr(train, "train_step", real_step)
         resumed = runs.resume(b, data=DATA)
 
     _weights_equal(straight.model.state_dict(), resumed.model.state_dict())
-    a_ckpt, b_ckpt = runs.load_checkpoint(tmp_path / "a"), runs.load_checkpoint(b)
+    a_ckpt, b_ckpt = load_checkpoint(tmp_path / "a"), load_checkpoint(b)
     _weights_equal(a_ckpt["model_state"], b_ckpt["model_state"])
     assert a_ckpt["rng"] == b_ckpt["rng"]
     assert a_ckpt["scheduler"] == b_ckpt["scheduler"]
@@ -152,20 +155,20 @@ def test_checkpoint_that_does_not_fit_names_keys_and_shapes(tmp_path: Path) -> N
     del ckpt["model_state"]["3.bias"]
     serialization.save(ckpt, path)
     with pytest.raises(RunError, match=r"missing keys \['3\.bias'\]"):
-        runs.restore_model(runs.load_checkpoint(tmp_path))
+        restore_model(load_checkpoint(tmp_path))
 
 
 def test_missing_and_corrupt_checkpoints(tmp_path: Path) -> None:
     with pytest.raises(RunError, match="no run folder or checkpoint"):
-        runs.load_checkpoint(tmp_path / "nowhere")
+        load_checkpoint(tmp_path / "nowhere")
     with pytest.raises(RunError, match="has no checkpoint.npz"):
-        runs.load_checkpoint(tmp_path)
+        load_checkpoint(tmp_path)
     (tmp_path / "checkpoint.npz").write_bytes(b"not a zip file")
     with pytest.raises(RunError, match="bad checkpoint"):
-        runs.load_checkpoint(tmp_path)
+        load_checkpoint(tmp_path)
     serialization.save({"weights": np.zeros(3)}, tmp_path / "checkpoint.npz")
     with pytest.raises(RunError, match="not an autograd-mnist run checkpoint"):
-        runs.load_checkpoint(tmp_path / "checkpoint.npz")
+        load_checkpoint(tmp_path / "checkpoint.npz")
 
 
 def test_refuses_to_overwrite_a_run(tmp_path: Path) -> None:
@@ -198,7 +201,7 @@ def test_flat_images_and_limit(tmp_path: Path) -> None:
 
 
 def test_synthetic_data_is_shaped_like_mnist_and_learnable() -> None:
-    (x, y), (xt, yt) = runs.synthetic_data(200, 100)
+    (x, y), (xt, yt) = synthetic_data(200, 100)
     assert x.shape == (200, 1, 28, 28) and x.dtype == np.float32
     assert y.dtype == np.int64 and set(np.unique(y)) <= set(range(10))
     assert 0.0 <= x.min() and x.max() <= 1.0 and xt.shape == (100, 1, 28, 28)
@@ -206,3 +209,36 @@ def test_synthetic_data_is_shaped_like_mnist_and_learnable() -> None:
     means = np.stack([x[y == k].mean(axis=0) for k in range(10)])
     dist = ((xt[:, None] - means[None]) ** 2).sum(axis=(2, 3, 4))
     assert np.mean(np.argmin(dist, axis=1) == yt) > 0.9
+
+
+def test_every_model_has_every_training_default() -> None:
+    keys = set(models.TRAIN_DEFAULTS[models.DEFAULT_MODEL])
+    assert set(models.TRAIN_DEFAULTS) == set(models.MODELS)
+    for name, defaults in models.TRAIN_DEFAULTS.items():
+        assert set(defaults) == keys, name
+        cfg = RunConfig(model=name, out="x").resolved()  # every default passes the checks
+        assert all(getattr(cfg, k) == v for k, v in defaults.items())
+
+
+def test_schedules_and_datasets_come_from_one_table(tmp_path: Path) -> None:
+    for name in train.SCHEDULES:
+        RunConfig(schedule=name, out=str(tmp_path)).resolved()
+    with pytest.raises(RunError, match=r"expected one of \['none', 'step', 'cosine'\]"):
+        RunConfig(schedule="linear", out=str(tmp_path)).resolved()
+    with pytest.raises(RunError, match=r"expected one of \['fashion', 'mnist'\]"):
+        RunConfig(dataset="fashion-mnist", out=str(tmp_path)).resolved()
+    assert runs.DATASETS is data.DATASETS and runs.SCHEDULES is train.SCHEDULES
+
+
+def test_old_names_stay_importable_from_runs() -> None:
+    """runs re-exports what it held before the split (users and examples import them)."""
+    old = {
+        "DATASETS", "INSTALL_HINT", "RunConfig", "RunError", "RunInterrupted", "RunResult",
+        "check_data", "checkpoint_path", "checkpoint_state", "load_checkpoint", "load_data",
+        "make_model", "peak_memory_mib", "restore_model", "resume", "synthetic_data",
+        "train_run", "write_plots", "Data", "Split", "SCHEDULES", "CHECKPOINT",
+    }  # fmt: skip
+    assert old <= set(runs.__all__)
+    assert all(hasattr(runs, name) for name in runs.__all__)
+    assert runs.RunError is RunError and runs.load_checkpoint is load_checkpoint
+    assert models.r0_cnn is models.cnn  # deprecated alias

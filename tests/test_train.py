@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
-from autograd_mnist import Tensor, nn, optim, runs, train
+from autograd_mnist import Tensor, nn, optim, train
+from autograd_mnist.data import synthetic_data
 from autograd_mnist.rng import manual_seed
 from autograd_mnist.train import EpochMetrics, Evaluation
 
-(X, Y), (XT, YT) = runs.synthetic_data(n_train=96, n_test=48, seed=4)
+(X, Y), (XT, YT) = synthetic_data(n_train=96, n_test=48, seed=4)
 
 
 def _net() -> nn.Sequential:
@@ -123,3 +126,16 @@ def test_makers_reject_unknown_names() -> None:
     assert isinstance(train.make_scheduler("cosine", opt, 5), optim.CosineAnnealingLR)
     with pytest.raises(ValueError, match="unknown 'linear'"):
         train.make_scheduler("linear", opt, 5)
+
+
+def test_fit_without_tqdm_prints_plain_progress_and_one_line_per_epoch(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import tqdm.auto now fails
+    model = _net()
+    opt = train.make_optimizer("sgd", model.parameters(), lr=0.1)
+    history = train.fit(model, opt, (X, Y), (XT, YT), epochs=1, batch_size=32, progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == train.format_epoch(history[0], 1)
+    assert lines[-1].startswith("epoch 1/1: train loss ") and "| test loss " in lines[-1]
+    assert lines[-2].startswith("epoch 1/1: 3/3 loss=")  # the plain bar's last line

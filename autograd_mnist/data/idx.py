@@ -10,22 +10,17 @@ Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E fl
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import gzip
 import math
-import os
-import tempfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
-__all__ = ["IDX_DTYPES", "atomic_open", "read_idx", "write_idx"]
+from ..io import PathLike, atomic_open
 
-PathLike = str | os.PathLike[str]
+# atomic_open lives in autograd_mnist.io; it stays importable from here.
+__all__ = ["IDX_DTYPES", "atomic_open", "read_idx", "write_idx"]
 
 IDX_DTYPES: dict[int, np.dtype[np.generic]] = {
     0x08: np.dtype(">u1"),
@@ -39,46 +34,6 @@ IDX_DTYPES: dict[int, np.dtype[np.generic]] = {
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _MAX_DIMS = 255  # the dimension count is one byte
-
-
-@functools.cache
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
-    """Open a temporary file beside ``path`` for binary writing; rename it over ``path`` on success.
-
-    Readers never see a half-written file: the data goes to a temporary file in the same
-    directory, which is flushed, synced and moved into place with :func:`os.replace` when the
-    ``with`` block ends without an exception. On an exception the temporary file is removed.
-
-    Args:
-        path: the destination file; its directory must exist.
-
-    Yields:
-        A binary file object open for writing.
-    """
-    target = Path(path)
-    try:
-        mode = target.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o666 & ~_umask()
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp_name, mode)  # mkstemp makes 0o600; give what open() would have given
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import PathLike
 from . import sources
+from .datasets import DATASETS, FASHION_MNIST_CLASSES, Data, DatasetInfo, Split, dataset_info
 from .idx import write_idx
 from .sources import FILES, Arrays, ChecksumError
 
@@ -32,6 +34,7 @@ __all__ = [
     "clear_cache",
     "dataset_dir",
     "default_data_dir",
+    "load_dataset",
     "load_fashion_mnist",
     "load_mnist",
     "load_raw",
@@ -39,22 +42,6 @@ __all__ = [
     "to_float",
     "verify_digests",
 ]
-
-DATASETS: dict[str, str] = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-"""Dataset key (also its subfolder of the data directory) -> display name."""
-
-FASHION_MNIST_CLASSES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
 
 SHA256: dict[str, dict[str, str]] = {
     "mnist": {
@@ -75,8 +62,6 @@ SHA256: dict[str, dict[str, str]] = {
 
 _CACHE: dict[tuple[str, str], Arrays] = {}
 
-PathLike = str | os.PathLike[str]
-
 
 def default_data_dir() -> Path:
     """Return the data directory used when ``data_dir`` is not given.
@@ -96,18 +81,19 @@ def dataset_dir(dataset: str, data_dir: PathLike | None = None) -> Path:
     """Return the folder holding ``dataset``'s four IDX files: ``<data_dir>/<dataset>``.
 
     Args:
-        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        dataset: a :data:`DATASETS` name or folder: ``"mnist"``, ``"fashion"`` or
+            ``"fashion-mnist"``.
         data_dir: the data directory; None means :func:`default_data_dir`.
 
     Raises:
         ValueError: for an unknown dataset.
     """
-    if dataset not in DATASETS:
-        raise ValueError(
-            f"dataset_dir: unknown dataset; got {dataset!r}, expected one of {sorted(DATASETS)}"
-        )
+    try:
+        folder = dataset_info(dataset).folder
+    except ValueError as exc:
+        raise ValueError(f"dataset_dir: {exc}") from None
     root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    return root / dataset
+    return root / folder
 
 
 def clear_cache() -> None:
@@ -123,7 +109,7 @@ def load_raw(dataset: str, data_dir: PathLike | None = None) -> Arrays:
     itself, its arrays are written there as ``<name>.gz`` IDX files.
 
     Args:
-        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        dataset: a :data:`DATASETS` name or folder (as for :func:`dataset_dir`).
         data_dir: the data directory; None means :func:`default_data_dir`.
 
     Returns:
@@ -136,17 +122,17 @@ def load_raw(dataset: str, data_dir: PathLike | None = None) -> Arrays:
             files by hand.
     """
     folder = dataset_dir(dataset, data_dir)
-    key = (dataset, str(folder.resolve()))
+    key = (folder.name, str(folder.resolve()))
     if key not in _CACHE:
-        arrays = _obtain(dataset, folder)
+        arrays = _obtain(dataset_info(dataset), folder)
         for array in arrays.values():
             array.flags.writeable = False  # shared by every later call
         _CACHE[key] = arrays
     return _CACHE[key]
 
 
-def _obtain(dataset: str, folder: Path) -> Arrays:
-    name = DATASETS[dataset]
+def _obtain(info: DatasetInfo, folder: Path) -> Arrays:
+    name, dataset = info.title, info.folder
     digests = SHA256.get(dataset, {})
     failures = []
     for source in sources.default_sources(dataset, folder):
@@ -255,16 +241,26 @@ def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
 
 def _split(
     images: np.ndarray, labels: np.ndarray, normalize: bool, flatten: bool, one_hot_label: bool
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Split:
     x = to_float(images) if normalize else images.copy()
     x = x.reshape(len(x), 784) if flatten else x.reshape(len(x), 1, 28, 28)  # (N, 784) | NCHW
     t = one_hot(labels) if one_hot_label else labels.astype(np.int64)
     return x, t
 
 
-def _load(
-    dataset: str, normalize: bool, flatten: bool, one_hot_label: bool, data_dir: PathLike | None
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_dataset(
+    dataset: str,
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    data_dir: PathLike | None = None,
+) -> Data:
+    """Load a :data:`DATASETS` entry (name or folder) as :func:`load_mnist` loads MNIST.
+
+    Raises:
+        ValueError: for an unknown dataset.
+        RuntimeError: if no source worked; the message lists each failure.
+    """
     raw = load_raw(dataset, data_dir)
     train = _split(raw["train_images"], raw["train_labels"], normalize, flatten, one_hot_label)
     test = _split(raw["test_images"], raw["test_labels"], normalize, flatten, one_hot_label)
@@ -276,7 +272,7 @@ def load_mnist(
     flatten: bool = True,
     one_hot_label: bool = False,
     data_dir: PathLike | None = None,
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+) -> Data:
     """Load MNIST as ``(x_train, t_train), (x_test, t_test)`` (60,000 and 10,000 images).
 
     Args:
@@ -293,7 +289,7 @@ def load_mnist(
         RuntimeError: if the data is neither in the data folder nor obtainable from any
             source; the message lists each source's failure and where to put the files.
     """
-    return _load("mnist", normalize, flatten, one_hot_label, data_dir)
+    return load_dataset("mnist", normalize, flatten, one_hot_label, data_dir)
 
 
 def load_fashion_mnist(
@@ -301,7 +297,7 @@ def load_fashion_mnist(
     flatten: bool = True,
     one_hot_label: bool = False,
     data_dir: PathLike | None = None,
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+) -> Data:
     """Load Fashion-MNIST exactly as :func:`load_mnist` loads MNIST.
 
     Classes 0-9 are named in :data:`FASHION_MNIST_CLASSES`. The files live in the data
@@ -319,4 +315,4 @@ def load_fashion_mnist(
     Raises:
         RuntimeError: if no source worked; the message lists each failure.
     """
-    return _load("fashion-mnist", normalize, flatten, one_hot_label, data_dir)
+    return load_dataset("fashion", normalize, flatten, one_hot_label, data_dir)

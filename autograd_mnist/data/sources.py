@@ -31,7 +31,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .idx import atomic_open, read_idx
+from ..io import atomic_open, progress_bar
+from .idx import read_idx
 
 __all__ = [
     "FASHION_MNIST_MIRRORS",
@@ -143,7 +144,8 @@ def download(url: str, dest: Path, timeout: float = DOWNLOAD_TIMEOUT) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "autograd_mnist"})
     with urllib.request.urlopen(request, timeout=timeout) as response, atomic_open(dest) as out:
         total = int(response.headers.get("Content-Length") or 0) or None
-        bar = _progress_bar(total, dest.name)
+        # hidden when stderr is not a terminal (disable=None); nothing shown without tqdm
+        bar = progress_bar(total, dest.name, plain=False, unit="B", unit_scale=True, disable=None)
         try:
             while chunk := response.read(1 << 20):
                 out.write(chunk)
@@ -152,15 +154,6 @@ def download(url: str, dest: Path, timeout: float = DOWNLOAD_TIMEOUT) -> None:
         finally:
             if bar is not None:
                 bar.close()
-
-
-def _progress_bar(total: int | None, desc: str) -> Any:
-    """A tqdm bar (hidden when stderr is not a terminal), or None without tqdm."""
-    try:
-        tqdm = importlib.import_module("tqdm")
-    except ImportError:
-        return None
-    return tqdm.tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=None)
 
 
 @dataclass(frozen=True)

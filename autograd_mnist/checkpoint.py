@@ -1,0 +1,150 @@
+"""A run's checkpoint: what it holds, how it is read back and checked, and Ctrl-C.
+
+``<run>/checkpoint.npz`` is written (atomically, by :func:`autograd_mnist.serialization.save`)
+after every epoch. It holds the latest epoch's model, optimizer, scheduler and package RNG
+state, the model's name and config, the run config and the history: everything needed to
+rebuild the model (:func:`restore_model`) or to continue the run bit for bit
+(:func:`autograd_mnist.runs.resume`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from autograd_mnist import nn, optim, serialization, train
+from autograd_mnist import rng as _rng
+from autograd_mnist.config import RunConfig
+from autograd_mnist.errors import RunError
+from autograd_mnist.io import PathLike
+from autograd_mnist.models import make_model
+
+__all__ = [
+    "CHECKPOINT",
+    "FORMAT",
+    "VERSION",
+    "RunInterrupted",
+    "checkpoint_path",
+    "checkpoint_state",
+    "history_of",
+    "load_checkpoint",
+    "restore_model",
+]
+
+CHECKPOINT = "checkpoint.npz"
+"""The checkpoint's file name in a run folder."""
+FORMAT = "autograd_mnist.run"
+"""The checkpoint's ``format`` entry, telling a run checkpoint from any other ``.npz``."""
+VERSION = 1
+"""The checkpoint layout's version; :func:`load_checkpoint` refuses any other."""
+
+_REQUIRED = ("epoch", "model", "model_state", "optimizer", "rng", "config", "history")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``str()`` says where the checkpoint is and how to resume."""
+
+    def __init__(self, run_dir: Path, epochs_done: int, epochs: int) -> None:
+        self.run_dir, self.epochs_done, self.epochs = run_dir, epochs_done, epochs
+        if epochs_done:
+            msg = (
+                f"interrupted in epoch {epochs_done + 1}/{epochs}; the checkpoint after epoch "
+                f"{epochs_done} is {run_dir / CHECKPOINT}; resume with: "
+                f"autograd-mnist train --resume {run_dir} --epochs {epochs}"
+            )
+        else:
+            msg = (
+                f"interrupted in epoch 1/{epochs}, before any checkpoint was written; "
+                f"nothing to resume in {run_dir}: start the run again"
+            )
+        super().__init__(msg)
+
+
+def checkpoint_state(
+    cfg: RunConfig,
+    model: nn.Module,
+    optimizer: optim.Optimizer,
+    scheduler: optim.LRScheduler | None,
+    history: list[train.EpochMetrics],
+) -> dict[str, Any]:
+    """Everything a resume needs, as a tree :func:`serialization.save` can write."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "epoch": history[-1].epoch if history else 0,
+        "model": {"name": cfg.model, "config": dict(cfg.model_config)},
+        "model_state": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "rng": _rng.get_rng_state(),
+        "config": cfg.to_dict(),
+        "history": [m.as_dict() for m in history],
+    }
+
+
+def checkpoint_path(run_or_checkpoint: PathLike) -> Path:
+    """``<run>/checkpoint.npz`` for a run folder, the path itself for a file.
+
+    Raises:
+        RunError: if neither exists.
+    """
+    path = Path(run_or_checkpoint)
+    if path.is_dir():
+        path = path / CHECKPOINT
+        if not path.is_file():
+            raise RunError(
+                f"{run_or_checkpoint} has no {CHECKPOINT}: not a run folder, or no epoch finished"
+            )
+    elif not path.is_file():
+        raise RunError(f"no run folder or checkpoint at {run_or_checkpoint}")
+    return path
+
+
+def load_checkpoint(run_or_checkpoint: PathLike) -> dict[str, Any]:
+    """Read and check a run's checkpoint (a run folder or the ``.npz`` itself).
+
+    Returns:
+        The saved tree (see :func:`checkpoint_state`) plus ``"path"``: the file read.
+
+    Raises:
+        RunError: if it is missing, unreadable, or not a run checkpoint.
+    """
+    path = checkpoint_path(run_or_checkpoint)
+    try:
+        ckpt = serialization.load(path)
+    except (OSError, ValueError) as exc:
+        raise RunError(f"bad checkpoint {path}: {exc}") from None
+    if ckpt.get("format") != FORMAT:
+        raise RunError(f"bad checkpoint {path}: not an autograd-mnist run checkpoint")
+    if ckpt.get("version") != VERSION:
+        raise RunError(
+            f"bad checkpoint {path}: version {ckpt.get('version')!r}, expected {VERSION}"
+        )
+    missing = [k for k in _REQUIRED if k not in ckpt]
+    if missing:
+        raise RunError(f"bad checkpoint {path}: missing entries {missing}")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+def history_of(ckpt: dict[str, Any]) -> list[train.EpochMetrics]:
+    """The checkpoint's per-epoch metrics, oldest first."""
+    return [train.EpochMetrics(**h) for h in ckpt["history"]]
+
+
+def restore_model(ckpt: dict[str, Any]) -> nn.Module:
+    """Rebuild the checkpoint's model and load its weights (in eval mode).
+
+    Raises:
+        RunError: if the weights do not fit the model, naming the keys and shapes.
+    """
+    name, config = ckpt["model"]["name"], dict(ckpt["model"].get("config") or {})
+    model = make_model(name, config)
+    try:
+        model.load_state_dict(ckpt["model_state"])
+    except ValueError as exc:
+        raise RunError(
+            f"checkpoint {ckpt.get('path', '')} does not fit model {name!r}: {exc}"
+        ) from None
+    model.eval()
+    return model
