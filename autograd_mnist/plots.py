@@ -305,7 +305,7 @@ def feature_maps(model: nn.Module, x: np.ndarray) -> list[tuple[str, np.ndarray]
                     h = layer(h)
                     if isinstance(layer, nn.Conv2d):
                         stages.append(("conv", h.data))
-                elif isinstance(layer, nn.MaxPool2d):  # AvgPool2d too
+                elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
                     stages.append(("pooled", layer(h).data))
                     break
                 elif isinstance(layer, elementwise):

@@ -13,8 +13,7 @@ import argparse
 
 import autograd_mnist as am
 from autograd_mnist import nn, optim, train
-from autograd_mnist.data import load_mnist
-from autograd_mnist.runs import synthetic_data
+from autograd_mnist.data import load_mnist, synthetic_data
 
 
 def main(argv: list[str] | None = None) -> int:

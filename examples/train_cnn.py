@@ -25,8 +25,7 @@ import numpy as np
 
 import autograd_mnist as am
 from autograd_mnist import models, nn, plots, serialization, train
-from autograd_mnist.data import load_mnist
-from autograd_mnist.runs import synthetic_data
+from autograd_mnist.data import load_mnist, synthetic_data
 
 
 def main(argv: list[str] | None = None) -> int:
