@@ -8,9 +8,10 @@ from typing import Any, TypeGuard
 import numpy as np
 
 Size2 = int | tuple[int, int]
+Pair = tuple[int, int]
 
 
-def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> tuple[int, int]:
+def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> Pair:
     """``value`` as an (H, W) pair: an int is used for both sides.
 
     Args:

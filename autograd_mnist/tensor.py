@@ -1,7 +1,9 @@
 """Tensor: a NumPy array that records the ops applied to it.
 
 Operator dunders and methods are written out, one line each, calling into ``ops`` (imported
-at the bottom of this module: the one allowed import cycle).
+at the bottom of this module: the one import cycle, tensor <-> ops). The engine
+(:mod:`autograd_mnist.autograd`) does not import this module: the bottom of this module
+registers the Tensor type with it.
 """
 
 from __future__ import annotations
@@ -72,14 +74,15 @@ class Tensor:
         self._ctx: autograd.Function | None = None
 
     @classmethod
-    def _wrap(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
-        """Fast constructor for op outputs: no conversion or validation."""
+    def _wrap(cls, data: np.ndarray, grad_fn: autograd.Function | None) -> Tensor:
+        """Fast constructor for op outputs, no conversion or validation: a tensor made by
+        ``grad_fn`` (requiring grad), or a constant when it is None."""
         t = object.__new__(cls)
         t.data = data
         t.grad = None
-        t.requires_grad = requires_grad
+        t.requires_grad = grad_fn is not None
         t.name = None
-        t._ctx = None
+        t._ctx = grad_fn
         return t
 
     # ----- properties and conversions -----
@@ -134,7 +137,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self.data, False)
+        return Tensor._wrap(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only); returns self."""
@@ -285,6 +288,11 @@ class Tensor:
         """Sum over ``dim`` (all dimensions when None)."""
         return _ops.sum(self, dim, keepdim)
 
+    def sum_to_size(self, *size: int | Sequence[int]) -> Tensor:
+        """Sum down to ``size``, undoing broadcasting (raises ValueError if it does not
+        broadcast to this tensor's shape)."""
+        return _ops.sum_to(self, _shape_args(size))
+
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """Mean over ``dim`` (all dimensions when None)."""
         return _ops.mean(self, dim, keepdim)
@@ -339,6 +347,17 @@ def tensor(
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
 
+def as_tensor(data: Any) -> Tensor:
+    """``data`` itself if it is a Tensor, else ``Tensor(data)`` (same dtype rules)."""
+    return data if isinstance(data, Tensor) else Tensor(data)
+
+
+def constant(array: np.ndarray) -> Tensor:
+    """A tensor that does not require grad, wrapping ``array`` as is: no copy, no dtype
+    conversion (for masks, saved values and other constants inside ops)."""
+    return Tensor._wrap(array, None)
+
+
 def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     """Wrap op inputs as Tensors of one float dtype.
 
@@ -365,13 +384,17 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     for x in inputs:
         if isinstance(x, Tensor):
             keep = x.data.dtype == dtype or x.data.dtype == np.bool_  # bool masks stay bool
-            out.append(x if keep else Tensor._wrap(x.data.astype(dtype), False))
+            out.append(x if keep else constant(x.data.astype(dtype)))
         elif isinstance(x, np.ndarray) and x.dtype == dtype:
-            out.append(Tensor._wrap(x, False))
+            out.append(constant(x))
         else:
-            out.append(Tensor._wrap(np.asarray(x, dtype=dtype), False))
+            out.append(constant(np.asarray(x, dtype=dtype)))
     return tuple(out)
 
 
-# The one allowed cycle: ops import Tensor, and the dunders above dispatch into ops.
+# Function.apply makes its operands and outputs with these: the engine cannot import this
+# module (it is imported by it), so the type is handed over once, here.
+autograd.register_tensor(Tensor, as_operands, Tensor._wrap)
+
+# The one import cycle: ops import Tensor, and the dunders above dispatch into ops.
 from autograd_mnist import ops as _ops  # noqa: E402
