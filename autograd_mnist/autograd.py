@@ -1,16 +1,14 @@
 """The engine: Function (the op contract), grad mode, topological order and backward.
 
-A tensor produced by a recorded op keeps, as ``grad_fn``, the :class:`Function` instance
-that made it. The instance holds ``inputs`` (the parent tensors), a weak reference to its
-output and whatever forward saved. Backward walks these back-pointers from the root in
-reverse topological order; each op's backward is written with the engine's own
-differentiable ops, so with ``create_graph=True`` the backward pass is itself recorded and
-can be differentiated again.
+A tensor made by a recorded op keeps, as ``grad_fn``, the :class:`Function` instance that
+made it; the instance holds ``inputs`` (the parent tensors), a weak reference to its output
+and what forward saved. Backward walks these back-pointers from the root in reverse
+topological order. Each op's backward is written with the engine's own ops, so with
+``create_graph=True`` the backward pass is itself recorded and can be differentiated again.
 
-This module imports neither ``tensor`` nor ``ops``: the walk uses only the public
-attributes and methods of the tensors it is given (``grad_fn``, ``sum_to_size``,
-``detach``...). To make tensors, :meth:`Function.apply` uses what
-:mod:`autograd_mnist.tensor` hands over once, when it is loaded (:func:`register_tensor`).
+This module imports neither ``tensor`` nor ``ops``: the walk uses the public attributes and
+methods of the tensors it is given (``grad_fn``, ``sum_to_size``, ``detach``), and
+:meth:`Function.apply` makes tensors with what ``tensor.py`` registers when it loads.
 """
 
 from __future__ import annotations
@@ -77,7 +75,6 @@ class no_grad:  # noqa: N801 - named as in PyTorch
 
 
 # ----- the tensor type, registered by autograd_mnist.tensor -----
-
 _Tensor: type[Tensor]
 _operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]]
 _wrap: Callable[[np.ndarray, Function | None], Tensor]
@@ -88,14 +85,13 @@ def register_tensor(
     operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]],
     wrap: Callable[[np.ndarray, Function | None], Tensor],
 ) -> None:
-    """Hand the engine the tensor type; called once, at the bottom of ``tensor.py``.
+    """Hand the engine the tensor type (called once, at the bottom of ``tensor.py``).
 
     Args:
-        cls: the Tensor class: how ``grad`` tells one tensor from a sequence, and how a
-            ``grad`` argument given as an array is wrapped.
+        cls: the Tensor class (``isinstance`` checks, wrapping a ``grad`` array).
         operands: ``(op_name, inputs) -> tensors``: op inputs as tensors of one dtype.
-        wrap: ``(array, grad_fn) -> tensor``: an op's output, unchecked, recorded as made by
-            ``grad_fn`` (None: a tensor that does not require grad).
+        wrap: ``(array, grad_fn) -> tensor``: an op's output as is, made by ``grad_fn``
+            (None: a tensor that does not require grad).
     """
     global _Tensor, _operands, _wrap
     _Tensor, _operands, _wrap = cls, operands, wrap
@@ -196,20 +192,6 @@ class Function:
 
 
 # ----- the walk -----
-
-
-def _parents(node: Tensor) -> tuple[Tensor, ...]:
-    ctx = node.grad_fn
-    if ctx is None:
-        return ()
-    if ctx._freed:
-        raise RuntimeError(
-            f"backward: the graph through {type(ctx).__name__} was already freed; "
-            "pass retain_graph=True to the first backward to go through it twice"
-        )
-    return ctx.inputs
-
-
 def topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Nodes that require grad reachable from ``roots``, each before all of its inputs.
 
@@ -225,9 +207,14 @@ def topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend(
-                (p, False) for p in _parents(node) if p.requires_grad and id(p) not in seen
-            )
+            ctx = node.grad_fn
+            if ctx is not None and ctx._freed:
+                raise RuntimeError(
+                    f"backward: the graph through {type(ctx).__name__} was already freed; "
+                    "pass retain_graph=True to the first backward to go through it twice"
+                )
+            parents = ctx.inputs if ctx is not None else ()
+            stack.extend((p, False) for p in parents if p.requires_grad and id(p) not in seen)
     return order[::-1]
 
 
@@ -283,7 +270,14 @@ def run_backward(
                     g = g if create_graph else _wrap(leaf_grad(g.data, node.data, given), None)
                     node.grad = g if node.grad is None else node.grad + g
                 continue
-            for i, (inp, gi) in enumerate(_input_grads(ctx, g)):
+            result = type(ctx).backward(ctx, g)
+            result = result if isinstance(result, tuple) else (result,)
+            if len(result) != len(ctx.inputs):
+                raise RuntimeError(
+                    f"{type(ctx).__name__}.backward: returned {len(result)} gradients; "
+                    f"expected one per input ({len(ctx.inputs)})"
+                )
+            for i, (inp, gi) in enumerate(zip(ctx.inputs, result)):
                 if gi is None or not inp.requires_grad:
                     continue
                 if gi.shape != inp.shape:
@@ -304,21 +298,7 @@ def run_backward(
     return captured
 
 
-def _input_grads(ctx: Function, g: Tensor) -> list[tuple[Tensor, Tensor | None]]:
-    result = type(ctx).backward(ctx, g)
-    if not isinstance(result, tuple):
-        result = (result,)
-    if len(result) != len(ctx.inputs):
-        raise RuntimeError(
-            f"{type(ctx).__name__}.backward: returned {len(result)} gradients; "
-            f"expected one per input ({len(ctx.inputs)})"
-        )
-    return list(zip(ctx.inputs, result))
-
-
 # ----- entry points -----
-
-
 def backward(
     tensor: Tensor,
     grad: Any = None,

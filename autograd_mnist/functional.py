@@ -80,7 +80,7 @@ def conv2d(
 
     Returns:
         (N, OC, OH, OW) with OH = (H + 2 PH - KH) // SH + 1 (OW likewise), stored
-        batch-last: a view of an (OC, OH, OW, N) buffer (see docs/architecture.md).
+        batch-last: a view of an (OC, OH, OW, N) buffer (see ``autograd_mnist._layout``).
 
     Raises:
         ValueError: for wrong ranks, a channel mismatch, a kernel larger than the padded
