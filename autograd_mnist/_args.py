@@ -40,5 +40,12 @@ def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> Pair
     return h, w
 
 
+def sizes(args: Sequence[Any]) -> tuple[int, ...]:
+    """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (``args`` = the ``*args``) as ints."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(int(a) for a in args[0])
+    return tuple(int(a) for a in args)
+
+
 def _is_int(v: object) -> TypeGuard[int | np.integer[Any]]:
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)

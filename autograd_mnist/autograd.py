@@ -353,10 +353,13 @@ def grad(
             ``allow_unused`` is False.
     """
     outs, ins = _tensor_list(outputs), _tensor_list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (_Tensor, np.ndarray)):
-        gos: list[Any] = [grad_outputs] * len(outs) if len(outs) == 1 else [None] * len(outs)
-        if grad_outputs is not None and len(outs) != 1:
+    gos: list[Any]
+    if grad_outputs is None:
+        gos = [None] * len(outs)
+    elif isinstance(grad_outputs, (_Tensor, np.ndarray)):
+        if len(outs) != 1:
             raise ValueError("grad: give one grad_output per output, as a sequence")
+        gos = [grad_outputs]
     else:
         gos = list(grad_outputs)
     if len(gos) != len(outs):

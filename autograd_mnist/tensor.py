@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import autograd
+from autograd_mnist._args import sizes
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -291,7 +292,7 @@ class Tensor:
     def sum_to_size(self, *size: int | Sequence[int]) -> Tensor:
         """Sum down to ``size``, undoing broadcasting (raises ValueError if it does not
         broadcast to this tensor's shape)."""
-        return _ops.sum_to(self, _shape_args(size))
+        return _ops.sum_to(self, sizes(size))
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """Mean over ``dim`` (all dimensions when None)."""
@@ -307,11 +308,11 @@ class Tensor:
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same data in a new shape (one dimension may be -1)."""
-        return _ops.reshape(self, _shape_args(shape))
+        return _ops.reshape(self, sizes(shape))
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """Alias of :meth:`reshape`."""
-        return _ops.reshape(self, _shape_args(shape))
+        return _ops.reshape(self, sizes(shape))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions."""
@@ -319,7 +320,7 @@ class Tensor:
 
     def permute(self, *dims: int | Sequence[int]) -> Tensor:
         """Reorder dimensions."""
-        return _ops.permute(self, _shape_args(dims))
+        return _ops.permute(self, sizes(dims))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one."""
@@ -332,12 +333,6 @@ class Tensor:
 
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
-
-
-def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(int(a) for a in args[0])
-    return tuple(int(a) for a in args)
 
 
 def tensor(
