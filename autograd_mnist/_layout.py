@@ -3,8 +3,8 @@
 Values never depend on the layout; speed does. Tensors are NCHW by shape, but conv2d's
 output is **batch-last** in memory: its one matmul gives a C-contiguous (OC, OH*OW*N)
 matrix, returned as the NCHW tensor (N, OC, OH, OW) by a transposing view
-(:func:`nchw_view`), i.e. a C-contiguous (C, H, W, N) buffer. Keeping that layout costs no
-copy and pays downstream:
+(``NCHW_FROM_BATCH_LAST``, :func:`nchw_view`) of that (C, H, W, N) buffer. Keeping the
+layout costs no copy and pays downstream:
 
 - NumPy's elementwise ops keep their input's layout (relu and the gradients stay batch-last);
 - pooling and padding allocate their results in their input's layout (:func:`empty_as`,
