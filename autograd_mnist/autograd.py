@@ -71,7 +71,7 @@ class no_grad:  # noqa: N801 - named as in PyTorch
             with no_grad():
                 return fn(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(_F, wrapper)  # functools.wraps keeps fn's signature
 
 
 # ----- the tensor type, registered by autograd_mnist.tensor -----

@@ -130,7 +130,8 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors convert; got shape {self.shape}")
-        return self.data.item()  # type: ignore[no-any-return]
+        value: float | int | bool = self.data.item()
+        return value
 
     def tolist(self) -> Any:
         """The values as nested Python lists."""
@@ -236,6 +237,7 @@ class Tensor:
         return _ops.getitem(self, index)
 
     # ----- comparisons (not differentiable: bool tensors) -----
+    # Elementwise, as in PyTorch and NumPy: not object's bool-valued __eq__.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor(self.data == _raw(other))
 

@@ -27,7 +27,7 @@ import numpy as np
 from autograd_mnist.tensor import Tensor
 
 if TYPE_CHECKING:
-    import graphviz  # type: ignore[import-untyped]
+    import graphviz  # type: ignore[import-untyped]  # graphviz ships no type hints
 
 #: Output formats :func:`draw` accepts, by file extension.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
