@@ -17,6 +17,8 @@ memory, and pooling keeps its input's layout; why, and the helpers, are in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -142,8 +144,6 @@ class MaxPool2d(Function):
         ctx: MaxPool2d, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair
     ) -> np.ndarray:
         if kernel == stride and padding == (0, 0):
-            if not ctx.needs_input_grad[0]:
-                return _tiled_max_values(x, kernel)
             return _tiled_max(ctx, x, kernel)
         (PH, PW), (KH, KW) = padding, kernel
         xp = x
@@ -158,16 +158,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx: MaxPool2d, g: Tensor) -> Tensor:
-        p = ctx.params
-        H, W = ctx.inputs[0].shape[2:]
-        return PoolScatter.apply(
-            g,
-            arg=ctx.saved[0],
-            size=(H, W),
-            kernel=p["kernel"],
-            stride=p["stride"],
-            padding=p["padding"],
-        )
+        return _scatter_back(g, ctx.saved[0], ctx.inputs[0], ctx.params)
 
 
 class PoolScatter(Function):
@@ -233,16 +224,15 @@ class PoolGather(Function):
 
     @staticmethod
     def backward(ctx: PoolGather, g: Tensor) -> Tensor:
-        p = ctx.params
-        H, W = ctx.inputs[0].shape[2:]
-        return PoolScatter.apply(
-            g,
-            arg=p["arg"],
-            size=(H, W),
-            kernel=p["kernel"],
-            stride=p["stride"],
-            padding=p["padding"],
-        )
+        return _scatter_back(g, ctx.params["arg"], ctx.inputs[0], ctx.params)
+
+
+def _scatter_back(g: Tensor, arg: np.ndarray, x: Tensor, p: dict[str, Any]) -> Tensor:
+    """pool_scatter of g (N, C, OH, OW) to x's (N, C, H, W), with the pooling params ``p``."""
+    H, W = x.shape[2:]
+    return PoolScatter.apply(
+        g, arg=arg, size=(H, W), kernel=p["kernel"], stride=p["stride"], padding=p["padding"]
+    )
 
 
 def _offset_views(x: np.ndarray, kernel: Pair) -> list[np.ndarray]:
@@ -256,14 +246,19 @@ def _offset_views(x: np.ndarray, kernel: Pair) -> list[np.ndarray]:
 def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
     """Max-pool forward when windows tile the input (stride = kernel, no padding).
 
-    Pairwise maxima of the per-offset views (no window gather). Offset k replaces the
-    running maximum only if strictly greater, so the saved argmax is the first maximum in
-    row-major window order; and as k grows, the argmax update is ``max(arg, k * later)``,
-    branch-free (``np.where`` on a random mask is several times slower).
+    Pairwise maxima of the per-offset views (no window gather); the argmax only when the
+    op is recorded. Offset k replaces the running maximum only if strictly greater, so the
+    saved argmax is the first maximum in row-major window order; and as k grows, the argmax
+    update is ``max(arg, k * later)``, branch-free (``np.where`` on a random mask is
+    several times slower).
     """
     views = _offset_views(x, kernel)
-    index = np.uint8 if len(views) <= 256 else np.uint16
     out = copy_as(views[0])  # x's memory layout, as every array below
+    if not ctx.needs_input_grad[0]:
+        for v in views[1:]:
+            np.maximum(out, v, out=out)
+        return out
+    index = np.uint8 if len(views) <= 256 else np.uint16
     arg = np.zeros_like(out, dtype=index)
     later = np.empty_like(out, dtype=bool)
     candidate = np.empty_like(out, dtype=index)
@@ -273,15 +268,6 @@ def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
         np.multiply(later, index(k), out=candidate)
         np.maximum(arg, candidate, out=arg)
     ctx.save(arg)
-    return out
-
-
-def _tiled_max_values(x: np.ndarray, kernel: Pair) -> np.ndarray:
-    """Only the maxima of tiling windows (no argmax): the forward when nothing records."""
-    views = _offset_views(x, kernel)
-    out = copy_as(views[0])
-    for v in views[1:]:
-        np.maximum(out, v, out=out)
     return out
 
 
