@@ -8,9 +8,10 @@ from typing import Any, TypeGuard
 import numpy as np
 
 Size2 = int | tuple[int, int]
+Pair = tuple[int, int]
 
 
-def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> tuple[int, int]:
+def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> Pair:
     """``value`` as an (H, W) pair: an int is used for both sides.
 
     Args:
@@ -37,6 +38,13 @@ def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> tupl
     if min(h, w) < minimum:
         raise ValueError(f"{op}: {name} must be >= {minimum}; got {value!r}")
     return h, w
+
+
+def sizes(args: Sequence[Any]) -> tuple[int, ...]:
+    """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (``args`` = the ``*args``) as ints."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(int(a) for a in args[0])
+    return tuple(int(a) for a in args)
 
 
 def _is_int(v: object) -> TypeGuard[int | np.integer[Any]]:

@@ -1,11 +1,14 @@
 """The engine: Function (the op contract), grad mode, topological order and backward.
 
-A tensor produced by a recorded op keeps ``_ctx``, the :class:`Function` instance that made
-it. The instance holds ``inputs`` (the parent tensors), a weak reference to its output and
-whatever forward saved. Backward walks these back-pointers from the root in reverse
-topological order; each op's backward is written with the engine's own differentiable
-ops, so with ``create_graph=True`` the backward pass is itself recorded and can be
-differentiated again.
+A tensor made by a recorded op keeps, as ``grad_fn``, the :class:`Function` instance that
+made it; the instance holds ``inputs`` (the parent tensors), a weak reference to its output
+and what forward saved. Backward walks these back-pointers from the root in reverse
+topological order. Each op's backward is written with the engine's own ops, so with
+``create_graph=True`` the backward pass is itself recorded and can be differentiated again.
+
+This module imports neither ``tensor`` nor ``ops``: the walk uses the public attributes and
+methods of the tensors it is given (``grad_fn``, ``sum_to_size``, ``detach``), and
+:meth:`Function.apply` makes tensors with what ``tensor.py`` registers when it loads.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import functools
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
+
+from autograd_mnist._layout import leaf_grad
 
 if TYPE_CHECKING:
     from autograd_mnist.tensor import Tensor
@@ -66,7 +71,30 @@ class no_grad:  # noqa: N801 - named as in PyTorch
             with no_grad():
                 return fn(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(_F, wrapper)  # functools.wraps keeps fn's signature
+
+
+# ----- the tensor type, registered by autograd_mnist.tensor -----
+_Tensor: type[Tensor]
+_operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]]
+_wrap: Callable[[np.ndarray, Function | None], Tensor]
+
+
+def register_tensor(
+    cls: type[Tensor],
+    operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]],
+    wrap: Callable[[np.ndarray, Function | None], Tensor],
+) -> None:
+    """Hand the engine the tensor type (called once, at the bottom of ``tensor.py``).
+
+    Args:
+        cls: the Tensor class (``isinstance`` checks, wrapping a ``grad`` array).
+        operands: ``(op_name, inputs) -> tensors``: op inputs as tensors of one dtype.
+        wrap: ``(array, grad_fn) -> tensor``: an op's output as is, made by ``grad_fn``
+            (None: a tensor that does not require grad).
+    """
+    global _Tensor, _operands, _wrap
+    _Tensor, _operands, _wrap = cls, operands, wrap
 
 
 class Function:
@@ -111,6 +139,11 @@ class Function:
             raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists")
         return out
 
+    @property
+    def freed(self) -> bool:
+        """True once a backward without ``retain_graph`` released this op's inputs."""
+        return self._freed
+
     if TYPE_CHECKING:
         # Each op declares its own arguments; to a type checker these are any callables.
         forward: Callable[..., np.ndarray]
@@ -130,9 +163,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op on tensors (Python scalars and arrays are wrapped) and record it."""
-        from autograd_mnist.tensor import Tensor, as_operands
-
-        tensors = as_operands(cls.__name__, inputs)
+        tensors = _operands(cls.__name__, inputs)
         ctx = cls()
         needs = tuple(t.requires_grad for t in tensors)
         record = _grad_enabled and any(needs)
@@ -145,12 +176,12 @@ class Function:
             raise ValueError(f"{cls.__name__}: {e}; input shapes {shapes}") from e
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # NumPy returns scalars from 0-d arithmetic
-        out = Tensor._wrap(data, record)
-        if record:
-            ctx.inputs = tensors
-            ctx.params = params
-            ctx._output = weakref.ref(out)
-            out._ctx = ctx
+        if not record:
+            return _wrap(data, None)
+        ctx.inputs = tensors
+        ctx.params = params
+        out = _wrap(data, ctx)
+        ctx._output = weakref.ref(out)
         return out
 
     def release(self) -> None:
@@ -160,18 +191,7 @@ class Function:
         self._freed = True
 
 
-def _parents(node: Tensor) -> tuple[Tensor, ...]:
-    ctx = node._ctx
-    if ctx is None:
-        return ()
-    if ctx._freed:
-        raise RuntimeError(
-            f"backward: the graph through {type(ctx).__name__} was already freed; "
-            "pass retain_graph=True to the first backward to go through it twice"
-        )
-    return ctx.inputs
-
-
+# ----- the walk -----
 def topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Nodes that require grad reachable from ``roots``, each before all of its inputs.
 
@@ -187,23 +207,26 @@ def topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend(
-                (p, False) for p in _parents(node) if p.requires_grad and id(p) not in seen
-            )
+            ctx = node.grad_fn
+            if ctx is not None and ctx._freed:
+                raise RuntimeError(
+                    f"backward: the graph through {type(ctx).__name__} was already freed; "
+                    "pass retain_graph=True to the first backward to go through it twice"
+                )
+            parents = ctx.inputs if ctx is not None else ()
+            stack.extend((p, False) for p in parents if p.requires_grad and id(p) not in seen)
     return order[::-1]
 
 
 def _as_grad(root: Tensor, grad: Any, where: str) -> Tensor:
-    from autograd_mnist.tensor import Tensor
-
     if grad is None:
         if root.size != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for a single-element output; "
                 f"got shape {root.shape}, expected a `grad` argument of that shape"
             )
-        return Tensor(np.ones(root.shape, dtype=root.dtype))
-    g = grad if isinstance(grad, Tensor) else Tensor(np.asarray(grad, dtype=root.dtype))
+        return _Tensor(np.ones(root.shape, dtype=root.dtype))
+    g = grad if isinstance(grad, _Tensor) else _Tensor(np.asarray(grad, dtype=root.dtype))
     if g.shape != root.shape:
         raise ValueError(
             f"{where}: grad has shape {g.shape}, expected the output's shape {root.shape}"
@@ -226,9 +249,6 @@ def run_backward(
     ``capture``, the total gradient of each captured tensor is returned (keyed by ``id``)
     and no ``.grad`` is touched, as ``torch.autograd.grad`` does.
     """
-    from autograd_mnist.ops.reduction import sum_to
-    from autograd_mnist.tensor import Tensor
-
     targets = {id(t) for t in capture} if capture is not None else None
     captured: dict[int, Tensor] = {}
     pending: dict[int, Tensor] = {}
@@ -244,18 +264,25 @@ def run_backward(
                 continue
             if targets is not None and id(node) in targets:
                 captured[id(node)] = g
-            ctx = node._ctx
+            ctx = node.grad_fn
             if ctx is None:
                 if targets is None:
-                    g = g if create_graph else Tensor._wrap(_owned(g.data, node.data, given), False)
+                    g = g if create_graph else _wrap(leaf_grad(g.data, node.data, given), None)
                     node.grad = g if node.grad is None else node.grad + g
                 continue
-            for i, (inp, gi) in enumerate(_input_grads(ctx, g)):
+            result = type(ctx).backward(ctx, g)
+            result = result if isinstance(result, tuple) else (result,)
+            if len(result) != len(ctx.inputs):
+                raise RuntimeError(
+                    f"{type(ctx).__name__}.backward: returned {len(result)} gradients; "
+                    f"expected one per input ({len(ctx.inputs)})"
+                )
+            for i, (inp, gi) in enumerate(zip(ctx.inputs, result)):
                 if gi is None or not inp.requires_grad:
                     continue
                 if gi.shape != inp.shape:
                     try:
-                        gi = sum_to(gi, inp.shape)
+                        gi = gi.sum_to_size(inp.shape)
                     except ValueError:
                         pass  # not a broadcast of the input: this op's bug, reported below
                 if gi.shape != inp.shape or gi.dtype != inp.dtype:
@@ -271,44 +298,7 @@ def run_backward(
     return captured
 
 
-def _owned(a: np.ndarray, like: np.ndarray, given: set[int]) -> np.ndarray:
-    """A writeable array for a leaf's .grad, in the leaf's own memory layout (C order for
-    parameters; batch-last for a batch-last image), shared with no one else.
-
-    Broadcast and strided views are copied, and so is an array already handed to the caller
-    or to another leaf (``Add.backward`` returns one gradient for both of its inputs).
-    """
-    if not (_dense(a) and a.strides == like.strides and a.flags.writeable) or id(a) in given:
-        out = np.empty_like(like)  # dense, in like's axis order
-        out[...] = a
-        a = out
-    given.add(id(a))
-    return a
-
-
-def _dense(a: np.ndarray) -> bool:
-    """Whether ``a``'s elements fill one block of memory without gaps, in some axis order
-    (C order, batch-last...); broadcast, reversed and sliced views do not."""
-    step = a.itemsize
-    for n, s in sorted(zip(a.shape, a.strides), key=lambda ns: ns[1]):
-        if n > 1 and s != step:
-            return False
-        step *= n
-    return True
-
-
-def _input_grads(ctx: Function, g: Tensor) -> list[tuple[Tensor, Tensor | None]]:
-    result = type(ctx).backward(ctx, g)
-    if not isinstance(result, tuple):
-        result = (result,)
-    if len(result) != len(ctx.inputs):
-        raise RuntimeError(
-            f"{type(ctx).__name__}.backward: returned {len(result)} gradients; "
-            f"expected one per input ({len(ctx.inputs)})"
-        )
-    return list(zip(ctx.inputs, result))
-
-
+# ----- entry points -----
 def backward(
     tensor: Tensor,
     grad: Any = None,
@@ -362,14 +352,14 @@ def grad(
         RuntimeError: if an output does not require grad, or an input is unused and
             ``allow_unused`` is False.
     """
-    from autograd_mnist.tensor import Tensor
-
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        gos: list[Any] = [grad_outputs] * len(outs) if len(outs) == 1 else [None] * len(outs)
-        if grad_outputs is not None and len(outs) != 1:
+    outs, ins = _tensor_list(outputs), _tensor_list(inputs)
+    gos: list[Any]
+    if grad_outputs is None:
+        gos = [None] * len(outs)
+    elif isinstance(grad_outputs, (_Tensor, np.ndarray)):
+        if len(outs) != 1:
             raise ValueError("grad: give one grad_output per output, as a sequence")
+        gos = [grad_outputs]
     else:
         gos = list(grad_outputs)
     if len(gos) != len(outs):
@@ -383,13 +373,15 @@ def grad(
     result: list[Tensor | None] = []
     for i, t in enumerate(ins):
         g = captured.get(id(t))
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} (shape {t.shape}) is not used by the outputs; "
-                    "pass allow_unused=True to get None for it"
-                )
-            result.append(None)
-        else:
-            result.append(g if create_graph else Tensor._wrap(g.data, False))
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) is not used by the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        result.append(g if g is None or create_graph else g.detach())
     return tuple(result)
+
+
+def _tensor_list(x: Tensor | Sequence[Tensor]) -> list[Tensor]:
+    # cast: mypy cannot rule out a Tensor by an isinstance check against a variable.
+    return [x] if isinstance(x, _Tensor) else list(cast("Sequence[Tensor]", x))

@@ -6,28 +6,23 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist._args import sizes
 from autograd_mnist.rng import get_rng
 from autograd_mnist.tensor import Tensor
-
-
-def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
 
 
 def zeros(
     *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None
 ) -> Tensor:
     """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(np.zeros(sizes(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def ones(
     *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None
 ) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(np.ones(sizes(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def randn(
@@ -39,7 +34,7 @@ def randn(
 ) -> Tensor:
     """Standard-normal samples from ``rng`` or the package generator (``manual_seed``)."""
     gen = rng if rng is not None else get_rng()
-    data = gen.standard_normal(_shape(shape), dtype=np.dtype(dtype).type)
+    data = gen.standard_normal(sizes(shape), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
@@ -52,5 +47,5 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` or the package generator."""
     gen = rng if rng is not None else get_rng()
-    data = gen.random(_shape(shape), dtype=np.dtype(dtype).type)
+    data = gen.random(sizes(shape), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)

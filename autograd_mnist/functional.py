@@ -11,13 +11,10 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import ops
-from autograd_mnist.ops import conv as _conv
-from autograd_mnist.ops import linalg as _linalg
-from autograd_mnist.ops import norm as _norm
-from autograd_mnist.ops import softmax as _softmax
-from autograd_mnist.ops.reduction import normalize_dims
+from autograd_mnist._args import Size2, pair
+from autograd_mnist._layout import NCHW_FROM_BATCH_LAST
 from autograd_mnist.rng import get_rng
-from autograd_mnist.tensor import Tensor, as_operands
+from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
 
 # Elementwise functions are the ops themselves: no arguments to check.
 exp = ops.exp
@@ -32,21 +29,8 @@ matmul = ops.matmul
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _pair(op: str, name: str, value: int | tuple[int, int], minimum: int) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints; got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}; got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _dim(op: str, dim: int, ndim: int) -> int:
-    return normalize_dims(op, dim, ndim)[0] if ndim else 0
+    return ops.normalize_dims(op, dim, ndim)[0] if ndim else 0
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -69,22 +53,21 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             f"linear: input has {x.shape[-1] if x.ndim else 0} features but weight expects "
             f"(out, {weight.shape[-1]}); input {x.shape}, weight {weight.shape}"
         )
-    if bias is not None:
-        bias = _t(bias)
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(
-                f"linear: bias has shape {bias.shape}; expected ({weight.shape[0]},) "
-                f"for weight {weight.shape}"
-            )
-    return _linalg.linear(x, weight, bias)
+    b = None if bias is None else as_tensor(bias)
+    if b is not None and b.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias has shape {b.shape}; expected ({weight.shape[0]},) "
+            f"for weight {weight.shape}"
+        )
+    return ops.linear(x, weight, b)
 
 
 def conv2d(
     x: Any,
     weight: Any,
     bias: Any = None,
-    stride: int | tuple[int, int] = 1,
-    padding: int | tuple[int, int] = 0,
+    stride: Size2 = 1,
+    padding: Size2 = 0,
 ) -> Tensor:
     """2-D cross-correlation, by im2col and one matmul (which also adds the bias).
 
@@ -97,7 +80,7 @@ def conv2d(
 
     Returns:
         (N, OC, OH, OW) with OH = (H + 2 PH - KH) // SH + 1 (OW likewise), stored
-        batch-last: a view of an (OC, OH, OW, N) buffer (see docs/architecture.md).
+        batch-last: a view of an (OC, OH, OW, N) buffer (see ``autograd_mnist._layout``).
 
     Raises:
         ValueError: for wrong ranks, a channel mismatch, a kernel larger than the padded
@@ -111,8 +94,8 @@ def conv2d(
         )
     N, C, H, W = x.shape
     OC, WC, KH, KW = weight.shape
-    SH, SW = _pair("conv2d", "stride", stride, 1)
-    PH, PW = _pair("conv2d", "padding", padding, 0)
+    SH, SW = pair("conv2d", "stride", stride, 1)
+    PH, PW = pair("conv2d", "padding", padding, 0)
     if C != WC:
         raise ValueError(
             f"conv2d: input has {C} channels but weight expects {WC}; "
@@ -124,7 +107,7 @@ def conv2d(
             f"({H + 2 * PH}, {W + 2 * PW}); input {x.shape}, weight {weight.shape}, "
             f"padding {(PH, PW)}"
         )
-    OH, OW = _conv.out_size(H, KH, SH, PH), _conv.out_size(W, KW, SW, PW)
+    OH, OW = ops.out_size(H, KH, SH, PH), ops.out_size(W, KW, SW, PW)
     w2 = ops.reshape(weight, (OC, C * KH * KW))
     if bias is not None:
         weight, bias = as_operands("conv2d", (weight, bias))
@@ -133,26 +116,25 @@ def conv2d(
         # The bias as a last weight column, against a row of ones in cols: the matmul adds
         # it, and the weight-gradient matmul sums its gradient.
         w2 = ops.cat([w2, ops.reshape(bias, (OC, 1))], 1)
-    cols = _conv.im2col(x, (KH, KW), (SH, SW), (PH, PW), ones_row=bias is not None)
+    cols = ops.im2col(x, (KH, KW), (SH, SW), (PH, PW), ones_row=bias is not None)
     # One matmul for the whole batch: (OC, CKK [+1]) @ (CKK [+1], OH*OW*N) -> (OC, OH*OW*N),
     # returned as (N, OC, OH, OW), batch-last in memory: a view, no transpose copy.
     y = ops.matmul(w2, cols)
-    y = ops.permute(ops.reshape(y, (OC, OH, OW, N)), (3, 0, 1, 2))
-    return y
+    return ops.permute(ops.reshape(y, (OC, OH, OW, N)), NCHW_FROM_BATCH_LAST)
 
 
 def _pool_args(
     op: str,
     x: Tensor,
-    kernel_size: int | tuple[int, int],
-    stride: int | tuple[int, int] | None,
-    padding: int | tuple[int, int],
+    kernel_size: Size2,
+    stride: Size2 | None,
+    padding: Size2,
 ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input (N, C, H, W); got {x.shape}")
-    kernel = _pair(op, "kernel_size", kernel_size, 1)
-    strides = kernel if stride is None else _pair(op, "stride", stride, 1)
-    pads = _pair(op, "padding", padding, 0)
+    kernel = pair(op, "kernel_size", kernel_size, 1)
+    strides = kernel if stride is None else pair(op, "stride", stride, 1)
+    pads = pair(op, "padding", padding, 0)
     if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
         raise ValueError(
             f"{op}: padding {pads} must be at most half the kernel {kernel}; input {x.shape}"
@@ -168,9 +150,9 @@ def _pool_args(
 
 def max_pool2d(
     x: Any,
-    kernel_size: int | tuple[int, int],
-    stride: int | tuple[int, int] | None = None,
-    padding: int | tuple[int, int] = 0,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
 ) -> Tensor:
     """Maximum over each window.
 
@@ -184,16 +166,16 @@ def max_pool2d(
         (N, C, OH, OW). On ties, the gradient goes to the first maximal element of the
         window in row-major order (as PyTorch's CPU kernel does).
     """
-    x = _t(x)
+    x = as_tensor(x)
     kernel, strides, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding)
-    return _conv.max_pool2d(x, kernel, strides, pads)
+    return ops.max_pool2d(x, kernel, strides, pads)
 
 
 def avg_pool2d(
     x: Any,
-    kernel_size: int | tuple[int, int],
-    stride: int | tuple[int, int] | None = None,
-    padding: int | tuple[int, int] = 0,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
 ) -> Tensor:
     """Mean over each window; zero padding counts in the mean (PyTorch's default).
 
@@ -206,18 +188,18 @@ def avg_pool2d(
     Returns:
         (N, C, OH, OW).
     """
-    x = _t(x)
+    x = as_tensor(x)
     (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
     N, C, H, W = x.shape
-    OH, OW = _conv.out_size(H, KH, strides[0], PH), _conv.out_size(W, KW, strides[1], PW)
-    cols = _conv.im2col(x, (KH, KW), strides, (PH, PW))  # (C*KH*KW, OH*OW*N)
+    OH, OW = ops.out_size(H, KH, strides[0], PH), ops.out_size(W, KW, strides[1], PW)
+    cols = ops.im2col(x, (KH, KW), strides, (PH, PW))  # (C*KH*KW, OH*OW*N)
     means = ops.mean(ops.reshape(cols, (C, KH * KW, OH * OW * N)), 1)  # (C, OH*OW*N)
-    return ops.permute(ops.reshape(means, (C, OH, OW, N)), (3, 0, 1, 2))  # (N, C, OH, OW)
+    return ops.permute(ops.reshape(means, (C, OH, OW, N)), NCHW_FROM_BATCH_LAST)
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:
     """log(softmax(x)) along ``dim``, computed stably (finite for logits of 1e4)."""
-    x = _t(x)
+    x = as_tensor(x)
     return ops.log_softmax(x, _dim("log_softmax", dim, x.ndim))
 
 
@@ -270,7 +252,7 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         ValueError: for wrong shapes, out-of-range targets or an unknown reduction.
         TypeError: for non-integer targets.
     """
-    input = _t(input)
+    input = as_tensor(input)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}; got {reduction!r}")
     t = _target("nll_loss", input, target)
@@ -286,13 +268,13 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         target: class indices (N,), an int array or Tensor.
         reduction: 'mean' (default), 'sum' or 'none'.
     """
-    input = _t(input)
+    input = as_tensor(input)
     if reduction not in _REDUCTIONS:
         raise ValueError(
             f"cross_entropy: reduction must be one of {_REDUCTIONS}; got {reduction!r}"
         )
     t = _target("cross_entropy", input, target)
-    return _softmax.cross_entropy(input, t, reduction)
+    return ops.cross_entropy(input, t, reduction)
 
 
 def dropout(
@@ -309,17 +291,17 @@ def dropout(
     Raises:
         ValueError: if ``p`` is outside [0, 1].
     """
-    x = _t(x)
+    t = as_tensor(x)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1]; got {p}")
     if not training or p == 0.0:
-        return x
+        return t
     if p == 1.0:
-        return ops.mul(x, 0.0)
+        return ops.mul(t, 0.0)
     gen = rng if rng is not None else get_rng()
-    keep = gen.random(x.shape, dtype=np.float32) >= p
-    scale = (keep / (1.0 - p)).astype(x.dtype)
-    return ops.mul(x, Tensor._wrap(scale, False))
+    keep = gen.random(t.shape, dtype=np.float32) >= p
+    scale = (keep / (1.0 - p)).astype(t.dtype)
+    return ops.mul(t, constant(scale))
 
 
 def batch_norm(
@@ -350,12 +332,12 @@ def batch_norm(
         ValueError: for a wrong rank, mismatched channel sizes, or a training batch with a
             single value per channel.
     """
-    x = _t(x)
-    if x.ndim not in (2, 4):
-        raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W); got {x.shape}")
-    C = x.shape[1]
-    axes = (0,) if x.ndim == 2 else (0, 2, 3)
-    shape = (C,) if x.ndim == 2 else (C, 1, 1)
+    t = as_tensor(x)
+    if t.ndim not in (2, 4):
+        raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W); got {t.shape}")
+    C = t.shape[1]
+    axes = (0,) if t.ndim == 2 else (0, 2, 3)
+    shape = (C,) if t.ndim == 2 else (C, 1, 1)
     for name, v in (
         ("running_mean", running_mean),
         ("running_var", running_var),
@@ -364,27 +346,27 @@ def batch_norm(
     ):
         if v is not None and tuple(np.shape(v)) != (C,):
             raise ValueError(
-                f"batch_norm: {name} has shape {np.shape(v)}; expected ({C},) for input {x.shape}"
+                f"batch_norm: {name} has shape {np.shape(v)}; expected ({C},) for input {t.shape}"
             )
-    w = _t(weight) if weight is not None else Tensor(np.ones(C, dtype=x.dtype))
-    b = _t(bias) if bias is not None else Tensor(np.zeros(C, dtype=x.dtype))
+    w = as_tensor(weight) if weight is not None else Tensor(np.ones(C, dtype=t.dtype))
+    b = as_tensor(bias) if bias is not None else Tensor(np.zeros(C, dtype=t.dtype))
     if training or running_mean is None or running_var is None:
-        count = x.size // C
+        count = t.size // C
         if count < 2:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training; "
-                f"got input {x.shape}"
+                f"got input {t.shape}"
             )
-        mu = x.data.mean(axis=axes, keepdims=True)  # (1, C) or (1, C, 1, 1)
-        var = ((x.data - mu) ** 2).mean(axis=axes, keepdims=True)
+        mu = t.data.mean(axis=axes, keepdims=True)  # (1, C) or (1, C, 1, 1)
+        var = ((t.data - mu) ** 2).mean(axis=axes, keepdims=True)
         if training and running_mean is not None and running_var is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mu.reshape(C)
             running_var *= 1 - momentum
             running_var += momentum * var.reshape(C) * count / (count - 1)
-        return _norm.BatchNorm.apply(x, w, b, mean=mu, var=var, axes=axes, eps=eps)
+        return ops.batch_norm(t, w, b, mu, var, axes, eps)
     # Evaluation: an affine map per channel, y = x * scale + shift (differentiable in w, b).
-    invstd = (1.0 / np.sqrt(running_var.astype(np.float64) + eps)).astype(x.dtype)
-    scale = w * Tensor._wrap(invstd, False)  # (C,)
-    shift = b - Tensor._wrap(running_mean.astype(x.dtype), False) * scale
-    return x * ops.reshape(scale, shape) + ops.reshape(shift, shape)
+    invstd = (1.0 / np.sqrt(running_var.astype(np.float64) + eps)).astype(t.dtype)
+    scale = w * constant(invstd)  # (C,)
+    shift = b - constant(running_mean.astype(t.dtype)) * scale
+    return t * ops.reshape(scale, shape) + ops.reshape(shift, shape)

@@ -1,9 +1,10 @@
 """Gradient checking against central differences (public: prove your own ops with it).
 
-``numerical_gradient`` is the textbook element-by-element central difference (SEEDS R1).
-``gradcheck`` compares an op's backward with it, in float64, contracting the output with a
-seeded random cotangent ``w`` (L = sum(w * fn(x))) so that a backward that ignores its
-upstream gradient cannot pass. ``gradgradcheck`` does the same for the gradient itself.
+``numerical_gradient`` is the textbook element-by-element central difference (R1 in
+``docs/reference_experiments.md``). ``gradcheck`` compares an op's backward with it, in
+float64, contracting the output with a seeded random cotangent ``w`` (L = sum(w * fn(x)))
+so that a backward that ignores its upstream gradient cannot pass. ``gradgradcheck`` does
+the same for the gradient itself.
 """
 
 from __future__ import annotations

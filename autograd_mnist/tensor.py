@@ -1,7 +1,9 @@
 """Tensor: a NumPy array that records the ops applied to it.
 
 Operator dunders and methods are written out, one line each, calling into ``ops`` (imported
-at the bottom of this module: the one allowed import cycle).
+at the bottom of this module: the one import cycle, tensor <-> ops). The engine
+(:mod:`autograd_mnist.autograd`) does not import this module: the bottom of this module
+registers the Tensor type with it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import autograd
+from autograd_mnist._args import sizes
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -72,14 +75,15 @@ class Tensor:
         self._ctx: autograd.Function | None = None
 
     @classmethod
-    def _wrap(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
-        """Fast constructor for op outputs: no conversion or validation."""
+    def _wrap(cls, data: np.ndarray, grad_fn: autograd.Function | None) -> Tensor:
+        """Fast constructor for op outputs, no conversion or validation: a tensor made by
+        ``grad_fn`` (requiring grad), or a constant when it is None."""
         t = object.__new__(cls)
         t.data = data
         t.grad = None
-        t.requires_grad = requires_grad
+        t.requires_grad = grad_fn is not None
         t.name = None
-        t._ctx = None
+        t._ctx = grad_fn
         return t
 
     # ----- properties and conversions -----
@@ -126,7 +130,8 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors convert; got shape {self.shape}")
-        return self.data.item()  # type: ignore[no-any-return]
+        value: float | int | bool = self.data.item()
+        return value
 
     def tolist(self) -> Any:
         """The values as nested Python lists."""
@@ -134,7 +139,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self.data, False)
+        return Tensor._wrap(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only); returns self."""
@@ -232,6 +237,7 @@ class Tensor:
         return _ops.getitem(self, index)
 
     # ----- comparisons (not differentiable: bool tensors) -----
+    # Elementwise, as in PyTorch and NumPy: not object's bool-valued __eq__.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor(self.data == _raw(other))
 
@@ -285,6 +291,11 @@ class Tensor:
         """Sum over ``dim`` (all dimensions when None)."""
         return _ops.sum(self, dim, keepdim)
 
+    def sum_to_size(self, *size: int | Sequence[int]) -> Tensor:
+        """Sum down to ``size``, undoing broadcasting (raises ValueError if it does not
+        broadcast to this tensor's shape)."""
+        return _ops.sum_to(self, sizes(size))
+
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """Mean over ``dim`` (all dimensions when None)."""
         return _ops.mean(self, dim, keepdim)
@@ -299,11 +310,11 @@ class Tensor:
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same data in a new shape (one dimension may be -1)."""
-        return _ops.reshape(self, _shape_args(shape))
+        return _ops.reshape(self, sizes(shape))
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """Alias of :meth:`reshape`."""
-        return _ops.reshape(self, _shape_args(shape))
+        return _ops.reshape(self, sizes(shape))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions."""
@@ -311,7 +322,7 @@ class Tensor:
 
     def permute(self, *dims: int | Sequence[int]) -> Tensor:
         """Reorder dimensions."""
-        return _ops.permute(self, _shape_args(dims))
+        return _ops.permute(self, sizes(dims))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one."""
@@ -326,17 +337,22 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(int(a) for a in args[0])
-    return tuple(int(a) for a in args)
-
-
 def tensor(
     data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
 ) -> Tensor:
     """Create a Tensor (see :class:`Tensor` for the dtype rules)."""
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def as_tensor(data: Any) -> Tensor:
+    """``data`` itself if it is a Tensor, else ``Tensor(data)`` (same dtype rules)."""
+    return data if isinstance(data, Tensor) else Tensor(data)
+
+
+def constant(array: np.ndarray) -> Tensor:
+    """A tensor that does not require grad, wrapping ``array`` as is: no copy, no dtype
+    conversion (for masks, saved values and other constants inside ops)."""
+    return Tensor._wrap(array, None)
 
 
 def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
@@ -365,13 +381,17 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     for x in inputs:
         if isinstance(x, Tensor):
             keep = x.data.dtype == dtype or x.data.dtype == np.bool_  # bool masks stay bool
-            out.append(x if keep else Tensor._wrap(x.data.astype(dtype), False))
+            out.append(x if keep else constant(x.data.astype(dtype)))
         elif isinstance(x, np.ndarray) and x.dtype == dtype:
-            out.append(Tensor._wrap(x, False))
+            out.append(constant(x))
         else:
-            out.append(Tensor._wrap(np.asarray(x, dtype=dtype), False))
+            out.append(constant(np.asarray(x, dtype=dtype)))
     return tuple(out)
 
 
-# The one allowed cycle: ops import Tensor, and the dunders above dispatch into ops.
+# Function.apply makes its operands and outputs with these: the engine cannot import this
+# module (it is imported by it), so the type is handed over once, here.
+autograd.register_tensor(Tensor, as_operands, Tensor._wrap)
+
+# The one import cycle: ops import Tensor, and the dunders above dispatch into ops.
 from autograd_mnist import ops as _ops  # noqa: E402

@@ -27,7 +27,7 @@ import numpy as np
 from autograd_mnist.tensor import Tensor
 
 if TYPE_CHECKING:
-    import graphviz  # type: ignore[import-untyped]
+    import graphviz  # type: ignore[import-untyped]  # graphviz ships no type hints
 
 #: Output formats :func:`draw` accepts, by file extension.
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -66,7 +66,7 @@ def _label(t: Tensor, show_grad: bool) -> str:
 
 
 def _style(t: Tensor, is_root: bool) -> dict[str, str]:
-    if t._ctx is None and t.requires_grad:
+    if t.is_leaf and t.requires_grad:
         return _PARAM_STYLE
     if is_root:
         return _ROOT_STYLE
@@ -101,11 +101,11 @@ def to_dot(tensor: Tensor, show_grad: bool = False) -> graphviz.Digraph:
         t = stack.pop()
         name = ids[id(t)]
         dot.node(name, _label(t, show_grad), **_style(t, t is tensor))
-        ctx = t._ctx
+        ctx = t.grad_fn
         if ctx is None:
             continue
         op = type(ctx).__name__
-        if ctx._freed:
+        if ctx.freed:
             raise RuntimeError(
                 f"to_dot: the graph through {op} (output {t.shape}) was freed by backward; "
                 "draw before calling backward, or call backward(retain_graph=True)"

@@ -59,7 +59,7 @@ class OpCase:
         args: strategy drawing the argument tuple (float64 arrays are differentiated).
         reference: the same computation in NumPy on the raw arguments.
         kind: forward float32 tolerance class: "elementwise" (rtol 1e-5, atol 1e-6) or
-            "reduction" (matmul/conv/sums: rtol 1e-4, atol 1e-5), from STYLE section 6.
+            "reduction" (matmul/conv/sums: rtol 1e-4, atol 1e-5).
         float32_tol: (rtol, atol) replacing the ``kind`` tolerances for float32 forwards;
             loosen only with a comment saying why.
         grad_rtol, grad_atol: gradcheck tolerances; loosen only with a comment saying why.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import gc
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,7 +60,7 @@ def test_topo_order_puts_each_node_before_its_inputs() -> None:
     assert order[0] is y and order[-1] is x
     assert len(order) == 5  # y, a*b, a, b, x (constants do not require grad)
     for t in order:
-        for p in t._ctx.inputs if t._ctx else ():
+        for p in t.grad_fn.inputs if t.grad_fn else ():
             if p.requires_grad:
                 assert position[id(p)] > position[id(t)]
 
@@ -309,7 +311,7 @@ class Double(Function):
 def test_custom_function_works() -> None:
     x = leaf([1.0, 2.0])
     y = Double.apply(x)
-    assert type(y._ctx).__name__ == "Double"
+    assert type(y.grad_fn).__name__ == "Double"
     y.sum().backward()
     assert x.grad is not None
     np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
@@ -327,6 +329,27 @@ def test_custom_backward_with_wrong_count_raises() -> None:
         WrongCount.apply(x).sum().backward()
 
 
+def test_engine_imports_neither_tensor_nor_ops() -> None:
+    """autograd.py works on the tensors it is given (tensor.py registers the type): no
+    import of tensor or ops, at module level or inside a function, except for type hints."""
+    tree = ast.parse(Path(am.autograd.__file__).read_text())
+    hints = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.If) and isinstance(n.test, ast.Name) and n.test.id == "TYPE_CHECKING"
+    ]
+    hinted = {id(i) for h in hints for i in ast.walk(h)}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in hinted:
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names]
+            assert not any(
+                n.startswith(("autograd_mnist.tensor", "autograd_mnist.ops"))
+                or n in ("tensor", "ops")
+                for n in names
+            ), ast.unparse(node)
+
+
 # ----- memory -----
 
 
@@ -339,7 +362,8 @@ def test_graph_memory_is_freed_after_backward() -> None:
     assert ref() is not None  # the graph holds it
     y.backward()
     assert ref() is None  # freed by refcounting alone, without gc.collect()
-    assert y._ctx is not None and y._ctx.inputs == () and y._ctx.saved == ()
+    assert y.grad_fn is not None and y.grad_fn.inputs == () and y.grad_fn.saved == ()
+    assert y.grad_fn.freed
 
 
 def test_retain_graph_keeps_intermediates_alive() -> None:
@@ -363,7 +387,7 @@ def test_no_grad_records_nothing() -> None:
         assert not is_grad_enabled()
         y = x * 2.0
     assert is_grad_enabled()
-    assert not y.requires_grad and y._ctx is None and y.is_leaf
+    assert not y.requires_grad and y.grad_fn is None and y.is_leaf
 
 
 def test_no_grad_restores_flag_after_exception() -> None:

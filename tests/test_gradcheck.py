@@ -53,7 +53,7 @@ def _x(arr: np.ndarray = X) -> Tensor:
     return Tensor(arr.copy(), requires_grad=True)
 
 
-# ----- numerical_gradient (SEEDS R1's central difference) -----
+# ----- numerical_gradient (R1's central difference, docs/reference_experiments.md) -----
 @pytest.mark.parametrize(
     ("f", "df"),
     [

@@ -1,11 +1,12 @@
 """Forward values: every op-table row against its independent NumPy reference.
 
 float64 within rtol 1e-10 / atol 1e-12; float32 (reference computed in float64 on the same
-float32 values) within STYLE's elementwise (1e-5 / 1e-6) or matmul/conv/sums (1e-4 / 1e-5)
+float32 values) within the elementwise (1e-5 / 1e-6) or matmul/conv/sums (1e-4 / 1e-5)
 tolerances. Each run also checks dtype preservation (float32 -> float32, float64 ->
 float64) and that no input array was modified. Hand-worked cases follow: a conv2d worked
-by hand (SEEDS R2's edge filter), conv2d against the naive loop at the reference
-experiments' geometries, pooling tie and padding rules, and numerically hard inputs.
+by hand (R2's edge filter, docs/reference_experiments.md), conv2d against the naive loop at
+the reference experiments' geometries, pooling tie and padding rules, and numerically hard
+inputs.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from hypothesis import given, settings
 from op_cases import CASE_IDS, CASES, OpCase, naive_avg_pool2d, naive_conv2d, naive_max_pool2d
 
 import autograd_mnist as am
+from autograd_mnist import _layout
 from autograd_mnist import functional as F
+from autograd_mnist._layout import is_batch_last, nchw_view
 from autograd_mnist.testing import check_forward
 
-TOLERANCES = {  # (rtol, atol) by dtype and kind, STYLE section 6
+TOLERANCES = {  # (rtol, atol) by dtype and kind
     ("float64", "elementwise"): (1e-10, 1e-12),
     ("float64", "reduction"): (1e-10, 1e-12),
     ("float32", "elementwise"): (1e-5, 1e-6),
@@ -78,8 +81,9 @@ def test_functional_aliases_are_the_ops() -> None:
 
 # ----- conv2d by hand and against the naive loop -----
 def test_conv2d_edge_filter_worked_by_hand() -> None:
-    # A vertical edge (dark left, bright right) under a Sobel-like filter (SEEDS R2):
-    # each window straddling the edge sums 1*(1+2+1) = 4; flat windows give 0.
+    # A vertical edge (dark left, bright right) under a Sobel-like filter (R2, see
+    # docs/reference_experiments.md): each window straddling the edge sums 1*(1+2+1) = 4;
+    # flat windows give 0.
     x = np.zeros((1, 1, 4, 5))
     x[..., 3:] = 1.0
     w = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]).reshape(1, 1, 3, 3)
@@ -182,11 +186,7 @@ def test_avg_pool_counts_zero_padding() -> None:
 
 def batch_last(x: np.ndarray) -> np.ndarray:
     """x (N, C, H, W) with the same values, stored as a C-contiguous (C, H, W, N) buffer."""
-    return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
-
-
-def is_batch_last(a: np.ndarray) -> bool:
-    return bool(a.transpose(1, 2, 3, 0).flags.c_contiguous)
+    return nchw_view(_layout.batch_last(x))
 
 
 LAYOUT_OPS = {

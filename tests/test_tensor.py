@@ -13,6 +13,7 @@ import pytest
 import autograd_mnist as am
 from autograd_mnist import Tensor
 from autograd_mnist import functional as F
+from autograd_mnist.tensor import as_tensor, constant
 
 
 def leaf(values: Any, dtype: Any = np.float32) -> Tensor:
@@ -244,6 +245,24 @@ def test_detach_shares_data_and_cuts_the_graph() -> None:
     y.backward()
     assert x.grad is not None
     np.testing.assert_allclose(x.grad.data, 2 * d.data)
+
+
+def test_as_tensor_constant_and_sum_to_size() -> None:
+    t = am.tensor([1.0, 2.0])
+    assert as_tensor(t) is t
+    assert as_tensor([1, 2]).dtype == np.float32  # Tensor's dtype rules
+    a = np.arange(3, dtype=np.float64)
+    c = constant(a)
+    assert c.data is a and not c.requires_grad and c.is_leaf
+    x = leaf(np.ones((2, 3)))
+    s = x.sum_to_size(1, 3)
+    np.testing.assert_array_equal(s.data, [[2.0, 2.0, 2.0]])
+    assert x.sum_to_size((2, 3)) is x
+    s.sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"sum_to: shape \(4,\) does not broadcast to \(2, 3\)"):
+        x.sum_to_size(4)
 
 
 def test_requires_grad_and_zero_grad() -> None:

@@ -4,7 +4,7 @@ Argument checking with PyTorch-style messages lives in :mod:`autograd_mnist.func
 these wrappers assume valid arguments except where noted.
 """
 
-from autograd_mnist.ops.conv import col2im, im2col, max_pool2d
+from autograd_mnist.ops.conv import col2im, im2col, max_pool2d, out_size
 from autograd_mnist.ops.elementwise import (
     abs,
     add,
@@ -20,8 +20,9 @@ from autograd_mnist.ops.elementwise import (
     sub,
     tanh,
 )
+from autograd_mnist.ops.fused import batch_norm, cross_entropy, linear
 from autograd_mnist.ops.linalg import matmul
-from autograd_mnist.ops.reduction import broadcast_to, max, mean, sum, sum_to
+from autograd_mnist.ops.reduction import broadcast_to, max, mean, normalize_dims, sum, sum_to
 from autograd_mnist.ops.shape import (
     cat,
     flatten,
@@ -37,14 +38,17 @@ from autograd_mnist.ops.softmax import log_softmax
 __all__ = [
     "abs",
     "add",
+    "batch_norm",
     "broadcast_to",
     "cat",
     "col2im",
+    "cross_entropy",
     "div",
     "exp",
     "flatten",
     "getitem",
     "im2col",
+    "linear",
     "log",
     "log_softmax",
     "matmul",
@@ -53,6 +57,8 @@ __all__ = [
     "mean",
     "mul",
     "neg",
+    "normalize_dims",
+    "out_size",
     "pad",
     "permute",
     "pow",

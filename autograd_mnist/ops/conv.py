@@ -10,23 +10,23 @@ Linear helpers come in adjoint pairs, each the other's backward:
 window's value at its saved argmax / scatter-add it back). Loops run only over the
 KH*KW kernel offsets, never over batch, channels or pixels.
 
-Memory layout: tensors are NCHW, but ``col2im`` (and so ``conv2d``) returns its NCHW array
-as a view of a C-contiguous (C, H, W, N) buffer: "batch-last" in memory. NumPy's
-elementwise ops keep that layout, flattening (C, H, W) stays a view, and every per-offset
-view of it that pooling and im2col take has the batch as a contiguous inner run, where an
-NCHW array would give them runs of one element.
+Memory layout: ``col2im`` (and so ``conv2d``) returns its NCHW result batch-last in
+memory, and pooling keeps its input's layout; why, and the helpers, are in
+:mod:`autograd_mnist._layout`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from autograd_mnist._args import Pair
+from autograd_mnist._layout import batch_last, copy_as, empty_as, nchw_view
 from autograd_mnist.autograd import Function
 from autograd_mnist.ops.shape import GetItem
 from autograd_mnist.tensor import Tensor
-
-Pair = tuple[int, int]
 
 
 def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -44,12 +44,6 @@ def _offset_slices(k: Pair, out: Pair, stride: Pair) -> tuple[slice, slice]:
     """The (H, W) slices of a padded input that kernel offset k touches across all windows."""
     (kh, kw), (OH, OW), (SH, SW) = k, out, stride
     return slice(kh, kh + SH * (OH - 1) + 1, SH), slice(kw, kw + SW * (OW - 1) + 1, SW)
-
-
-def batch_last(x: np.ndarray) -> np.ndarray:
-    """x (N, C, H, W) as a C-contiguous (C, H, W, N) array: a view when x is batch-last in
-    memory already, else one copy."""
-    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
 
 
 class Im2col(Function):
@@ -72,11 +66,7 @@ class Im2col(Function):
         N, C, H, W = x.shape
         (KH, KW), (SH, SW), (PH, PW) = kernel, stride, padding
         OH, OW = out_size(H, KH, SH, PH), out_size(W, KW, SW, PW)
-        if PH or PW:
-            xt = np.zeros((C, H + 2 * PH, W + 2 * PW, N), dtype=x.dtype)
-            xt[:, PH : PH + H, PW : PW + W] = x.transpose(1, 2, 3, 0)
-        else:
-            xt = batch_last(x)  # (C, H, W, N)
+        xt = batch_last(x, padding)  # (C, H + 2 PH, W + 2 PW, N)
         K = C * KH * KW
         cols = np.empty((K + ones_row, OH * OW * N), dtype=x.dtype)
         blocks = cols[:K].reshape(C, KH, KW, OH, OW, N)  # a view
@@ -119,7 +109,7 @@ class Col2im(Function):
                 out[:, hs, ws] += blocks[:, kh, kw]  # (C, OH, OW, N)
         if PH or PW:  # crop, into a buffer of its own
             out = np.ascontiguousarray(out[:, PH : PH + H, PW : PW + W])
-        return out.transpose(3, 0, 1, 2)
+        return nchw_view(out)
 
     @staticmethod
     def backward(ctx: Col2im, g: Tensor) -> Tensor:
@@ -154,8 +144,6 @@ class MaxPool2d(Function):
         ctx: MaxPool2d, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair
     ) -> np.ndarray:
         if kernel == stride and padding == (0, 0):
-            if not ctx.needs_input_grad[0]:
-                return _tiled_max_values(x, kernel)
             return _tiled_max(ctx, x, kernel)
         (PH, PW), (KH, KW) = padding, kernel
         xp = x
@@ -165,20 +153,12 @@ class MaxPool2d(Function):
         flat = win.reshape(win.shape[:4] + (KH * KW,))  # (N, C, OH, OW, KH*KW)
         arg = np.argmax(flat, axis=-1).astype(np.uint16)  # (N, C, OH, OW)
         ctx.save(arg)
-        return np.take_along_axis(flat, arg[..., None].astype(np.intp), axis=-1)[..., 0]
+        y: np.ndarray = np.take_along_axis(flat, arg[..., None].astype(np.intp), axis=-1)
+        return y[..., 0]
 
     @staticmethod
     def backward(ctx: MaxPool2d, g: Tensor) -> Tensor:
-        p = ctx.params
-        H, W = ctx.inputs[0].shape[2:]
-        return PoolScatter.apply(
-            g,
-            arg=ctx.saved[0],
-            size=(H, W),
-            kernel=p["kernel"],
-            stride=p["stride"],
-            padding=p["padding"],
-        )
+        return _scatter_back(g, ctx.saved[0], ctx.inputs[0], ctx.params)
 
 
 class PoolScatter(Function):
@@ -200,7 +180,7 @@ class PoolScatter(Function):
         if kernel == stride and padding == (0, 0):
             # Windows tile the input: each cell belongs to one window, so assign, don't add;
             # dx takes g's memory layout (batch-last stays batch-last).
-            out = np.empty_like(g, shape=(N, C, H, W))
+            out = empty_as(g, (N, C, H, W))
             out[:, :, OH * KH :] = 0  # rows and columns no window covers
             out[:, :, :, OW * KW :] = 0
             for k in range(KH * KW):
@@ -244,16 +224,15 @@ class PoolGather(Function):
 
     @staticmethod
     def backward(ctx: PoolGather, g: Tensor) -> Tensor:
-        p = ctx.params
-        H, W = ctx.inputs[0].shape[2:]
-        return PoolScatter.apply(
-            g,
-            arg=p["arg"],
-            size=(H, W),
-            kernel=p["kernel"],
-            stride=p["stride"],
-            padding=p["padding"],
-        )
+        return _scatter_back(g, ctx.params["arg"], ctx.inputs[0], ctx.params)
+
+
+def _scatter_back(g: Tensor, arg: np.ndarray, x: Tensor, p: dict[str, Any]) -> Tensor:
+    """pool_scatter of g (N, C, OH, OW) to x's (N, C, H, W), with the pooling params ``p``."""
+    H, W = x.shape[2:]
+    return PoolScatter.apply(
+        g, arg=arg, size=(H, W), kernel=p["kernel"], stride=p["stride"], padding=p["padding"]
+    )
 
 
 def _offset_views(x: np.ndarray, kernel: Pair) -> list[np.ndarray]:
@@ -267,14 +246,19 @@ def _offset_views(x: np.ndarray, kernel: Pair) -> list[np.ndarray]:
 def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
     """Max-pool forward when windows tile the input (stride = kernel, no padding).
 
-    Pairwise maxima of the per-offset views (no window gather). Offset k replaces the
-    running maximum only if strictly greater, so the saved argmax is the first maximum in
-    row-major window order; and as k grows, the argmax update is ``max(arg, k * later)``,
-    branch-free (``np.where`` on a random mask is several times slower).
+    Pairwise maxima of the per-offset views (no window gather); the argmax only when the
+    op is recorded. Offset k replaces the running maximum only if strictly greater, so the
+    saved argmax is the first maximum in row-major window order; and as k grows, the argmax
+    update is ``max(arg, k * later)``, branch-free (``np.where`` on a random mask is
+    several times slower).
     """
     views = _offset_views(x, kernel)
+    out = copy_as(views[0])  # x's memory layout, as every array below
+    if not ctx.needs_input_grad[0]:
+        for v in views[1:]:
+            np.maximum(out, v, out=out)
+        return out
     index = np.uint8 if len(views) <= 256 else np.uint16
-    out = views[0].copy(order="K")  # x's memory layout, as every array below
     arg = np.zeros_like(out, dtype=index)
     later = np.empty_like(out, dtype=bool)
     candidate = np.empty_like(out, dtype=index)
@@ -284,15 +268,6 @@ def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
         np.multiply(later, index(k), out=candidate)
         np.maximum(arg, candidate, out=arg)
     ctx.save(arg)
-    return out
-
-
-def _tiled_max_values(x: np.ndarray, kernel: Pair) -> np.ndarray:
-    """Only the maxima of tiling windows (no argmax): the forward when nothing records."""
-    views = _offset_views(x, kernel)
-    out = views[0].copy(order="K")
-    for v in views[1:]:
-        np.maximum(out, v, out=out)
     return out
 
 

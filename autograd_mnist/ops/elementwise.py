@@ -12,12 +12,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist.autograd import Function
-from autograd_mnist.tensor import Tensor
-
-
-def _const(array: np.ndarray) -> Tensor:
-    """A constant (no grad) tensor, for masks and signs saved by forward."""
-    return Tensor._wrap(array, False)
+from autograd_mnist.tensor import Tensor, constant
 
 
 class Add(Function):
@@ -25,7 +20,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Add, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a + b
+        y: np.ndarray = a + b
+        return y
 
     @staticmethod
     def backward(ctx: Add, g: Tensor) -> tuple[Tensor, Tensor]:
@@ -37,7 +33,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Sub, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a - b
+        y: np.ndarray = a - b
+        return y
 
     @staticmethod
     def backward(ctx: Sub, g: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -49,7 +46,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Mul, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a * b
+        y: np.ndarray = a * b
+        return y
 
     @staticmethod
     def backward(ctx: Mul, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -63,7 +61,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx: Div, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a / b
+        y: np.ndarray = a / b
+        return y
 
     @staticmethod
     def backward(ctx: Div, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -79,7 +78,8 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx: Neg, x: np.ndarray) -> np.ndarray:
-        return -x
+        y: np.ndarray = -x
+        return y
 
     @staticmethod
     def backward(ctx: Neg, g: Tensor) -> Tensor:
@@ -91,7 +91,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx: Pow, x: np.ndarray, exponent: float) -> np.ndarray:
-        return np.power(x, x.dtype.type(exponent))
+        y: np.ndarray = np.power(x, x.dtype.type(exponent))
+        return y
 
     @staticmethod
     def backward(ctx: Pow, g: Tensor) -> Tensor:
@@ -109,7 +110,8 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Exp, x: np.ndarray) -> np.ndarray:
-        return np.exp(x)
+        y: np.ndarray = np.exp(x)
+        return y
 
     @staticmethod
     def backward(ctx: Exp, g: Tensor) -> Tensor:
@@ -121,7 +123,8 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx: Log, x: np.ndarray) -> np.ndarray:
-        return np.log(x)
+        y: np.ndarray = np.log(x)
+        return y
 
     @staticmethod
     def backward(ctx: Log, g: Tensor) -> Tensor:
@@ -133,7 +136,8 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx: Sqrt, x: np.ndarray) -> np.ndarray:
-        return np.sqrt(x)
+        y: np.ndarray = np.sqrt(x)
+        return y
 
     @staticmethod
     def backward(ctx: Sqrt, g: Tensor) -> Tensor:
@@ -146,11 +150,12 @@ class Abs(Function):
     @staticmethod
     def forward(ctx: Abs, x: np.ndarray) -> np.ndarray:
         ctx.save(np.sign(x))
-        return np.abs(x)
+        y: np.ndarray = np.abs(x)
+        return y
 
     @staticmethod
     def backward(ctx: Abs, g: Tensor) -> Tensor:
-        return mul(g, _const(ctx.saved[0]))
+        return mul(g, constant(ctx.saved[0]))
 
 
 class ReLU(Function):
@@ -158,12 +163,13 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: ReLU, x: np.ndarray) -> np.ndarray:
-        return np.maximum(x, 0)
+        y: np.ndarray = np.maximum(x, 0)
+        return y
 
     @staticmethod
     def backward(ctx: ReLU, g: Tensor) -> Tensor:
         # y > 0 exactly where x > 0; a bool mask multiplies without a float copy.
-        return mul(g, _const(ctx.output.data > 0))
+        return mul(g, constant(ctx.output.data > 0))
 
 
 class Sigmoid(Function):
@@ -173,7 +179,8 @@ class Sigmoid(Function):
     def forward(ctx: Sigmoid, x: np.ndarray) -> np.ndarray:
         # Stable on both tails: e**-|x| never overflows.
         z = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+        y: np.ndarray = np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+        return y
 
     @staticmethod
     def backward(ctx: Sigmoid, g: Tensor) -> Tensor:
@@ -186,7 +193,8 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Tanh, x: np.ndarray) -> np.ndarray:
-        return np.tanh(x)
+        y: np.ndarray = np.tanh(x)
+        return y
 
     @staticmethod
     def backward(ctx: Tanh, g: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ import numpy as np
 from autograd_mnist.autograd import Function
 from autograd_mnist.ops.elementwise import mul
 from autograd_mnist.ops.shape import reshape
-from autograd_mnist.tensor import Tensor
+from autograd_mnist.tensor import Tensor, as_tensor, constant
 
 
 def normalize_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
@@ -71,7 +71,7 @@ class Max(Function):
         axis = ctx.params["axis"]
         axes = tuple(range(x.ndim)) if axis is None else (axis,)
         spread = broadcast_to(reshape(g, _kept_shape(x.shape, axes)), x.shape)
-        return mul(spread, Tensor._wrap(ctx.saved[0], False))
+        return mul(spread, constant(ctx.saved[0]))
 
 
 class SumTo(Function):
@@ -96,7 +96,8 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx: BroadcastTo, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        return np.broadcast_to(x, shape)
+        y: np.ndarray = np.broadcast_to(x, shape)
+        return y
 
     @staticmethod
     def backward(ctx: BroadcastTo, g: Tensor) -> Tensor:
@@ -107,17 +108,16 @@ def sum(  # noqa: A001 - PyTorch's name
     x: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False
 ) -> Tensor:
     """Sum of ``x`` over ``dim`` (an int, a sequence, or None for all dimensions)."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    axes = normalize_dims("sum", dim, x.ndim)
-    return Sum.apply(x, axes=axes, keepdim=keepdim)
+    t = as_tensor(x)
+    return Sum.apply(t, axes=normalize_dims("sum", dim, t.ndim), keepdim=keepdim)
 
 
 def mean(x: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
     """Mean of ``x`` over ``dim``: ``sum / count`` (a composite)."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    axes = normalize_dims("mean", dim, x.ndim)
-    count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-    return Sum.apply(x, axes=axes, keepdim=keepdim) / count
+    t = as_tensor(x)
+    axes = normalize_dims("mean", dim, t.ndim)
+    count = int(np.prod([t.shape[a] for a in axes])) if axes else 1
+    return Sum.apply(t, axes=axes, keepdim=keepdim) / count
 
 
 def max(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -128,13 +128,13 @@ def max(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noq
     Raises:
         ValueError: if ``x`` is empty or ``dim`` is out of range.
     """
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.size == 0:
-        raise ValueError(f"max: empty tensor of shape {x.shape}")
-    axis = None if dim is None else normalize_dims("max", dim, x.ndim)[0]
-    if axis is not None and x.ndim == 0:
-        axis = None
-    return Max.apply(x, axis=axis, keepdim=keepdim)
+    t = as_tensor(x)
+    if t.size == 0:
+        raise ValueError(f"max: empty tensor of shape {t.shape}")
+    axis = None if dim is None else normalize_dims("max", dim, t.ndim)[0]
+    if t.ndim == 0:
+        axis = None  # a 0-d tensor's dim 0 or -1 is all of it
+    return Max.apply(t, axis=axis, keepdim=keepdim)
 
 
 def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
@@ -143,17 +143,12 @@ def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if ``shape`` does not broadcast to ``x.shape``.
     """
-    shape = tuple(int(s) for s in shape)
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.shape == shape:
-        return x
-    try:
-        ok = np.broadcast_shapes(shape, x.shape) == x.shape
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ValueError(f"sum_to: shape {shape} does not broadcast to {x.shape}")
-    return SumTo.apply(x, shape=shape)
+    t, to = as_tensor(x), tuple(int(s) for s in shape)
+    if t.shape == to:
+        return t
+    if not _broadcasts(to, t.shape):
+        raise ValueError(f"sum_to: shape {to} does not broadcast to {t.shape}")
+    return SumTo.apply(t, shape=to)
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
@@ -162,14 +157,17 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if ``x.shape`` does not broadcast to ``shape``.
     """
-    shape = tuple(int(s) for s in shape)
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.shape == shape:
-        return x
+    t, to = as_tensor(x), tuple(int(s) for s in shape)
+    if t.shape == to:
+        return t
+    if not _broadcasts(t.shape, to):
+        raise ValueError(f"broadcast_to: cannot broadcast shape {t.shape} to {to}")
+    return BroadcastTo.apply(t, shape=to)
+
+
+def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
+    """Whether NumPy broadcasts ``shape`` to exactly ``to``."""
     try:
-        ok = np.broadcast_shapes(x.shape, shape) == shape
+        return np.broadcast_shapes(shape, to) == to
     except ValueError:
-        ok = False
-    if not ok:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
-    return BroadcastTo.apply(x, shape=shape)
+        return False

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist._layout import zeros_as
 from autograd_mnist.autograd import Function
-from autograd_mnist.tensor import Tensor, as_operands
+from autograd_mnist.tensor import Tensor, as_operands, as_tensor
 
 
 class Reshape(Function):
@@ -16,7 +17,8 @@ class Reshape(Function):
 
     @staticmethod
     def forward(ctx: Reshape, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        return x.reshape(shape)
+        y: np.ndarray = x.reshape(shape)
+        return y
 
     @staticmethod
     def backward(ctx: Reshape, g: Tensor) -> Tensor:
@@ -28,7 +30,8 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx: Permute, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
-        return np.transpose(x, dims)
+        y: np.ndarray = np.transpose(x, dims)
+        return y
 
     @staticmethod
     def backward(ctx: Permute, g: Tensor) -> Tensor:
@@ -70,7 +73,7 @@ class Pad(Function):
     @staticmethod
     def forward(ctx: Pad, x: np.ndarray, widths: tuple[tuple[int, int], ...]) -> np.ndarray:
         shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths))
-        out = np.zeros_like(x, shape=shape)  # in x's memory layout (np.pad's is C order)
+        out = zeros_as(x, shape)  # in x's memory layout (np.pad's is C order)
         out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))] = x
         return out
 
@@ -85,7 +88,8 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx: Cat, *arrays: np.ndarray, dim: int) -> np.ndarray:
-        return np.concatenate(arrays, axis=dim)
+        y: np.ndarray = np.concatenate(arrays, axis=dim)
+        return y
 
     @staticmethod
     def backward(ctx: Cat, g: Tensor) -> tuple[Tensor | None, ...]:
@@ -124,21 +128,20 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if the number of elements differs.
     """
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    shape = tuple(int(s) for s in shape)
-    if shape == x.shape:
-        return x
-    known = int(np.prod([s for s in shape if s != -1]))
-    free = shape.count(-1)
+    t, to = as_tensor(x), tuple(int(s) for s in shape)
+    if to == t.shape:
+        return t
+    known = int(np.prod([s for s in to if s != -1]))
+    free = to.count(-1)
     if (
         free > 1
-        or any(s < -1 for s in shape)
-        or (x.size != known if free == 0 else (known == 0 or x.size % known))
+        or any(s < -1 for s in to)
+        or (t.size != known if free == 0 else (known == 0 or t.size % known))
     ):
-        raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) to {shape}")
+        raise ValueError(f"reshape: cannot reshape {t.shape} ({t.size} elements) to {to}")
     if free:
-        shape = tuple(x.size // known if s == -1 else s for s in shape)
-    return Reshape.apply(x, shape=shape)
+        to = tuple(t.size // known if s == -1 else s for s in to)
+    return Reshape.apply(t, shape=to)
 
 
 def permute(x: Any, dims: Sequence[int]) -> Tensor:
@@ -147,46 +150,45 @@ def permute(x: Any, dims: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if ``dims`` is not a permutation of the dimensions.
     """
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    dims = tuple(int(d) % x.ndim if x.ndim else int(d) for d in dims)
-    if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of {x.ndim} dimensions")
-    if dims == tuple(range(x.ndim)):
-        return x
-    return Permute.apply(x, dims=dims)
+    t = as_tensor(x)
+    order = tuple(int(d) % t.ndim if t.ndim else int(d) for d in dims)
+    if sorted(order) != list(range(t.ndim)):
+        raise ValueError(f"permute: {order} is not a permutation of {t.ndim} dimensions")
+    if order == tuple(range(t.ndim)):
+        return t
+    return Permute.apply(t, dims=order)
 
 
 def transpose(x: Any, dim0: int, dim1: int) -> Tensor:
     """``x`` with dimensions ``dim0`` and ``dim1`` swapped."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    dims = list(range(x.ndim))
+    t = as_tensor(x)
+    dims = list(range(t.ndim))
     for d in (dim0, dim1):
-        if not -x.ndim <= d < x.ndim:
-            raise ValueError(f"transpose: dimension {d} out of range for shape {x.shape}")
+        if not -t.ndim <= d < t.ndim:
+            raise ValueError(f"transpose: dimension {d} out of range for shape {t.shape}")
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return permute(x, dims)
+    return permute(t, dims)
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.ndim == 0:
-        return reshape(x, (1,))
-    s, e = start_dim % x.ndim, end_dim % x.ndim
+    t = as_tensor(x)
+    if t.ndim == 0:
+        return reshape(t, (1,))
+    s, e = start_dim % t.ndim, end_dim % t.ndim
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1 :])
+    return reshape(t, t.shape[:s] + (-1,) + t.shape[e + 1 :])
 
 
 def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]``: basic slices, integers, integer or bool arrays, tuples of them."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    index = _normalize_index(index)
+    t, index = as_tensor(x), _normalize_index(index)
     try:
-        np.broadcast_to(np.int8(0), x.shape)[index]
+        np.broadcast_to(np.int8(0), t.shape)[index]
     except IndexError as e:
-        raise IndexError(f"getitem: {e}; tensor shape {x.shape}") from None
-    return GetItem.apply(x, index=index)
+        raise IndexError(f"getitem: {e}; tensor shape {t.shape}") from None
+    return GetItem.apply(t, index=index)
 
 
 def scatter_add(x: Any, index: Any, shape: Sequence[int]) -> Tensor:
@@ -217,10 +219,9 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
 
 def pad(x: Any, widths: Sequence[tuple[int, int]]) -> Tensor:
     """Pad with zeros: ``widths[i] = (before, after)`` for axis i, as in ``np.pad``."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    widths = tuple((int(a), int(b)) for a, b in widths)
-    if len(widths) != x.ndim or any(a < 0 or b < 0 for a, b in widths):
-        raise ValueError(f"pad: widths {widths} do not fit shape {x.shape}")
-    if not any(a or b for a, b in widths):
-        return x
-    return Pad.apply(x, widths=widths)
+    t, w = as_tensor(x), tuple((int(a), int(b)) for a, b in widths)
+    if len(w) != t.ndim or any(a < 0 or b < 0 for a, b in w):
+        raise ValueError(f"pad: widths {w} do not fit shape {t.shape}")
+    if not any(a or b for a, b in w):
+        return t
+    return Pad.apply(t, widths=w)
