@@ -1,194 +1,40 @@
-"""The engine: Function (the op contract), grad mode, topological order and backward.
+"""The walk: topological order, backward and grad (``torch.autograd``'s entry points).
 
-A tensor made by a recorded op keeps, as ``grad_fn``, the :class:`Function` instance that
-made it; the instance holds ``inputs`` (the parent tensors), a weak reference to its output
-and what forward saved. Backward walks these back-pointers from the root in reverse
-topological order. Each op's backward is written with the engine's own ops, so with
-``create_graph=True`` the backward pass is itself recorded and can be differentiated again.
+Backward walks the ``grad_fn`` back-pointers (see :class:`~autograd_mnist.function.Function`)
+from the root in reverse topological order. Each op's backward is written with the
+engine's own ops, so with ``create_graph=True`` the backward pass is itself recorded and
+can be differentiated again.
 
-This module imports neither ``tensor`` nor ``ops``: the walk uses the public attributes and
-methods of the tensors it is given (``grad_fn``, ``sum_to_size``, ``detach``), and
-:meth:`Function.apply` makes tensors with what ``tensor.py`` registers when it loads.
+This module imports neither ``tensor`` nor ``ops``: it uses the public attributes and
+methods of the tensors it is given (``grad_fn``, ``sum_to_size``, ``detach``) and makes
+new ones with their own type. ``Function`` and grad mode live in :mod:`.function` and
+:mod:`.grad_mode`; their names are importable from here too.
 """
 
 from __future__ import annotations
 
-import functools
-import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from autograd_mnist._layout import leaf_grad
+from autograd_mnist.function import Function
+from autograd_mnist.grad_mode import is_grad_enabled, no_grad, set_grad_enabled
 
 if TYPE_CHECKING:
     from autograd_mnist.tensor import Tensor
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """Return True when ops are being recorded for backward."""
-    return _grad_enabled
-
-
-@contextmanager
-def set_grad_enabled(mode: bool) -> Iterator[None]:
-    """Context manager setting grad mode to ``mode``; restores the old mode on exit."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = bool(mode)
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
-class no_grad:  # noqa: N801 - named as in PyTorch
-    """Disable recording, as a context manager or a decorator; nests and survives exceptions.
-
-    Example:
-        >>> with no_grad():
-        ...     y = x * 2          # y.requires_grad is False, nothing recorded
-    """
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
-
-    def __call__(self, fn: _F) -> _F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return cast(_F, wrapper)  # functools.wraps keeps fn's signature
-
-
-# ----- the tensor type, registered by autograd_mnist.tensor -----
-_Tensor: type[Tensor]
-_operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]]
-_wrap: Callable[[np.ndarray, Function | None], Tensor]
-
-
-def register_tensor(
-    cls: type[Tensor],
-    operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]],
-    wrap: Callable[[np.ndarray, Function | None], Tensor],
-) -> None:
-    """Hand the engine the tensor type (called once, at the bottom of ``tensor.py``).
-
-    Args:
-        cls: the Tensor class (``isinstance`` checks, wrapping a ``grad`` array).
-        operands: ``(op_name, inputs) -> tensors``: op inputs as tensors of one dtype.
-        wrap: ``(array, grad_fn) -> tensor``: an op's output as is, made by ``grad_fn``
-            (None: a tensor that does not require grad).
-    """
-    global _Tensor, _operands, _wrap
-    _Tensor, _operands, _wrap = cls, operands, wrap
-
-
-class Function:
-    """Base class of every op, built-in or user-defined.
-
-    Subclasses define two static methods:
-
-    - ``forward(ctx, *arrays, **params) -> np.ndarray`` on raw arrays; never mutates its
-      inputs; stores constants for backward with ``ctx.save(...)``.
-    - ``backward(ctx, grad_output) -> Tensor | None | tuple`` gets the upstream gradient as a
-      Tensor and returns one gradient per input (``None`` where there is none), built from
-      the engine's own differentiable ops. It may return gradients in the output's broadcast
-      shape: the engine sums them back to each input's shape.
-
-    In backward, ``ctx.inputs`` are the input Tensors, ``ctx.output`` the output Tensor,
-    ``ctx.saved`` what forward saved, ``ctx.needs_input_grad[i]`` whether input ``i`` needs
-    a gradient, and ``ctx.params`` the keyword parameters given to :meth:`apply`.
-    ``ctx.needs_input_grad`` is already set during forward (all False when the op will not
-    be recorded), so forward can skip work only backward would need.
-    Run an op with ``MyOp.apply(*tensors, **params)``.
-    """
-
-    __slots__ = ("inputs", "saved", "params", "needs_input_grad", "_output", "_freed")
-
-    def __init__(self) -> None:
-        self.inputs: tuple[Tensor, ...] = ()
-        self.saved: tuple[Any, ...] = ()
-        self.params: dict[str, Any] = {}
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self._output: Callable[[], Tensor | None] | None = None
-        self._freed = False
-
-    def save(self, *values: Any) -> None:
-        """Keep constants (masks, indices, shapes) for backward, in ``ctx.saved``."""
-        self.saved = values
-
-    @property
-    def output(self) -> Tensor:
-        """The output Tensor of this op (held by weak reference to avoid a cycle)."""
-        out = self._output() if self._output is not None else None
-        if out is None:
-            raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists")
-        return out
-
-    @property
-    def freed(self) -> bool:
-        """True once a backward without ``retain_graph`` released this op's inputs."""
-        return self._freed
-
-    if TYPE_CHECKING:
-        # Each op declares its own arguments; to a type checker these are any callables.
-        forward: Callable[..., np.ndarray]
-        backward: Callable[..., Any]
-    else:
-
-        @staticmethod
-        def forward(ctx, *arrays, **params):
-            """Compute the op on NumPy arrays."""
-            raise NotImplementedError(f"{type(ctx).__name__} does not define forward()")
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            """Return the gradient of each input given the output's gradient."""
-            raise NotImplementedError(f"{type(ctx).__name__} does not define backward()")
-
-    @classmethod
-    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
-        """Run the op on tensors (Python scalars and arrays are wrapped) and record it."""
-        tensors = _operands(cls.__name__, inputs)
-        ctx = cls()
-        needs = tuple(t.requires_grad for t in tensors)
-        record = _grad_enabled and any(needs)
-        # Known before forward, so forward can skip saving what no backward will use.
-        ctx.needs_input_grad = needs if record else (False,) * len(needs)
-        try:
-            data = cls.forward(ctx, *[t.data for t in tensors], **params)
-        except ValueError as e:  # e.g. shapes that do not broadcast: name the op and shapes
-            shapes = ", ".join(str(t.shape) for t in tensors)
-            raise ValueError(f"{cls.__name__}: {e}; input shapes {shapes}") from e
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)  # NumPy returns scalars from 0-d arithmetic
-        if not record:
-            return _wrap(data, None)
-        ctx.inputs = tensors
-        ctx.params = params
-        out = _wrap(data, ctx)
-        ctx._output = weakref.ref(out)
-        return out
-
-    def release(self) -> None:
-        """Free what backward needed; a later backward through this op raises."""
-        self.inputs = ()
-        self.saved = ()
-        self._freed = True
+__all__ = [
+    "Function",
+    "backward",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "run_backward",
+    "set_grad_enabled",
+    "topo_order",
+]
 
 
 # ----- the walk -----
@@ -208,7 +54,7 @@ def topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
             seen.add(id(node))
             stack.append((node, True))
             ctx = node.grad_fn
-            if ctx is not None and ctx._freed:
+            if ctx is not None and ctx.freed:
                 raise RuntimeError(
                     f"backward: the graph through {type(ctx).__name__} was already freed; "
                     "pass retain_graph=True to the first backward to go through it twice"
@@ -225,8 +71,8 @@ def _as_grad(root: Tensor, grad: Any, where: str) -> Tensor:
                 f"{where}: grad can be implicitly created only for a single-element output; "
                 f"got shape {root.shape}, expected a `grad` argument of that shape"
             )
-        return _Tensor(np.ones(root.shape, dtype=root.dtype))
-    g = grad if isinstance(grad, _Tensor) else _Tensor(np.asarray(grad, dtype=root.dtype))
+        return type(root)(np.ones(root.shape, dtype=root.dtype))
+    g = grad if isinstance(grad, type(root)) else type(root)(np.asarray(grad, dtype=root.dtype))
     if g.shape != root.shape:
         raise ValueError(
             f"{where}: grad has shape {g.shape}, expected the output's shape {root.shape}"
@@ -267,7 +113,7 @@ def run_backward(
             ctx = node.grad_fn
             if ctx is None:
                 if targets is None:
-                    g = g if create_graph else _wrap(leaf_grad(g.data, node.data, given), None)
+                    g = g if create_graph else type(g)(leaf_grad(g.data, node.data, given))
                     node.grad = g if node.grad is None else node.grad + g
                 continue
             result = type(ctx).backward(ctx, g)
@@ -356,7 +202,7 @@ def grad(
     gos: list[Any]
     if grad_outputs is None:
         gos = [None] * len(outs)
-    elif isinstance(grad_outputs, (_Tensor, np.ndarray)):
+    elif not isinstance(grad_outputs, (list, tuple)):
         if len(outs) != 1:
             raise ValueError("grad: give one grad_output per output, as a sequence")
         gos = [grad_outputs]
@@ -383,5 +229,6 @@ def grad(
 
 
 def _tensor_list(x: Tensor | Sequence[Tensor]) -> list[Tensor]:
-    # cast: mypy cannot rule out a Tensor by an isinstance check against a variable.
-    return [x] if isinstance(x, _Tensor) else list(cast("Sequence[Tensor]", x))
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [cast("Tensor", x)]  # not a list or tuple: one tensor

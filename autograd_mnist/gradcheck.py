@@ -63,11 +63,13 @@ def _scalar(v: Any) -> float:
     return float(np.asarray(v).sum())
 
 
-def _name(fn: Callable[..., Any]) -> str:
+def function_name(fn: Callable[..., Any]) -> str:
+    """A readable name of ``fn`` for messages (``MyOp.apply`` for a Function's apply)."""
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, type):  # MyOp.apply: name the op, not the base class's "Function"
         return f"{owner.__qualname__}.{fn.__name__}"
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return str(name) if name else repr(fn)
 
 
 def _outputs(result: Any) -> list[Tensor]:
@@ -117,7 +119,9 @@ class _Objective:
         try:
             gs = _contracted_grads(self.fn, self.xs, self.ws, targets, scale, False)
         except RuntimeError as e:  # e.g. the engine's check of each gradient's shape/dtype
-            raise GradcheckError(f"gradcheck: {_name(self.fn)}: backward failed: {e}") from e
+            raise GradcheckError(
+                f"gradcheck: {function_name(self.fn)}: backward failed: {e}"
+            ) from e
         result = []
         for t, g in zip(targets, gs):
             if g.shape != t.shape or g.dtype != t.dtype:
@@ -233,7 +237,7 @@ def gradcheck(
         GradcheckError: naming the function, the input, the worst element's index, the
             numerical and analytical values and the max absolute and relative errors.
     """
-    name = _name(fn)
+    name = function_name(fn)
     xs, diff = _prepare(inputs)
     before = [np.array(xs[i].data) for i in diff]
     obj = _Objective(fn, xs, seed)
@@ -296,7 +300,7 @@ def gradgradcheck(
     def first_order(*args: Any) -> tuple[Tensor, ...]:
         return _contracted_grads(fn, list(args), ws, [args[i] for i in diff], 1.0, True)
 
-    first_order.__qualname__ = f"grad of {_name(fn)}"
+    first_order.__qualname__ = f"grad of {function_name(fn)}"
     return gradcheck(
         first_order,
         *xs,

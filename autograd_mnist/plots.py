@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import nn
-from autograd_mnist.autograd import no_grad
+from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.io import PathLike
 from autograd_mnist.tensor import Tensor
 from autograd_mnist.train import evaluate

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist import autograd
+from autograd_mnist import autograd, function
 from autograd_mnist._args import sizes
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+"""The float dtypes the engine computes in (gradients exist only for these)."""
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -27,7 +28,7 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         return np.asarray(data, dtype=dtype)
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data)
-        if arr.dtype in _FLOATS or arr.dtype.kind in "iub":
+        if arr.dtype in FLOAT_DTYPES or arr.dtype.kind in "iub":
             return arr
         if arr.dtype.kind == "f":
             return arr.astype(np.float32)
@@ -64,7 +65,7 @@ class Tensor:
         dtype: Any = None,
     ) -> None:
         arr = _to_array(data, dtype)
-        if requires_grad and arr.dtype not in _FLOATS:
+        if requires_grad and arr.dtype not in FLOAT_DTYPES:
             if arr.dtype.kind not in "iub":
                 raise TypeError(f"Tensor: only float tensors can require grad; got {arr.dtype}")
             arr = arr.astype(np.float32)
@@ -72,10 +73,10 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad: bool = bool(requires_grad)
         self.name: str | None = name
-        self._ctx: autograd.Function | None = None
+        self._ctx: function.Function | None = None
 
     @classmethod
-    def _wrap(cls, data: np.ndarray, grad_fn: autograd.Function | None) -> Tensor:
+    def _wrap(cls, data: np.ndarray, grad_fn: function.Function | None) -> Tensor:
         """Fast constructor for op outputs, no conversion or validation: a tensor made by
         ``grad_fn`` (requiring grad), or a constant when it is None."""
         t = object.__new__(cls)
@@ -113,7 +114,7 @@ class Tensor:
         return self._ctx is None
 
     @property
-    def grad_fn(self) -> autograd.Function | None:
+    def grad_fn(self) -> function.Function | None:
         """The op that produced this tensor (None for a leaf)."""
         return self._ctx
 
@@ -143,7 +144,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only); returns self."""
-        if requires_grad and self.dtype not in _FLOATS:
+        if requires_grad and self.dtype not in FLOAT_DTYPES:
             raise TypeError(
                 f"requires_grad_: only float tensors can require grad; got {self.dtype}"
             )
@@ -239,22 +240,22 @@ class Tensor:
     # ----- comparisons (not differentiable: bool tensors) -----
     # Elementwise, as in PyTorch and NumPy: not object's bool-valued __eq__.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data == _raw(other))
+        return Tensor(self.data == raw(other))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data != _raw(other))
+        return Tensor(self.data != raw(other))
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self.data < _raw(other))
+        return Tensor(self.data < raw(other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(self.data <= _raw(other))
+        return Tensor(self.data <= raw(other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self.data > _raw(other))
+        return Tensor(self.data > raw(other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self.data >= _raw(other))
+        return Tensor(self.data >= raw(other))
 
     __hash__ = object.__hash__
 
@@ -333,7 +334,8 @@ class Tensor:
         return _ops.matmul(self, other)
 
 
-def _raw(x: Any) -> Any:
+def raw(x: Any) -> Any:
+    """The NumPy array of a Tensor; anything else unchanged."""
     return x.data if isinstance(x, Tensor) else x
 
 
@@ -366,7 +368,7 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     dtype: np.dtype[Any] | None = None
     for x in inputs:
         arr = x.data if isinstance(x, Tensor) else x
-        if isinstance(arr, (np.ndarray, np.generic)) and arr.dtype in _FLOATS:
+        if isinstance(arr, (np.ndarray, np.generic)) and arr.dtype in FLOAT_DTYPES:
             if dtype is None:
                 dtype = arr.dtype
             elif arr.dtype != dtype:
@@ -391,7 +393,7 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
 
 # Function.apply makes its operands and outputs with these: the engine cannot import this
 # module (it is imported by it), so the type is handed over once, here.
-autograd.register_tensor(Tensor, as_operands, Tensor._wrap)
+function.register_tensor(as_operands, Tensor._wrap)
 
 # The one import cycle: ops import Tensor, and the dunders above dispatch into ops.
 from autograd_mnist import ops as _ops  # noqa: E402

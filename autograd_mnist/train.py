@@ -17,8 +17,8 @@ import numpy as np
 
 from autograd_mnist import functional as F
 from autograd_mnist import nn, optim
-from autograd_mnist.autograd import no_grad
 from autograd_mnist.data.loader import DataLoader
+from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.io import ProgressBar, progress_bar
 from autograd_mnist.tensor import Tensor
 

@@ -12,7 +12,7 @@ import numpy as np
 from _torch_models import Ours
 
 from autograd_mnist import functional as F
-from autograd_mnist.autograd import Function
+from autograd_mnist.function import Function
 from autograd_mnist.tensor import Tensor
 
 

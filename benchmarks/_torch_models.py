@@ -10,7 +10,7 @@ from _env import BATCH, EPOCH_IMAGES, INFER_BATCH, LR, TEST_IMAGES, Cursor, Data
 
 import autograd_mnist as am
 from autograd_mnist import nn
-from autograd_mnist.autograd import no_grad
+from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.models import build_model
 from autograd_mnist.tensor import Tensor
 from autograd_mnist.train import make_optimizer, train_step

@@ -329,10 +329,12 @@ def test_custom_backward_with_wrong_count_raises() -> None:
         WrongCount.apply(x).sum().backward()
 
 
-def test_engine_imports_neither_tensor_nor_ops() -> None:
-    """autograd.py works on the tensors it is given (tensor.py registers the type): no
-    import of tensor or ops, at module level or inside a function, except for type hints."""
-    tree = ast.parse(Path(am.autograd.__file__).read_text())
+@pytest.mark.parametrize("module", ["autograd", "function", "grad_mode"])
+def test_engine_imports_neither_tensor_nor_ops(module: str) -> None:
+    """The walk, Function and grad mode work on the tensors they are given (tensor.py
+    registers its constructors with Function): no import of tensor or ops, at module level
+    or inside a function, except for type hints."""
+    tree = ast.parse((Path(am.__file__).parent / f"{module}.py").read_text())
     hints = [
         n
         for n in ast.walk(tree)

@@ -19,7 +19,7 @@ from hypothesis.errors import InvalidArgument
 
 import autograd_mnist as am
 from autograd_mnist import functional as F
-from autograd_mnist.autograd import Function
+from autograd_mnist.function import Function
 from autograd_mnist.gradcheck import (
     MAX_ELEMENTS,
     GradcheckError,

@@ -331,15 +331,15 @@ def test_cat_errors_name_the_shapes() -> None:
         am.cat([a, am.tensor(np.zeros((2, 3)))], 0)
 
 
-@pytest.mark.parametrize(("preset", "expected"), [(None, "20"), ("8", "8")])
-def test_import_sets_a_short_openblas_spin_unless_set(preset: str | None, expected: str) -> None:
-    """Importing autograd_mnist (before NumPy) defaults OPENBLAS_THREAD_TIMEOUT to 20 and
-    keeps a value the user set."""
+@pytest.mark.parametrize("preset", [None, "8"])
+def test_import_leaves_the_environment_alone(preset: str | None) -> None:
+    """Importing autograd_mnist has no process-wide side effect: OPENBLAS_THREAD_TIMEOUT is
+    neither set nor changed (the CLI and benchmarks set it through autograd_mnist.runtime)."""
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     if preset is not None:
         env["OPENBLAS_THREAD_TIMEOUT"] = preset
-    code = "import os, autograd_mnist; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    code = "import os, autograd_mnist; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == expected
+    assert out.stdout.strip() == str(preset)

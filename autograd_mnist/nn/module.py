@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist.autograd import no_grad
+from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.tensor import Tensor
 
 #: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of

@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd_mnist._args import Pair
 from autograd_mnist._layout import batch_last, copy_as, empty_as, nchw_view
-from autograd_mnist.autograd import Function
+from autograd_mnist.function import Function
 from autograd_mnist.ops.shape import GetItem
 from autograd_mnist.tensor import Tensor
 

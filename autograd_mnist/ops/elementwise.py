@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist.autograd import Function
+from autograd_mnist.function import Function
 from autograd_mnist.tensor import Tensor, constant
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_mnist._layout import column_major
-from autograd_mnist.autograd import Function, is_grad_enabled
+from autograd_mnist.function import Function
+from autograd_mnist.grad_mode import is_grad_enabled
 from autograd_mnist.ops.elementwise import exp, mul, pow, sub
 from autograd_mnist.ops.linalg import MatMul, matmul
 from autograd_mnist.ops.reduction import mean, sum

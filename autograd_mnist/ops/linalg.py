@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist.autograd import Function
+from autograd_mnist.function import Function
 from autograd_mnist.ops.shape import reshape, transpose
 from autograd_mnist.tensor import Tensor, as_operands
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist._layout import zeros_as
-from autograd_mnist.autograd import Function
+from autograd_mnist.function import Function
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_mnist.autograd import Function
+from autograd_mnist.function import Function
 from autograd_mnist.ops.elementwise import exp, mul, sub
 from autograd_mnist.ops.reduction import sum
 from autograd_mnist.tensor import Tensor

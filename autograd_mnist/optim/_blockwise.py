@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from autograd_mnist._layout import flat_views
+
 __all__ = ["BLOCK", "PARALLEL_MIN", "blockwise", "cores"]
 
 #: Elements per block of an update: every pass of the update over one block stays in the
@@ -55,10 +57,10 @@ def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: n
     """
     global _pool
     n = arrays[0].size
-    if not all(a.flags.c_contiguous for a in arrays):
+    flat = flat_views(arrays)
+    if flat is None:  # not all C-contiguous: one call on the whole arrays
         kernel(*arrays, np.empty_like(arrays[0]))
         return
-    flat = [a.reshape(-1) for a in arrays]  # views, since every array is C-contiguous
 
     def run(lo: int, hi: int, row: np.ndarray) -> None:
         for a in range(lo, hi, BLOCK):

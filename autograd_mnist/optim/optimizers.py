@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist.autograd import no_grad
+from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.optim._blockwise import blockwise, workspace_shape
 from autograd_mnist.tensor import Tensor
 

@@ -10,9 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from autograd_mnist.gradcheck import gradcheck, gradgradcheck
-from autograd_mnist.tensor import Tensor
-from autograd_mnist.testing._engine import FLOAT_DTYPES, function_name, raw
+from autograd_mnist.gradcheck import function_name, gradcheck, gradgradcheck
+from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, raw
 
 __all__ = ["check_forward", "check_op"]
 

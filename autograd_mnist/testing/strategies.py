@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
-from autograd_mnist.testing._engine import FLOAT_DTYPES
+from autograd_mnist.tensor import FLOAT_DTYPES
 
 __all__ = [
     "Shape",

@@ -1,0 +1,136 @@
+"""Function: the contract of every op (forward on arrays, backward with engine ops).
+
+A tensor made by a recorded op keeps, as ``grad_fn``, the :class:`Function` instance that
+made it; the instance holds ``inputs`` (the parent tensors), a weak reference to its output
+and what forward saved: the back-pointers that :mod:`autograd_mnist.autograd` walks.
+
+This module imports neither ``tensor`` nor ``ops``: :meth:`Function.apply` makes tensors
+with what ``tensor.py`` registers when it loads (:func:`register_tensor`).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from autograd_mnist.grad_mode import is_grad_enabled
+
+if TYPE_CHECKING:
+    from autograd_mnist.tensor import Tensor
+
+# ----- the tensor type, registered by autograd_mnist.tensor -----
+_operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]]
+_wrap: Callable[[np.ndarray, Function | None], Tensor]
+
+
+def register_tensor(
+    operands: Callable[[str, Sequence[Any]], tuple[Tensor, ...]],
+    wrap: Callable[[np.ndarray, Function | None], Tensor],
+) -> None:
+    """Hand :meth:`Function.apply` the tensor type's constructors (called once, at the
+    bottom of ``tensor.py``).
+
+    Args:
+        operands: ``(op_name, inputs) -> tensors``: op inputs as tensors of one dtype.
+        wrap: ``(array, grad_fn) -> tensor``: an op's output as is, made by ``grad_fn``
+            (None: a tensor that does not require grad).
+    """
+    global _operands, _wrap
+    _operands, _wrap = operands, wrap
+
+
+class Function:
+    """Base class of every op, built-in or user-defined.
+
+    Subclasses define two static methods:
+
+    - ``forward(ctx, *arrays, **params) -> np.ndarray`` on raw arrays; never mutates its
+      inputs; stores constants for backward with ``ctx.save(...)``.
+    - ``backward(ctx, grad_output) -> Tensor | None | tuple`` gets the upstream gradient as a
+      Tensor and returns one gradient per input (``None`` where there is none), built from
+      the engine's own differentiable ops. It may return gradients in the output's broadcast
+      shape: the engine sums them back to each input's shape.
+
+    In backward, ``ctx.inputs`` are the input Tensors, ``ctx.output`` the output Tensor,
+    ``ctx.saved`` what forward saved, ``ctx.needs_input_grad[i]`` whether input ``i`` needs
+    a gradient, and ``ctx.params`` the keyword parameters given to :meth:`apply`.
+    ``ctx.needs_input_grad`` is already set during forward (all False when the op will not
+    be recorded), so forward can skip work only backward would need.
+    Run an op with ``MyOp.apply(*tensors, **params)``.
+    """
+
+    __slots__ = ("inputs", "saved", "params", "needs_input_grad", "_output", "_freed")
+
+    def __init__(self) -> None:
+        self.inputs: tuple[Tensor, ...] = ()
+        self.saved: tuple[Any, ...] = ()
+        self.params: dict[str, Any] = {}
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self._output: Callable[[], Tensor | None] | None = None
+        self._freed = False
+
+    def save(self, *values: Any) -> None:
+        """Keep constants (masks, indices, shapes) for backward, in ``ctx.saved``."""
+        self.saved = values
+
+    @property
+    def output(self) -> Tensor:
+        """The output Tensor of this op (held by weak reference to avoid a cycle)."""
+        out = self._output() if self._output is not None else None
+        if out is None:
+            raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists")
+        return out
+
+    @property
+    def freed(self) -> bool:
+        """True once a backward without ``retain_graph`` released this op's inputs."""
+        return self._freed
+
+    if TYPE_CHECKING:
+        # Each op declares its own arguments; to a type checker these are any callables.
+        forward: Callable[..., np.ndarray]
+        backward: Callable[..., Any]
+    else:
+
+        @staticmethod
+        def forward(ctx, *arrays, **params):
+            """Compute the op on NumPy arrays."""
+            raise NotImplementedError(f"{type(ctx).__name__} does not define forward()")
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            """Return the gradient of each input given the output's gradient."""
+            raise NotImplementedError(f"{type(ctx).__name__} does not define backward()")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run the op on tensors (Python scalars and arrays are wrapped) and record it."""
+        tensors = _operands(cls.__name__, inputs)
+        ctx = cls()
+        needs = tuple(t.requires_grad for t in tensors)
+        record = is_grad_enabled() and any(needs)
+        # Known before forward, so forward can skip saving what no backward will use.
+        ctx.needs_input_grad = needs if record else (False,) * len(needs)
+        try:
+            data = cls.forward(ctx, *[t.data for t in tensors], **params)
+        except ValueError as e:  # e.g. shapes that do not broadcast: name the op and shapes
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"{cls.__name__}: {e}; input shapes {shapes}") from e
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)  # NumPy returns scalars from 0-d arithmetic
+        if not record:
+            return _wrap(data, None)
+        ctx.inputs = tensors
+        ctx.params = params
+        out = _wrap(data, ctx)
+        ctx._output = weakref.ref(out)
+        return out
+
+    def release(self) -> None:
+        """Free what backward needed; a later backward through this op raises."""
+        self.inputs = ()
+        self.saved = ()
+        self._freed = True
