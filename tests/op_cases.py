@@ -25,6 +25,7 @@ from hypothesis.extra import numpy as hnp
 
 from autograd_mnist import functional as F
 from autograd_mnist import ops
+from autograd_mnist._args import pair
 from autograd_mnist.ops import conv as conv_ops
 from autograd_mnist.tensor import Tensor
 from autograd_mnist.testing import (
@@ -359,9 +360,7 @@ def ref_linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.
 
 
 def _pair(v: int | tuple[int, int] | None, default: tuple[int, int]) -> tuple[int, int]:
-    if v is None:
-        return default
-    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+    return default if v is None else pair("reference", "size", v, 0)
 
 
 def naive_conv2d(
