@@ -1,9 +1,10 @@
 """Tensor: a NumPy array that records the ops applied to it.
 
 Operator dunders and methods are written out, one line each, calling into ``ops`` (imported
-at the bottom of this module: the one import cycle, tensor <-> ops). The engine
-(:mod:`autograd_mnist.autograd`) does not import this module: the bottom of this module
-registers the Tensor type with it.
+at the bottom of this module: the one import cycle, tensor <-> ops); the data side is
+:class:`~autograd_mnist._tensor_base.TensorBase`. The engine (:mod:`autograd_mnist.function`,
+:mod:`autograd_mnist.autograd`) does not import this module: the bottom of this module
+hands ``Function.apply`` the Tensor constructors.
 """
 
 from __future__ import annotations
@@ -15,28 +16,20 @@ import numpy as np
 
 from autograd_mnist import autograd, function
 from autograd_mnist._args import sizes
+from autograd_mnist._tensor_base import FLOAT_DTYPES, TensorBase, raw
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-"""The float dtypes the engine computes in (gradients exist only for these)."""
-
-
-def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """Convert constructor data to an array following the package's dtype rules."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if dtype is not None:
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        arr = np.asarray(data)
-        if arr.dtype in FLOAT_DTYPES or arr.dtype.kind in "iub":
-            return arr
-        if arr.dtype.kind == "f":
-            return arr.astype(np.float32)
-        raise TypeError(f"Tensor: unsupported dtype {arr.dtype}; expected a float or int array")
-    return np.asarray(data, dtype=np.float32)
+__all__ = [
+    "FLOAT_DTYPES",
+    "Tensor",
+    "as_operands",
+    "as_tensor",
+    "constant",
+    "raw",
+    "tensor",
+]
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Args:
@@ -52,110 +45,18 @@ class Tensor:
     Attributes:
         data: the ``np.ndarray`` holding the values.
         grad: the accumulated gradient (a Tensor that does not require grad), or None.
+
+    The data side (construction, properties, conversions, printing) is
+    :class:`~autograd_mnist._tensor_base.TensorBase`; the operators and methods here
+    dispatch into ``ops``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
-    __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray * Tensor)
-
-    def __init__(
-        self,
-        data: Any,
-        requires_grad: bool = False,
-        name: str | None = None,
-        dtype: Any = None,
-    ) -> None:
-        arr = _to_array(data, dtype)
-        if requires_grad and arr.dtype not in FLOAT_DTYPES:
-            if arr.dtype.kind not in "iub":
-                raise TypeError(f"Tensor: only float tensors can require grad; got {arr.dtype}")
-            arr = arr.astype(np.float32)
-        self.data: np.ndarray = arr
-        self.grad: Tensor | None = None
-        self.requires_grad: bool = bool(requires_grad)
-        self.name: str | None = name
-        self._ctx: function.Function | None = None
-
-    @classmethod
-    def _wrap(cls, data: np.ndarray, grad_fn: function.Function | None) -> Tensor:
-        """Fast constructor for op outputs, no conversion or validation: a tensor made by
-        ``grad_fn`` (requiring grad), or a constant when it is None."""
-        t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.requires_grad = grad_fn is not None
-        t.name = None
-        t._ctx = grad_fn
-        return t
-
-    # ----- properties and conversions -----
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """The shape, a tuple of ints."""
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        """The number of dimensions."""
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        """The number of elements."""
-        return int(self.data.size)
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        """The NumPy dtype of ``data``."""
-        return self.data.dtype
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for tensors not produced by a recorded op."""
-        return self._ctx is None
-
-    @property
-    def grad_fn(self) -> function.Function | None:
-        """The op that produced this tensor (None for a leaf)."""
-        return self._ctx
+    __slots__ = ()
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
         """All dimensions reversed (a transpose for 2-D tensors)."""
         return _ops.permute(self, tuple(reversed(range(self.ndim))))
-
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
-        return self.data
-
-    def item(self) -> float | int | bool:
-        """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors convert; got shape {self.shape}")
-        value: float | int | bool = self.data.item()
-        return value
-
-    def tolist(self) -> Any:
-        """The values as nested Python lists."""
-        return self.data.tolist()
-
-    def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self.data, None)
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place (leaves only); returns self."""
-        if requires_grad and self.dtype not in FLOAT_DTYPES:
-            raise TypeError(
-                f"requires_grad_: only float tensors can require grad; got {self.dtype}"
-            )
-        if self._ctx is not None and not requires_grad:
-            raise RuntimeError("requires_grad_: can only change it on a leaf tensor")
-        self.requires_grad = requires_grad
-        return self
-
-    def zero_grad(self) -> None:
-        """Forget the accumulated gradient (sets ``grad`` to None)."""
-        self.grad = None
 
     def backward(
         self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
@@ -165,34 +66,6 @@ class Tensor:
         See :func:`autograd_mnist.autograd.backward` for the arguments.
         """
         autograd.backward(self, grad, retain_graph, create_graph)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
-
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return int(self.data.shape[0])
-
-    def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
-        extra = f", dtype={self.dtype}"
-        if self._ctx is not None:
-            extra += f", grad_fn={type(self._ctx).__name__}"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        if self.name:
-            extra += f", name={self.name!r}"
-        return f"tensor({body}{extra})"
-
-    def __bool__(self) -> bool:
-        return bool(self.data)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
 
     # ----- arithmetic (differentiable) -----
     def __add__(self, other: Any) -> Tensor:
@@ -236,28 +109,6 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
-
-    # ----- comparisons (not differentiable: bool tensors) -----
-    # Elementwise, as in PyTorch and NumPy: not object's bool-valued __eq__.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data == raw(other))
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data != raw(other))
-
-    def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self.data < raw(other))
-
-    def __le__(self, other: Any) -> Tensor:
-        return Tensor(self.data <= raw(other))
-
-    def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self.data > raw(other))
-
-    def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self.data >= raw(other))
-
-    __hash__ = object.__hash__
 
     # ----- methods (PyTorch names) -----
     def exp(self) -> Tensor:
@@ -332,11 +183,6 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's ``matmul`` semantics."""
         return _ops.matmul(self, other)
-
-
-def raw(x: Any) -> Any:
-    """The NumPy array of a Tensor; anything else unchanged."""
-    return x.data if isinstance(x, Tensor) else x
 
 
 def tensor(

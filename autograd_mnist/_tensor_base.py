@@ -1,0 +1,211 @@
+"""TensorBase: the array, its gradient and its graph link, without any op.
+
+:class:`~autograd_mnist.tensor.Tensor` subclasses it with the differentiable operators and
+methods, which dispatch into ``ops``; what is here needs no op (construction, shape and
+dtype, conversions, printing, the non-differentiable comparisons), so this
+module stays out of the tensor <-> ops import cycle.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from autograd_mnist.function import Function
+    from autograd_mnist.tensor import Tensor
+
+_T = TypeVar("_T", bound="TensorBase")
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+"""The float dtypes the engine computes in (gradients exist only for these)."""
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert constructor data to an array following the package's dtype rules."""
+    if isinstance(data, TensorBase):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        arr = np.asarray(data)
+        if arr.dtype in FLOAT_DTYPES or arr.dtype.kind in "iub":
+            return arr
+        if arr.dtype.kind == "f":
+            return arr.astype(np.float32)
+        raise TypeError(f"Tensor: unsupported dtype {arr.dtype}; expected a float or int array")
+    return np.asarray(data, dtype=np.float32)
+
+
+class TensorBase:
+    """The data side of :class:`~autograd_mnist.tensor.Tensor`: the array, the gradient, the
+    graph link, conversions and printing. Every differentiable method is on ``Tensor``.
+
+    Args:
+        data: array-like. Float arrays keep their dtype (float32 or float64); Python
+            scalars and lists become float32; integer and bool arrays stay as they are
+            (labels, indices) and become float when used in a float op. The array is
+            used without copying when it already has the right dtype.
+        requires_grad: record ops on this tensor so ``backward`` can reach it. Integer
+            data is converted to float32 when this is True.
+        name: a label shown by :mod:`autograd_mnist.viz`.
+        dtype: optional NumPy dtype to convert ``data`` to.
+
+    Attributes:
+        data: the ``np.ndarray`` holding the values.
+        grad: the accumulated gradient (a Tensor that does not require grad), or None.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray * Tensor)
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        arr = _to_array(data, dtype)
+        if requires_grad and arr.dtype not in FLOAT_DTYPES:
+            if arr.dtype.kind not in "iub":
+                raise TypeError(f"Tensor: only float tensors can require grad; got {arr.dtype}")
+            arr = arr.astype(np.float32)
+        self.data: np.ndarray = arr
+        self.grad: Tensor | None = None
+        self.requires_grad: bool = bool(requires_grad)
+        self.name: str | None = name
+        self._ctx: Function | None = None
+
+    @classmethod
+    def _wrap(cls: type[_T], data: np.ndarray, grad_fn: Function | None) -> _T:
+        """Fast constructor for op outputs, no conversion or validation: a tensor made by
+        ``grad_fn`` (requiring grad), or a constant when it is None."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = grad_fn is not None
+        t.name = None
+        t._ctx = grad_fn
+        return t
+
+    # ----- properties and conversions -----
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape, a tuple of ints."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return int(self.data.size)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The NumPy dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The op that produced this tensor (None for a leaf)."""
+        return self._ctx
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert; got shape {self.shape}")
+        value: float | int | bool = self.data.item()
+        return value
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists."""
+        return self.data.tolist()
+
+    def detach(self: _T) -> _T:
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        return type(self)._wrap(self.data, None)
+
+    def requires_grad_(self: _T, requires_grad: bool = True) -> _T:
+        """Set ``requires_grad`` in place (leaves only); returns self."""
+        if requires_grad and self.dtype not in FLOAT_DTYPES:
+            raise TypeError(
+                f"requires_grad_: only float tensors can require grad; got {self.dtype}"
+            )
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: can only change it on a leaf tensor")
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``grad`` to None)."""
+        self.grad = None
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self.data.shape[0])
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+        extra = f", dtype={self.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn={type(self._ctx).__name__}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"tensor({body}{extra})"
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # ----- comparisons (not differentiable: bool tensors) -----
+    # Elementwise, as in PyTorch and NumPy: not object's bool-valued __eq__.
+    def __eq__(self: _T, other: Any) -> _T:  # type: ignore[override]
+        return type(self)(self.data == raw(other))
+
+    def __ne__(self: _T, other: Any) -> _T:  # type: ignore[override]
+        return type(self)(self.data != raw(other))
+
+    def __lt__(self: _T, other: Any) -> _T:
+        return type(self)(self.data < raw(other))
+
+    def __le__(self: _T, other: Any) -> _T:
+        return type(self)(self.data <= raw(other))
+
+    def __gt__(self: _T, other: Any) -> _T:
+        return type(self)(self.data > raw(other))
+
+    def __ge__(self: _T, other: Any) -> _T:
+        return type(self)(self.data >= raw(other))
+
+    __hash__ = object.__hash__
+
+
+def raw(x: Any) -> Any:
+    """The NumPy array of a Tensor; anything else unchanged."""
+    return x.data if isinstance(x, TensorBase) else x
