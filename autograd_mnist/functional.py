@@ -29,10 +29,6 @@ matmul = ops.matmul
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _dim(op: str, dim: int, ndim: int) -> int:
-    return ops.normalize_dims(op, dim, ndim)[0] if ndim else 0
-
-
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """y = x @ weight.T + bias.
 
@@ -198,14 +194,21 @@ def avg_pool2d(
 
 
 def log_softmax(x: Any, dim: int = -1) -> Tensor:
-    """log(softmax(x)) along ``dim``, computed stably (finite for logits of 1e4)."""
+    """log(softmax(x)) along one int ``dim``, computed stably (finite for logits of 1e4).
+
+    ``x``: any shape (0-d takes dim 0 or -1); returns ``x``'s shape. A tuple or None
+    ``dim`` is a TypeError (PyTorch refuses a tuple; its deprecated implicit dim for None
+    is not copied: the default is the last dimension).
+    """
     x = as_tensor(x)
-    return ops.log_softmax(x, _dim("log_softmax", dim, x.ndim))
+    return ops.log_softmax(x, ops.softmax_dim("log_softmax", x, dim))
 
 
 def softmax(x: Any, dim: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim``, as exp(log_softmax(x)): stable."""
-    return ops.exp(log_softmax(x, dim))
+    """exp(x) / sum(exp(x)) along ``dim``, as exp(log_softmax(x)): stable; as
+    :func:`log_softmax` for shapes and errors."""
+    x = as_tensor(x)
+    return ops.exp(ops.log_softmax(x, ops.softmax_dim("softmax", x, dim)))
 
 
 def _target(op: str, input: Tensor, target: Any) -> np.ndarray:

@@ -10,13 +10,16 @@ hands ``Function.apply`` the Tensor constructors.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from autograd_mnist import autograd, function
 from autograd_mnist._args import sizes
 from autograd_mnist._tensor_base import FLOAT_DTYPES, TensorBase, raw
+
+if TYPE_CHECKING:
+    from autograd_mnist.ops.extrema import ValuesIndices
 
 __all__ = [
     "FLOAT_DTYPES",
@@ -152,13 +155,50 @@ class Tensor(TensorBase):
         """Mean over ``dim`` (all dimensions when None)."""
         return _ops.mean(self, dim, keepdim)
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Maxima over ``dim`` (values only); the gradient goes to the first maximum."""
+    @overload
+    def max(self, dim: None = None, keepdim: bool = False) -> Tensor: ...
+    @overload
+    def max(self, dim: int, keepdim: bool = False) -> ValuesIndices: ...
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
+        """The maximum (ties share the gradient), or ``(values, indices)`` along an int
+        ``dim`` (the gradient goes to the index returned): :func:`autograd_mnist.ops.max`."""
         return _ops.max(self, dim, keepdim)
 
+    @overload
+    def min(self, dim: None = None, keepdim: bool = False) -> Tensor: ...
+    @overload
+    def min(self, dim: int, keepdim: bool = False) -> ValuesIndices: ...
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
+        """The minimum, or ``(values, indices)`` along ``dim``: as :meth:`max`."""
+        return _ops.min(self, dim, keepdim)
+
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Maxima over ``dim`` (ints; all when None); ties share the gradient."""
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Minima over ``dim`` (ints; all when None); ties share the gradient."""
+        return _ops.amin(self, dim, keepdim)
+
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Indices of the maxima (int64, not differentiable)."""
-        return Tensor(np.argmax(self.data, axis=dim, keepdims=keepdim))
+        """Indices of the first maxima (int64, not differentiable; None: flattened)."""
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Indices of the first minima (int64, not differentiable; None: flattened)."""
+        return _ops.argmin(self, dim, keepdim)
+
+    def var(self, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
+        """Variance over ``dim`` with ``correction``: :func:`autograd_mnist.ops.var`."""
+        return _ops.var(self, dim, correction=correction, keepdim=keepdim)
+
+    def std(self, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
+        """Standard deviation over ``dim``: :func:`autograd_mnist.ops.std`."""
+        return _ops.std(self, dim, correction=correction, keepdim=keepdim)
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``dim``, stable: :func:`autograd_mnist.ops.logsumexp`."""
+        return _ops.logsumexp(self, dim, keepdim)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same data in a new shape (one dimension may be -1)."""

@@ -20,9 +20,19 @@ from autograd_mnist.ops.elementwise import (
     sub,
     tanh,
 )
+from autograd_mnist.ops.extrema import ValuesIndices, amax, amin, argmax, argmin, max, min
 from autograd_mnist.ops.fused import batch_norm, cross_entropy, linear
 from autograd_mnist.ops.linalg import matmul
-from autograd_mnist.ops.reduction import broadcast_to, max, mean, normalize_dims, sum, sum_to
+from autograd_mnist.ops.reduction import (
+    broadcast_to,
+    logsumexp,
+    mean,
+    normalize_dims,
+    std,
+    sum,
+    sum_to,
+    var,
+)
 from autograd_mnist.ops.shape import (
     cat,
     flatten,
@@ -33,9 +43,18 @@ from autograd_mnist.ops.shape import (
     scatter_add,
     transpose,
 )
-from autograd_mnist.ops.softmax import log_softmax
+from autograd_mnist.ops.softmax import log_softmax, softmax_dim
 
 __all__ = [
+    "ValuesIndices",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "logsumexp",
+    "min",
+    "std",
+    "var",
     "abs",
     "add",
     "batch_norm",
@@ -66,6 +85,7 @@ __all__ = [
     "reshape",
     "scatter_add",
     "sigmoid",
+    "softmax_dim",
     "sqrt",
     "sub",
     "sum",

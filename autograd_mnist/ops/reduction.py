@@ -1,4 +1,7 @@
-"""Reductions: sum, mean, max, and the adjoint pair sum_to / broadcast_to."""
+"""Reductions: sum, mean, var, std, logsumexp, and the adjoint pair sum_to / broadcast_to.
+
+Maxima and minima (max, min, amax, amin, argmax, argmin) are in :mod:`.extrema`.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +12,52 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist.function import Function
-from autograd_mnist.ops.elementwise import mul
+from autograd_mnist.ops.elementwise import exp, log, mul, sqrt
 from autograd_mnist.ops.shape import reshape
-from autograd_mnist.tensor import Tensor, as_tensor, constant
+from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor, constant
+
+Dims = int | Sequence[int] | None
 
 
-def normalize_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+def normalize_dims(op: str, dim: Dims, ndim: int) -> tuple[int, ...]:
     """Turn ``dim`` (None, an int or a sequence, negatives allowed) into sorted axes.
 
+    A 0-d tensor accepts dimension 0 and -1 (as in PyTorch) and has no axes to reduce.
+
     Raises:
+        TypeError: if a dimension is not an int.
         ValueError: if a dimension is out of range or repeated.
     """
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    limit = builtins.max(ndim, 1)
     out = []
     for d in dims:
-        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints; got {dim!r}")
+        if not -limit <= d < limit:
             raise ValueError(
-                f"{op}: dimension {d} out of range; got a tensor with {ndim} dimensions"
+                f"{op}: dimension out of range; got {d} for a {ndim}-d tensor, "
+                f"expected {-limit} <= dim <= {limit - 1}"
             )
-        out.append(int(d) % builtins.max(ndim, 1))
+        out.append(int(d) % limit)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated dimension in {dims}")
+        raise ValueError(f"{op}: repeated dimension; got {dims}, expected distinct dims")
     return tuple(sorted(out)) if ndim else ()
+
+
+def reduction_axes(op: str, dim: Dims, ndim: int) -> tuple[int, ...]:
+    """:func:`normalize_dims` for reductions: an empty sequence means every dimension, as
+    in PyTorch (``x.sum(())`` is the full sum)."""
+    if isinstance(dim, Sequence) and len(dim) == 0:
+        return tuple(range(ndim))
+    return normalize_dims(op, dim, ndim)
+
+
+def reduced_count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    """How many elements each output element of a reduction over ``axes`` combines."""
+    return int(np.prod([shape[a] for a in axes])) if axes else 1
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -51,27 +76,6 @@ class Sum(Function):
         (x,) = ctx.inputs
         kept = _kept_shape(x.shape, ctx.params["axes"])
         return broadcast_to(reshape(g, kept), x.shape)
-
-
-class Max(Function):
-    """y = max of x over one axis (or all);  dy/dx = 1 at the first maximum, else 0."""
-
-    @staticmethod
-    def forward(ctx: Max, x: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
-        flat = x.reshape(-1) if axis is None else x
-        idx = np.argmax(flat, axis=0 if axis is None else axis, keepdims=True)
-        mask = np.zeros(flat.shape, dtype=x.dtype)
-        np.put_along_axis(mask, idx, 1, axis=0 if axis is None else axis)
-        ctx.save(mask.reshape(x.shape))
-        return np.asarray(np.max(x, axis=axis, keepdims=keepdim))
-
-    @staticmethod
-    def backward(ctx: Max, g: Tensor) -> Tensor:
-        (x,) = ctx.inputs
-        axis = ctx.params["axis"]
-        axes = tuple(range(x.ndim)) if axis is None else (axis,)
-        spread = broadcast_to(reshape(g, _kept_shape(x.shape, axes)), x.shape)
-        return mul(spread, constant(ctx.saved[0]))
 
 
 class SumTo(Function):
@@ -104,37 +108,110 @@ class BroadcastTo(Function):
         return sum_to(g, ctx.inputs[0].shape)
 
 
-def sum(  # noqa: A001 - PyTorch's name
-    x: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False
-) -> Tensor:
-    """Sum of ``x`` over ``dim`` (an int, a sequence, or None for all dimensions)."""
-    t = as_tensor(x)
-    return Sum.apply(t, axes=normalize_dims("sum", dim, t.ndim), keepdim=keepdim)
+def sum(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Sum of ``x`` over ``dim``.
 
+    Args:
+        x: a tensor of any shape.
+        dim: an int, a tuple of ints (negatives allowed), or None for every dimension;
+            ``()`` also means every dimension, as in PyTorch. A 0-d tensor takes 0 or -1.
+        keepdim: keep the reduced dimensions with size 1.
 
-def mean(x: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-    """Mean of ``x`` over ``dim``: ``sum / count`` (a composite)."""
-    t = as_tensor(x)
-    axes = normalize_dims("mean", dim, t.ndim)
-    count = int(np.prod([t.shape[a] for a in axes])) if axes else 1
-    return Sum.apply(t, axes=axes, keepdim=keepdim) / count
-
-
-def max(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Maxima of ``x`` over ``dim`` (None: over all elements). Values only.
-
-    The gradient goes to the first maximal element (in C order) of each reduced group.
-
-    Raises:
-        ValueError: if ``x`` is empty or ``dim`` is out of range.
+    Returns:
+        ``x``'s shape without (or, with ``keepdim``, with size 1 at) the reduced dims. A sum
+        over an empty dimension is 0.
     """
     t = as_tensor(x)
-    if t.size == 0:
-        raise ValueError(f"max: empty tensor of shape {t.shape}")
-    axis = None if dim is None else normalize_dims("max", dim, t.ndim)[0]
-    if t.ndim == 0:
-        axis = None  # a 0-d tensor's dim 0 or -1 is all of it
-    return Max.apply(t, axis=axis, keepdim=keepdim)
+    return Sum.apply(t, axes=reduction_axes("sum", dim, t.ndim), keepdim=keepdim)
+
+
+def mean(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
+    """Mean of ``x`` over ``dim`` (as :func:`sum`): ``sum / count``, a composite.
+
+    The mean over an empty dimension is NaN, as in PyTorch (without NumPy's warning).
+    """
+    t = as_tensor(x)
+    axes = reduction_axes("mean", dim, t.ndim)
+    count = reduced_count(t.shape, axes)
+    total = Sum.apply(t, axes=axes, keepdim=keepdim)
+    return total / count if count else mul(total, float("nan"))
+
+
+def var(
+    x: Any,
+    dim: Dims = None,
+    *,
+    correction: int | float = 1,
+    keepdim: bool = False,
+    unbiased: bool | None = None,
+) -> Tensor:
+    """Variance over ``dim``: ``sum((x - mean)**2) / (count - correction)``, a composite.
+
+    Args:
+        x: a tensor of any shape.
+        dim: as in :func:`sum` (None or ``()``: every dimension).
+        correction: subtracted from the count (1: Bessel's unbiased estimate; 0: the
+            population variance). Keyword-only, as in PyTorch 2.
+        keepdim: keep the reduced dimensions with size 1.
+        unbiased: PyTorch's older spelling: True means ``correction=1``, False ``0``.
+
+    Returns:
+        The shape of ``sum(x, dim, keepdim)``. Where ``count - correction <= 0`` the result
+        is NaN (0 / 0) or inf, as in PyTorch (which also warns; we do not).
+    """
+    t = as_tensor(x)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    axes = reduction_axes("var", dim, t.ndim)
+    dof = builtins.max(reduced_count(t.shape, axes) - correction, 0)
+    centred = t - mean(t, axes, keepdim=True)
+    total = Sum.apply(centred * centred, axes=axes, keepdim=keepdim)
+    if dof == 0:  # PyTorch's sum / 0: NaN where the sum is 0, inf elsewhere
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / 0.0
+    return total / dof
+
+
+def std(
+    x: Any,
+    dim: Dims = None,
+    *,
+    correction: int | float = 1,
+    keepdim: bool = False,
+    unbiased: bool | None = None,
+) -> Tensor:
+    """Standard deviation ``sqrt(var(x, dim, correction=..., keepdim=...))``: see :func:`var`.
+
+    Its gradient is infinite where the variance is 0 (a constant group), as in PyTorch.
+    """
+    return sqrt(var(x, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+
+
+def logsumexp(x: Any, dim: Dims, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x), dim))``, stable: the maximum is subtracted before exponentiating.
+
+    Args:
+        x: a tensor of any shape.
+        dim: an int or a tuple of ints (required, as in PyTorch); ``()`` or None mean every
+            dimension (PyTorch refuses both).
+        keepdim: keep the reduced dimensions with size 1.
+
+    Returns:
+        The shape of ``sum(x, dim, keepdim)``; -inf over an empty dimension.
+
+    The shift ``m`` (the maximum, 0 where it is not finite) is a constant:
+    ``m + log(sum(exp(x - m)))`` has the same derivatives of every order for any ``m``.
+    """
+    t = as_tensor(x)
+    axes = reduction_axes("logsumexp", dim, t.ndim)
+    shift = np.zeros(_kept_shape(t.shape, axes))
+    if t.size:
+        top = np.max(t.data, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(top), top, 0.0)
+    shift = shift.astype(t.dtype if t.dtype in FLOAT_DTYPES else np.float32)
+    with np.errstate(divide="ignore"):  # log(0) = -inf over an empty dimension
+        out = log(Sum.apply(exp(t - constant(shift)), axes=axes, keepdim=keepdim))
+    return out + constant(shift if keepdim else shift.reshape(out.shape))
 
 
 def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
