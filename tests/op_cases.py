@@ -15,11 +15,14 @@ The references never call the engine; conv and pool ones are plain loops, slow a
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -39,6 +42,7 @@ from autograd_mnist.testing import (
     distinct_arrays,
     float_arrays,
     matmul_shapes,
+    one_dim,
     pad_widths,
     pool2d_geometries,
     positive_arrays,
@@ -68,6 +72,11 @@ class OpCase:
         max_examples: optional cap on Hypothesis examples for a costly row (none needs one
             today: the conv and pool rows run 200 examples in a few seconds).
         notes: kinks avoided and other remarks.
+        forms: the argument forms the ``args`` strategy must draw, names from ``FORMS``
+            (``test_ops_forward.py`` finds an example of each): array forms ("0-d",
+            "size-1", "size-0") look at the float arrays drawn; dim forms ("dim=None",
+            "dim=int", "dim=-int", "dim=tuple", "dim=()") at ``args[1]`` and "keepdim"
+            at ``args[2]``, so a reduction-like row draws ``(x, dim, keepdim, ...)``.
     """
 
     name: str
@@ -81,6 +90,27 @@ class OpCase:
     gradgrad: bool = True
     max_examples: int | None = None
     notes: str = ""
+    forms: tuple[str, ...] = ()
+
+
+def _float_arrays_in(args: Args) -> list[np.ndarray]:
+    return [a for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+
+
+#: Argument forms a row can declare (``OpCase.forms``), each a predicate on a drawn tuple.
+FORMS: dict[str, Callable[[Args], bool]] = {
+    "0-d": lambda a: any(x.ndim == 0 for x in _float_arrays_in(a)),
+    "size-1": lambda a: any(1 in x.shape for x in _float_arrays_in(a)),
+    "size-0": lambda a: any(0 in x.shape for x in _float_arrays_in(a)),
+    "dim=None": lambda a: a[1] is None,
+    "dim=int": lambda a: isinstance(a[1], int) and a[1] >= 0,
+    "dim=-int": lambda a: isinstance(a[1], int) and a[1] < 0,
+    "dim=tuple": lambda a: isinstance(a[1], tuple) and len(a[1]) > 0,
+    "dim=()": lambda a: a[1] == (),
+    "keepdim": lambda a: a[2] is True,
+}
+ARRAY_FORMS = ("0-d", "size-1")
+DIM_FORMS = ("dim=None", "dim=int", "dim=-int", "dim=tuple", "keepdim", *ARRAY_FORMS)
 
 
 # ----- argument strategies composed from autograd_mnist.testing -----
@@ -96,13 +126,62 @@ def binary(
     return broadcastable_shapes(2).flatmap(lambda s: st.tuples(left(s[0]), right(s[1])))
 
 
+# Shapes with an empty dimension about a quarter of the time (sides 0-5), else sides 1-5.
+SHAPES_WITH_EMPTY = shapes() | shapes(min_side=0, max_dims=3)
+
+
 def with_dims(
-    arrays: Callable[[Any], st.SearchStrategy[np.ndarray]], allow_tuple: bool = True
+    arrays: Callable[[Any], st.SearchStrategy[np.ndarray]],
+    allow_tuple: bool = True,
+    *,
+    empty: str = "no",
+    allow_none: bool = True,
 ) -> st.SearchStrategy[Args]:
-    """(x, dim, keepdim) for reductions."""
-    return shapes().flatmap(
-        lambda s: st.tuples(arrays(s), reduction_dims(len(s), allow_tuple), st.booleans())
-    )
+    """(x, dim, keepdim) for reductions, every dim form (None, int, negative, tuple, ()).
+
+    ``empty``: "no" (sides >= 1), "any" (empty dims may be reduced: sum, mean) or
+    "kept" (shapes may have empty dims, but only non-empty ones are reduced: max, amax).
+    """
+    shape_strategy = shapes() if empty == "no" else SHAPES_WITH_EMPTY
+    if empty == "kept":  # some dimension to reduce: not all of them empty
+        shape_strategy = shape_strategy.filter(lambda s: 0 not in s or max(s) > 0)
+
+    def dims(s: tuple[int, ...]) -> st.SearchStrategy[Any]:
+        return reduction_dims(
+            s if empty == "kept" else len(s),
+            allow_tuple,
+            allow_none=allow_none,
+            allow_empty_tuple=allow_tuple,
+        )
+
+    return shape_strategy.flatmap(lambda s: st.tuples(arrays(s), dims(s), st.booleans()))
+
+
+def np_axis(x: np.ndarray, dim: Any) -> Any:
+    """A PyTorch ``dim`` as NumPy's ``axis``: None and ``()`` mean every dimension, and a
+    0-d array's dim 0 / -1 is all of it."""
+    return None if x.ndim == 0 or dim is None or dim == () else dim
+
+
+def _reduced_count(x: np.ndarray, dim: Any) -> int:
+    axis = np_axis(x, dim)
+    if axis is None:
+        return x.size
+    return math.prod(x.shape[a] for a in ((axis,) if isinstance(axis, int) else axis))
+
+
+@st.composite
+def var_args(draw: st.DrawFn, spread: bool) -> Args:
+    """(x, dim, keepdim, correction), correction 0 or 1 with more elements per group than
+    the correction (finite results). ``spread``: at least 2 per group and values >= 0.05
+    apart, so the standard deviation is >= 0.035, clear of sqrt's kink at 0."""
+    shape = draw(shapes(max_dims=3, max_side=4) if spread else shapes())
+    x = draw(distinct_arrays(shape, spacing=0.05) if spread else float_arrays(shape))
+    dim = draw(reduction_dims(len(shape), allow_empty_tuple=True))
+    count = _reduced_count(x, dim)
+    assume(count >= 2 or not spread)
+    correction = draw(st.sampled_from([0, 1])) if count >= 2 else 0
+    return (x, dim, draw(st.booleans()), correction)
 
 
 def sum_to_args() -> st.SearchStrategy[Args]:
@@ -277,9 +356,8 @@ def pool_route_args(draw: st.DrawFn, gather: bool) -> Args:
 
 
 def softmax_args() -> st.SearchStrategy[Args]:
-    return shapes(min_dims=1).flatmap(
-        lambda s: st.tuples(float_arrays(s), st.integers(-len(s), len(s) - 1))
-    )
+    """(x, dim): one int dim (a tuple is a TypeError, as in PyTorch), 0-d and empty x."""
+    return SHAPES_WITH_EMPTY.flatmap(lambda s: st.tuples(float_arrays(s), one_dim(len(s))))
 
 
 @st.composite
@@ -492,13 +570,41 @@ def naive_pool_scatter(
 
 
 def ref_log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    m = x.max(axis=dim, keepdims=True)
-    return x - m - np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
+    if x.size == 0:
+        return x.copy()
+    m = x.max(axis=np_axis(x, dim), keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=np_axis(x, dim), keepdims=True))
 
 
 def ref_softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    e = np.exp(x - x.max(axis=dim, keepdims=True))
-    return e / e.sum(axis=dim, keepdims=True)
+    if x.size == 0:
+        return x.copy()
+    e = np.exp(x - x.max(axis=np_axis(x, dim), keepdims=True))
+    return e / e.sum(axis=np_axis(x, dim), keepdims=True)
+
+
+def ref_reduce(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The NumPy reduction ``fn`` called with a PyTorch dim (see :func:`np_axis`); NumPy's
+    warnings on empty slices are silenced (the NaN is the expected value)."""
+
+    def ref(x: np.ndarray, dim: Any, keepdim: bool, *rest: Any) -> Any:
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(x, np_axis(x, dim), keepdim, *rest)
+
+    return ref
+
+
+def ref_logsumexp(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim)
+    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def values(result: Any) -> Tensor:
+    """The values of ``max(dim)`` / ``min(dim)`` (the indices are checked in
+    test_reductions.py), or the tensor a full reduction returns."""
+    return result.values if isinstance(result, tuple) else result
 
 
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
@@ -609,27 +715,86 @@ CASES: list[OpCase] = [
         notes="wider range: exercises both branches of the stable forward",
     ),
     OpCase("tanh", F.tanh, unary(float_arrays()), np.tanh),
-    # reductions
+    # reductions: every dim form, keepdim both ways, 0-d, size-1 and size-0 dims
     OpCase(
         "sum",
         lambda x, d, k: x.sum(d, keepdim=k),
-        with_dims(float_arrays),
-        lambda x, d, k: np.sum(x, axis=d, keepdims=k),
+        with_dims(float_arrays, empty="any"),
+        ref_reduce(lambda x, a, k: np.sum(x, axis=a, keepdims=k)),
         kind="reduction",
+        forms=(*DIM_FORMS, "dim=()", "size-0"),
+        notes="a sum over an empty dim is 0",
     ),
     OpCase(
         "mean",
         lambda x, d, k: x.mean(d, keepdim=k),
-        with_dims(float_arrays),
-        lambda x, d, k: np.mean(x, axis=d, keepdims=k),
+        with_dims(float_arrays, empty="any"),
+        ref_reduce(lambda x, a, k: np.mean(x, axis=a, keepdims=k)),
         kind="reduction",
+        forms=(*DIM_FORMS, "dim=()", "size-0"),
+        notes="a mean over an empty dim is NaN",
     ),
     OpCase(
         "max",
-        lambda x, d, k: x.max(d, keepdim=k),
-        with_dims(distinct_arrays, allow_tuple=False),
-        lambda x, d, k: np.max(x, axis=d, keepdims=k),
-        notes="kink where two values tie: values spaced >= 1e-3 apart",
+        lambda x, d, k: values(x.max(d, keepdim=k)),
+        with_dims(distinct_arrays, allow_tuple=False, empty="kept"),
+        ref_reduce(lambda x, a, k: np.max(x, axis=a, keepdims=k)),
+        forms=(*(f for f in DIM_FORMS if f != "dim=tuple"), "size-0"),
+        notes="kink where two values tie: values spaced >= 1e-3 apart; dim=None is the "
+        "full reduction (a tensor), an int dim gives (values, indices)",
+    ),
+    OpCase(
+        "min",
+        lambda x, d, k: values(x.min(d, keepdim=k)),
+        with_dims(distinct_arrays, allow_tuple=False, empty="kept"),
+        ref_reduce(lambda x, a, k: np.min(x, axis=a, keepdims=k)),
+        forms=(*(f for f in DIM_FORMS if f != "dim=tuple"), "size-0"),
+        notes="as max",
+    ),
+    OpCase(
+        "amax",
+        lambda x, d, k: x.amax(d, keepdim=k),
+        with_dims(distinct_arrays, empty="kept"),
+        ref_reduce(lambda x, a, k: np.max(x, axis=a, keepdims=k)),
+        forms=(*DIM_FORMS, "dim=()", "size-0"),
+        notes="as max; ties (split evenly) are checked by hand in test_reductions.py",
+    ),
+    OpCase(
+        "amin",
+        lambda x, d, k: x.amin(d, keepdim=k),
+        with_dims(distinct_arrays, empty="kept"),
+        ref_reduce(lambda x, a, k: np.min(x, axis=a, keepdims=k)),
+        forms=(*DIM_FORMS, "dim=()", "size-0"),
+        notes="as amax",
+    ),
+    OpCase(
+        "var",
+        lambda x, d, k, c: x.var(d, keepdim=k, correction=c),
+        var_args(spread=False),
+        ref_reduce(lambda x, a, k, c: np.var(x, axis=a, keepdims=k, ddof=c)),
+        kind="reduction",
+        forms=(*DIM_FORMS, "dim=()"),
+        notes="correction 0 or 1, always below the group size (finite)",
+    ),
+    OpCase(
+        "std",
+        lambda x, d, k, c: x.std(d, keepdim=k, correction=c),
+        var_args(spread=True),
+        ref_reduce(lambda x, a, k, c: np.std(x, axis=a, keepdims=k, ddof=c)),
+        kind="reduction",
+        forms=(*(f for f in DIM_FORMS if f != "0-d"), "dim=()"),
+        notes="sqrt's kink at variance 0: >= 2 values per group, spaced >= 0.05 apart "
+        "(so no 0-d draws: NaN, checked in test_reductions.py)",
+    ),
+    OpCase(
+        "logsumexp",
+        lambda x, d, k: x.logsumexp(d, keepdim=k),
+        with_dims(float_arrays),
+        ref_reduce(ref_logsumexp),
+        kind="reduction",
+        forms=(*DIM_FORMS, "dim=()"),
+        notes="dim=None and () are extensions (all dims; PyTorch requires a dim); "
+        "empty dims (-inf) are checked in test_reductions.py",
     ),
     OpCase("sum_to", ops.sum_to, sum_to_args(), ref_sum_to, kind="reduction"),
     OpCase("broadcast_to", ops.broadcast_to, broadcast_to_args(), np.broadcast_to),
@@ -728,8 +893,22 @@ CASES: list[OpCase] = [
         naive_pool_scatter,
     ),
     # softmax and losses
-    OpCase("log_softmax", F.log_softmax, softmax_args(), ref_log_softmax, kind="reduction"),
-    OpCase("softmax", F.softmax, softmax_args(), ref_softmax, kind="reduction"),
+    OpCase(
+        "log_softmax",
+        F.log_softmax,
+        softmax_args(),
+        ref_log_softmax,
+        kind="reduction",
+        forms=("dim=int", "dim=-int", "0-d", "size-1", "size-0"),
+    ),
+    OpCase(
+        "softmax",
+        F.softmax,
+        softmax_args(),
+        ref_softmax,
+        kind="reduction",
+        forms=("dim=int", "dim=-int", "0-d", "size-1", "size-0"),
+    ),
     OpCase("nll_loss", F.nll_loss, loss_args(), ref_nll_loss, kind="reduction"),
     OpCase("cross_entropy", F.cross_entropy, loss_args(), ref_cross_entropy, kind="reduction"),
     OpCase(

@@ -17,8 +17,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from op_cases import CASE_IDS, CASES, OpCase, naive_avg_pool2d, naive_conv2d, naive_max_pool2d
+from hypothesis import Phase, find, given, settings
+from hypothesis.errors import NoSuchExample
+from op_cases import (
+    CASE_IDS,
+    CASES,
+    FORMS,
+    OpCase,
+    naive_avg_pool2d,
+    naive_conv2d,
+    naive_max_pool2d,
+)
 
 import autograd_mnist as am
 from autograd_mnist import _layout
@@ -71,6 +80,20 @@ def test_forward_matches_reference(case: OpCase) -> None:
             _assert_unchanged(before, args, case.name)
 
     run()
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.forms], ids=lambda c: c.name)
+def test_row_draws_each_argument_form_it_declares(case: OpCase) -> None:
+    """Each form in ``case.forms`` (dim as None, int, negative int, tuple; keepdim; 0-d,
+    size-1, size-0 arrays) is drawn by the row's strategy: Hypothesis finds an example."""
+    unknown = set(case.forms) - set(FORMS)
+    assert not unknown, f"{case.name}: unknown forms {unknown}"
+    quick = settings(max_examples=2000, database=None, phases=[Phase.generate])
+    for form in case.forms:
+        try:
+            find(case.args, FORMS[form], settings=quick)
+        except NoSuchExample:
+            pytest.fail(f"{case.name}: its strategy never draws the form {form!r}")
 
 
 def test_functional_aliases_are_the_ops() -> None:
@@ -266,14 +289,18 @@ def test_leaf_gradients_keep_the_leafs_memory_layout(rng: np.random.Generator, l
     assert w.grad.data.flags.c_contiguous
 
 
-def test_max_reduction_tie_goes_to_first_element() -> None:
+def test_max_reduction_ties() -> None:
+    # max(dim) routes each row's gradient to the index it returns (the first maximum);
+    # the full max() splits it evenly among the tied maxima, as PyTorch does.
     t = am.Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]), requires_grad=True)
-    t.max(dim=1).sum().backward()
+    values, indices = t.max(dim=1)
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    values.sum().backward()
     assert t.grad is not None
     np.testing.assert_array_equal(np.asarray(t.grad), [[0, 1, 0], [1, 0, 0]])
     t.grad = None
     t.max().backward()
-    np.testing.assert_array_equal(np.asarray(t.grad), [[0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(np.asarray(t.grad), [[0, 0.5, 0.5], [0, 0, 0]])
 
 
 # ----- numerically hard inputs, dtype rules -----

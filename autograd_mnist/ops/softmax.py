@@ -22,6 +22,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: LogSoftmax, x: np.ndarray, axis: int) -> np.ndarray:
+        if x.size == 0:  # nothing to normalise (NumPy's max refuses an empty axis)
+            return np.empty_like(x)
         shifted = x - np.max(x, axis=axis, keepdims=True)
         y: np.ndarray = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         return y

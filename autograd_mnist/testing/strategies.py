@@ -30,6 +30,7 @@ __all__ = [
     "matmul_shapes",
     "pad_widths",
     "positive_arrays",
+    "one_dim",
     "reduction_dims",
     "reshape_targets",
     "shapes",
@@ -113,25 +114,65 @@ def _shape_strategy(shape: ShapeLike) -> st.SearchStrategy[Shape]:
     return st.just(tuple(int(s) for s in shape))
 
 
-def reduction_dims(
-    ndim: int, allow_tuple: bool = True
-) -> st.SearchStrategy[int | tuple[int, ...] | None]:
-    """A valid ``dim`` argument for an ``ndim``-D tensor: None, one axis, or distinct axes.
+Dim = int | tuple[int, ...] | None
 
-    Axes may be negative. A 0-d tensor only gets None (NumPy rejects axes on scalars).
-    With ``allow_tuple=False`` (for ``max``), only None or a single axis.
+
+def one_dim(ndim: int) -> st.SearchStrategy[int]:
+    """One valid int ``dim`` for an ``ndim``-D tensor, non-negative or negative (half each).
+
+    A 0-d tensor gets 0 or -1, which PyTorch accepts there.
     """
-    if ndim == 0:
-        return st.none()
-    one = st.integers(-ndim, ndim - 1)
-    choices: list[st.SearchStrategy[Any]] = [st.none(), one]
-    if allow_tuple:
-        many = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)
-        choices.append(
-            st.tuples(many, st.booleans()).map(
-                lambda mn: tuple(d - ndim if mn[1] else d for d in mn[0])
+    n = max(ndim, 1)
+    return st.integers(0, n - 1) | st.integers(-n, -1)
+
+
+def reduction_dims(
+    ndim: int | Sequence[int],
+    allow_tuple: bool = True,
+    *,
+    allow_none: bool = True,
+    allow_empty_tuple: bool = False,
+) -> st.SearchStrategy[Dim]:
+    """A valid ``dim`` argument: every form a PyTorch reduction takes, each drawn often.
+
+    The forms: None (all dimensions), a non-negative int, a negative int, and (with
+    ``allow_tuple``) a tuple of distinct dims of mixed signs. A 0-d tensor takes 0, -1,
+    (0,) and (-1,), as in PyTorch. ``allow_empty_tuple`` adds ``()``, which PyTorch's
+    ``sum``, ``mean``, ``amax``, ``var`` read as "every dimension" (NumPy as "none").
+
+    Args:
+        ndim: the tensor's number of dimensions, or its shape: given a shape, only
+            dimensions of non-zero size are drawn (and None only if there are no empty
+            dimensions), for ops that cannot reduce an empty dimension (max, amax, argmax).
+        allow_tuple: draw tuples (False for max(dim), argmax, softmax: one int only).
+        allow_none: draw None.
+        allow_empty_tuple: draw ``()``.
+
+    Example:
+        >>> reduction_dims(0).example() in (None, 0, -1, (0,), (-1,))
+        True
+        >>> reduction_dims((2, 0, 3), allow_tuple=False).example() in (0, 2, -1, -3)
+        True
+    """
+    shape = None if isinstance(ndim, (int, np.integer)) else tuple(int(s) for s in ndim)
+    n = len(shape) if shape is not None else int(ndim)
+    axes = [a for a in range(max(n, 1)) if shape is None or n == 0 or shape[a] > 0]
+    choices: list[st.SearchStrategy[Any]] = []
+    if allow_none and (shape is None or 0 not in shape):
+        choices.append(st.none())
+    if axes:
+        nonneg, neg = st.sampled_from(axes), st.sampled_from([a - max(n, 1) for a in axes])
+        choices += [nonneg, neg]
+        if allow_tuple:
+            signed = st.sampled_from(axes).flatmap(lambda a: st.sampled_from([a, a - max(n, 1)]))
+            many = st.lists(
+                signed, min_size=1, max_size=len(axes), unique_by=lambda d: d % max(n, 1)
             )
-        )
+            choices.append(many.map(tuple))
+    if allow_tuple and allow_empty_tuple and (shape is None or 0 not in shape):
+        choices.append(st.just(()))
+    if not choices:
+        raise InvalidArgument(f"reduction_dims: no valid dim for shape {shape}")
     return st.one_of(*choices)
 
 
