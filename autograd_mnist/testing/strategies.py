@@ -154,8 +154,12 @@ def reduction_dims(
         >>> reduction_dims((2, 0, 3), allow_tuple=False).example() in (0, 2, -1, -3)
         True
     """
-    shape = None if isinstance(ndim, (int, np.integer)) else tuple(int(s) for s in ndim)
-    n = len(shape) if shape is not None else int(ndim)
+    shape: Shape | None = None
+    if isinstance(ndim, (int, np.integer)):
+        n = int(ndim)
+    else:
+        shape = tuple(int(s) for s in ndim)
+        n = len(shape)
     axes = [a for a in range(max(n, 1)) if shape is None or n == 0 or shape[a] > 0]
     choices: list[st.SearchStrategy[Any]] = []
     if allow_none and (shape is None or 0 not in shape):
