@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -114,6 +114,12 @@ DIM_FORMS = ("dim=None", "dim=int", "dim=-int", "dim=tuple", "keepdim", *ARRAY_F
 
 
 # ----- argument strategies composed from autograd_mnist.testing -----
+# Shapes with an empty dimension about a quarter of the time (sides 0-5), else sides 1-5;
+# 0-d and size-1 dims are drawn too (``shapes()`` draws 0-4 dims of sides 1-5).
+SHAPES_WITH_EMPTY = shapes() | shapes(min_side=0, max_dims=3)
+ANY_SHAPE = SHAPES_WITH_EMPTY
+
+
 def unary(strategy: st.SearchStrategy[np.ndarray]) -> st.SearchStrategy[Args]:
     return strategy.map(lambda x: (x,))
 
@@ -122,12 +128,9 @@ def binary(
     left: Callable[[Any], st.SearchStrategy[np.ndarray]] = float_arrays,
     right: Callable[[Any], st.SearchStrategy[np.ndarray]] = float_arrays,
 ) -> st.SearchStrategy[Args]:
-    """Two arrays of mutually broadcastable shapes."""
-    return broadcastable_shapes(2).flatmap(lambda s: st.tuples(left(s[0]), right(s[1])))
-
-
-# Shapes with an empty dimension about a quarter of the time (sides 0-5), else sides 1-5.
-SHAPES_WITH_EMPTY = shapes() | shapes(min_side=0, max_dims=3)
+    """Two arrays of mutually broadcastable shapes (0-d, size-1 and size-0 dims drawn)."""
+    pairs = broadcastable_shapes(2) | broadcastable_shapes(2, min_side=0, max_dims=3)
+    return pairs.flatmap(lambda s: st.tuples(left(s[0]), right(s[1])))
 
 
 def with_dims(
@@ -677,44 +680,46 @@ CASES: list[OpCase] = [
         grad_atol=POLE_ATOL,
         notes="|b| >= 1e-2; atol loosened: see POLE_ATOL",
     ),
-    OpCase("add[scalar]", lambda x: x + 2.5, unary(float_arrays()), lambda x: x + 2.5),
-    OpCase("rsub[scalar]", lambda x: 1.5 - x, unary(float_arrays()), lambda x: 1.5 - x),
+    OpCase("add[scalar]", lambda x: x + 2.5, unary(float_arrays(ANY_SHAPE)), lambda x: x + 2.5),
+    OpCase("rsub[scalar]", lambda x: 1.5 - x, unary(float_arrays(ANY_SHAPE)), lambda x: 1.5 - x),
     OpCase(
         "rdiv[scalar]",
         lambda x: 2.0 / x,
-        unary(_nonzero(None)),
+        unary(_nonzero(ANY_SHAPE)),
         lambda x: 2.0 / x,
         grad_atol=POLE_ATOL,
         notes="|x| >= 1e-2; atol loosened: see POLE_ATOL",
     ),
     # elementwise, unary
-    OpCase("neg", ops.neg, unary(float_arrays()), np.negative),
-    _pow_case(2, float_arrays()),
-    _pow_case(3, float_arrays()),
-    _pow_case(0.5, _pos(None), "x >= 1e-2 (sqrt's kink and domain edge at 0)"),
-    _pow_case(1.5, _pos(None), "x >= 1e-2 (second derivative singular at 0)"),
-    _pow_case(-1, _nonzero(None), "|x| >= 1e-2 (pole at 0); see POLE_ATOL", POLE_ATOL),
-    _pow_case(0, float_arrays(), "constant: gradient identically 0"),
-    _pow_case(1, float_arrays(), "identity"),
-    OpCase("exp", ops.exp, unary(float_arrays()), np.exp),
-    OpCase("log", ops.log, unary(_pos(None)), np.log, notes="x >= 1e-2"),
-    OpCase("sqrt", ops.sqrt, unary(_pos(None)), np.sqrt, notes="x >= 1e-2"),
-    OpCase("abs", ops.abs, unary(away_from_zero()), np.abs, notes="kink at 0: |x| >= 1e-3"),
+    OpCase("neg", ops.neg, unary(float_arrays(ANY_SHAPE)), np.negative),
+    _pow_case(2, float_arrays(ANY_SHAPE)),
+    _pow_case(3, float_arrays(ANY_SHAPE)),
+    _pow_case(0.5, _pos(ANY_SHAPE), "x >= 1e-2 (sqrt's kink and domain edge at 0)"),
+    _pow_case(1.5, _pos(ANY_SHAPE), "x >= 1e-2 (second derivative singular at 0)"),
+    _pow_case(-1, _nonzero(ANY_SHAPE), "|x| >= 1e-2 (pole at 0); see POLE_ATOL", POLE_ATOL),
+    _pow_case(0, float_arrays(ANY_SHAPE), "constant: gradient identically 0"),
+    _pow_case(1, float_arrays(ANY_SHAPE), "identity"),
+    OpCase("exp", ops.exp, unary(float_arrays(ANY_SHAPE)), np.exp),
+    OpCase("log", ops.log, unary(_pos(ANY_SHAPE)), np.log, notes="x >= 1e-2"),
+    OpCase("sqrt", ops.sqrt, unary(_pos(ANY_SHAPE)), np.sqrt, notes="x >= 1e-2"),
+    OpCase(
+        "abs", ops.abs, unary(away_from_zero(ANY_SHAPE)), np.abs, notes="kink at 0: |x| >= 1e-3"
+    ),
     OpCase(
         "relu",
         F.relu,
-        unary(away_from_zero()),
+        unary(away_from_zero(ANY_SHAPE)),
         lambda x: np.maximum(x, 0.0),
         notes="kink at 0: |x| >= 1e-3",
     ),
     OpCase(
         "sigmoid",
         F.sigmoid,
-        unary(float_arrays(min_value=-8.0, max_value=8.0)),
+        unary(float_arrays(ANY_SHAPE, min_value=-8.0, max_value=8.0)),
         lambda x: 1.0 / (1.0 + np.exp(-x)),
         notes="wider range: exercises both branches of the stable forward",
     ),
-    OpCase("tanh", F.tanh, unary(float_arrays()), np.tanh),
+    OpCase("tanh", F.tanh, unary(float_arrays(ANY_SHAPE)), np.tanh),
     # reductions: every dim form, keepdim both ways, 0-d, size-1 and size-0 dims
     OpCase(
         "sum",
@@ -802,7 +807,7 @@ CASES: list[OpCase] = [
     OpCase("reshape", ops.reshape, reshape_args(), np.reshape),
     OpCase("permute", lambda x, d: x.permute(d), permute_args(), np.transpose),
     OpCase("transpose", lambda x, a, b: x.transpose(a, b), transpose_args(), np.swapaxes),
-    OpCase("T", lambda x: x.T, unary(float_arrays()), lambda x: x.T),
+    OpCase("T", lambda x: x.T, unary(float_arrays(ANY_SHAPE)), lambda x: x.T),
     OpCase("flatten", lambda x, s, e: x.flatten(s, e), flatten_args(), ref_flatten),
     OpCase("getitem[basic]", ops.getitem, basic_index_args(), lambda x, i: x[i]),
     OpCase(
@@ -939,6 +944,13 @@ CASES: list[OpCase] = [
         notes="a fresh generator with a fixed seed per call, so the mask is a constant",
     ),
 ]
+
+# The elementwise rows and T draw 0-d, size-1 and size-0 arrays (ANY_SHAPE), declared once.
+SHAPE_FORMS = ("0-d", "size-1", "size-0")
+_ANY_SHAPE_ROWS = {"add", "sub", "mul", "div", "add[scalar]", "rsub[scalar]", "rdiv[scalar]"}
+_ANY_SHAPE_ROWS |= {"neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "T"}
+_ANY_SHAPE_ROWS |= {c.name for c in CASES if c.name.startswith("pow[")}
+CASES = [replace(c, forms=SHAPE_FORMS) if c.name in _ANY_SHAPE_ROWS else c for c in CASES]
 
 CASE_IDS = [c.name for c in CASES]
 assert len(set(CASE_IDS)) == len(CASE_IDS), "duplicate OpCase names"
