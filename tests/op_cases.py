@@ -110,6 +110,7 @@ FORMS: dict[str, Callable[[Args], bool]] = {
     "keepdim": lambda a: a[2] is True,
 }
 ARRAY_FORMS = ("0-d", "size-1")
+SHAPE_FORMS = (*ARRAY_FORMS, "size-0")
 DIM_FORMS = ("dim=None", "dim=int", "dim=-int", "dim=tuple", "keepdim", *ARRAY_FORMS)
 
 
@@ -200,9 +201,15 @@ def reshape_args() -> st.SearchStrategy[Args]:
 
 
 def permute_args() -> st.SearchStrategy[Args]:
-    return shapes().flatmap(
-        lambda s: st.tuples(float_arrays(s), st.permutations(range(len(s))).map(tuple))
-    )
+    """(x, dims): a permutation, each dim non-negative or negative (both are valid)."""
+
+    def dims(n: int) -> st.SearchStrategy[tuple[int, ...]]:
+        signs = st.lists(st.booleans(), min_size=n, max_size=n)
+        return st.tuples(st.permutations(range(n)), signs).map(
+            lambda ps: tuple(d - n if neg else d for d, neg in zip(*ps))
+        )
+
+    return SHAPES_WITH_EMPTY.flatmap(lambda s: st.tuples(float_arrays(s), dims(len(s))))
 
 
 def transpose_args() -> st.SearchStrategy[Args]:
@@ -805,8 +812,20 @@ CASES: list[OpCase] = [
     OpCase("broadcast_to", ops.broadcast_to, broadcast_to_args(), np.broadcast_to),
     # shapes and indexing
     OpCase("reshape", ops.reshape, reshape_args(), np.reshape),
-    OpCase("permute", lambda x, d: x.permute(d), permute_args(), np.transpose),
-    OpCase("transpose", lambda x, a, b: x.transpose(a, b), transpose_args(), np.swapaxes),
+    OpCase(
+        "permute",
+        lambda x, d: x.permute(d),
+        permute_args(),
+        np.transpose,
+        forms=("dim=tuple", *SHAPE_FORMS),
+    ),
+    OpCase(
+        "transpose",
+        lambda x, a, b: x.transpose(a, b),
+        transpose_args(),
+        np.swapaxes,
+        forms=("dim=int", "dim=-int", "size-1"),
+    ),
     OpCase("T", lambda x: x.T, unary(float_arrays(ANY_SHAPE)), lambda x: x.T),
     OpCase("flatten", lambda x, s, e: x.flatten(s, e), flatten_args(), ref_flatten),
     OpCase("getitem[basic]", ops.getitem, basic_index_args(), lambda x, i: x[i]),
@@ -946,7 +965,6 @@ CASES: list[OpCase] = [
 ]
 
 # The elementwise rows and T draw 0-d, size-1 and size-0 arrays (ANY_SHAPE), declared once.
-SHAPE_FORMS = ("0-d", "size-1", "size-0")
 _ANY_SHAPE_ROWS = {"add", "sub", "mul", "div", "add[scalar]", "rsub[scalar]", "rdiv[scalar]"}
 _ANY_SHAPE_ROWS |= {"neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "T"}
 _ANY_SHAPE_ROWS |= {c.name for c in CASES if c.name.startswith("pow[")}
