@@ -121,6 +121,20 @@ def test_tied_extrema_have_a_zero_second_derivative() -> None:
     np.testing.assert_allclose(h.data, w.data + 10 * np.array([1, 1, 0, 1]) / 3)
 
 
+def test_nan_is_the_extreme_and_takes_the_gradient() -> None:
+    x = [[1.0, np.nan, 3.0], [np.nan, 0.0, np.nan]]
+    assert np.isnan(leaf(x).max().item()) and np.isnan(leaf(x).amin(1).data).all()
+    np.testing.assert_array_equal(grad_of(lambda t: t.amax(1).sum(), x), [[0, 1, 0], [0.5, 0, 0.5]])
+    np.testing.assert_array_equal(
+        grad_of(lambda t: t.max(1).values.sum(), x), [[0, 1, 0], [1, 0, 0]]
+    )
+    np.testing.assert_array_equal(leaf(x).argmin(1).data, [1, 0])
+    # As torch's full max(); torch's amax gives NaN gradients to a group holding a NaN.
+    np.testing.assert_allclose(
+        grad_of(lambda t: t.max(), x), [[0, 1, 0], [1, 0, 1]] / np.float64(3)
+    )
+
+
 # ----- empty tensors -----
 def test_reductions_over_empty_dims_as_pytorch() -> None:
     x = am.Tensor(np.zeros((0, 3)))

@@ -54,7 +54,10 @@ class Extremum(Function):
         kept = np.asarray((np.max if largest else np.min)(x, axis=axes, keepdims=True))
         if any(ctx.needs_input_grad):
             if split or not axes:
-                mask = (x == kept).astype(x.dtype)
+                hit = x == kept
+                if np.isnan(kept).any():  # a NaN is the extreme of its group, as in torch
+                    hit |= np.isnan(x) & np.isnan(kept)
+                mask = hit.astype(x.dtype)
                 mask /= np.sum(mask, axis=axes, keepdims=True)
             else:
                 (axis,) = axes
@@ -163,6 +166,8 @@ def amax(x: Any, dim: Dims = None, keepdim: bool = False) -> Tensor:
 
     Returns:
         The values only; the gradient is split evenly among tied maxima, as in PyTorch.
+        A NaN is a group's maximum and shares its gradient with the group's other NaNs,
+        as in PyTorch's full ``max()`` (PyTorch's ``amax`` gives NaN gradients there).
 
     Raises:
         ValueError: a dim out of range or repeated, or an empty reduced dimension.
