@@ -188,13 +188,27 @@ class Tensor(TensorBase):
         """Indices of the first minima (int64, not differentiable; None: flattened)."""
         return _ops.argmin(self, dim, keepdim)
 
-    def var(self, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
+    def var(
+        self,
+        dim: Any = None,
+        *,
+        correction: float = 1,
+        keepdim: bool = False,
+        unbiased: bool | None = None,
+    ) -> Tensor:
         """Variance over ``dim`` with ``correction``: :func:`autograd_mnist.ops.var`."""
-        return _ops.var(self, dim, correction=correction, keepdim=keepdim)
+        return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
-    def std(self, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
+    def std(
+        self,
+        dim: Any = None,
+        *,
+        correction: float = 1,
+        keepdim: bool = False,
+        unbiased: bool | None = None,
+    ) -> Tensor:
         """Standard deviation over ``dim``: :func:`autograd_mnist.ops.std`."""
-        return _ops.std(self, dim, correction=correction, keepdim=keepdim)
+        return _ops.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, stable: :func:`autograd_mnist.ops.logsumexp`."""

@@ -182,6 +182,8 @@ def test_var_and_std_forms() -> None:
     np.testing.assert_allclose(t.std((0, 1), keepdim=True).data, x.std(ddof=1, keepdims=True))
     np.testing.assert_allclose(ops.var(t, 0, unbiased=False).data, x.var(axis=0))
     np.testing.assert_allclose(ops.std(t, -1, unbiased=True).data, x.std(axis=1, ddof=1))
+    np.testing.assert_allclose(t.std(unbiased=False).data, x.std())
+    np.testing.assert_allclose(t.var(np.array([1]), unbiased=True).data, x.var(axis=1, ddof=1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # 0 / 0 and x / 0 without NumPy warnings
         assert np.isnan(am.tensor(2.0).var().item()) and am.tensor(2.0).std(correction=0) == 0

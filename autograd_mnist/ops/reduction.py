@@ -30,7 +30,7 @@ def normalize_dims(op: str, dim: Dims, ndim: int) -> tuple[int, ...]:
     """
     if dim is None:
         return tuple(range(ndim))
-    if not isinstance(dim, (int, np.integer, Sequence)) or isinstance(dim, str):
+    if not isinstance(dim, (int, np.integer, Sequence, np.ndarray)) or isinstance(dim, str):
         raise TypeError(f"{op}: dim must be an int or a tuple of ints; got {dim!r}")
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     limit = builtins.max(ndim, 1)
