@@ -231,7 +231,7 @@ def test_item_numpy_and_python_conversions() -> None:
     assert u.numpy() is a and np.asarray(u) is a
     assert np.asarray(u, dtype=np.float64).dtype == np.float64
     assert u.tolist() == [[1.0] * 3] * 2
-    assert len(u) == 2 and u.shape == (2, 3) and u.ndim == 2 and u.size == 6
+    assert len(u) == 2 and u.shape == (2, 3) and u.ndim == 2 and u.numel() == 6
     with pytest.raises(TypeError, match="0-d"):
         len(am.tensor(1.0))
 
