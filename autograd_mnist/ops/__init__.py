@@ -4,10 +4,14 @@ Argument checking with PyTorch-style messages lives in :mod:`autograd_mnist.func
 these wrappers assume valid arguments except where noted.
 """
 
+from autograd_mnist.ops.cast import cast, clone
+from autograd_mnist.ops.cast import dtype_of as cast_dtype
 from autograd_mnist.ops.conv import col2im, im2col, max_pool2d, out_size
+from autograd_mnist.ops.dims import expand, squeeze, stack, unsqueeze
 from autograd_mnist.ops.elementwise import (
     abs,
     add,
+    cos,
     div,
     exp,
     log,
@@ -16,6 +20,7 @@ from autograd_mnist.ops.elementwise import (
     pow,
     relu,
     sigmoid,
+    sin,
     sqrt,
     sub,
     tanh,
@@ -23,6 +28,7 @@ from autograd_mnist.ops.elementwise import (
 from autograd_mnist.ops.fused import batch_norm, cross_entropy, linear
 from autograd_mnist.ops.linalg import matmul
 from autograd_mnist.ops.reduction import broadcast_to, max, mean, normalize_dims, sum, sum_to
+from autograd_mnist.ops.select import clamp, maximum, minimum, where
 from autograd_mnist.ops.shape import (
     cat,
     flatten,
@@ -40,11 +46,17 @@ __all__ = [
     "add",
     "batch_norm",
     "broadcast_to",
+    "cast",
+    "cast_dtype",
     "cat",
+    "clamp",
+    "clone",
     "col2im",
+    "cos",
     "cross_entropy",
     "div",
     "exp",
+    "expand",
     "flatten",
     "getitem",
     "im2col",
@@ -54,7 +66,9 @@ __all__ = [
     "matmul",
     "max",
     "max_pool2d",
+    "maximum",
     "mean",
+    "minimum",
     "mul",
     "neg",
     "normalize_dims",
@@ -66,10 +80,15 @@ __all__ = [
     "reshape",
     "scatter_add",
     "sigmoid",
+    "sin",
     "sqrt",
+    "squeeze",
+    "stack",
     "sub",
     "sum",
     "sum_to",
     "tanh",
     "transpose",
+    "unsqueeze",
+    "where",
 ]
