@@ -179,3 +179,128 @@ def test_where_gradient_is_selected_not_masked_as_torch() -> None:
     tx.grad = None
     torch.where(tx > 0, tx.sqrt(), 0.0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())  # NaN where torch has NaN
+
+
+# ----- errors name the op, the shapes and the rule -----
+ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    (
+        "unsqueeze",
+        lambda: am.zeros(2, 3).unsqueeze(3),
+        IndexError,
+        r"unsqueeze: dimension 3 out of range; got shape \(2, 3\), expected a dim in \[-3, 2\]",
+    ),
+    (
+        "squeeze[range]",
+        lambda: am.zeros(2, 1).squeeze(-3),
+        IndexError,
+        r"squeeze: dimension -3 out of range; got shape \(2, 1\)",
+    ),
+    (
+        "squeeze[repeat]",
+        lambda: am.zeros(2, 1).squeeze((1, -1)),
+        ValueError,
+        r"squeeze: repeated dimension in \(1, -1\); got shape \(2, 1\)",
+    ),
+    (
+        "squeeze[type]",
+        lambda: am.zeros(2, 1).squeeze(1.0),
+        TypeError,
+        r"squeeze: dim must be an int",
+    ),
+    (
+        "expand[grow]",
+        lambda: am.zeros(2, 3).expand(4, 3),
+        ValueError,
+        r"expand: cannot expand shape \(2, 3\) to \(4, 3\)",
+    ),
+    (
+        "expand[few]",
+        lambda: am.zeros(2, 3).expand(3),
+        ValueError,
+        r"expand: got 1 sizes \(3,\) for shape \(2, 3\); expected at least 2",
+    ),
+    (
+        "expand[lead -1]",
+        lambda: am.zeros(3).expand(-1, 3),
+        ValueError,
+        r"expand: -1 is not allowed in a new leading dimension",
+    ),
+    ("stack[empty]", lambda: am.stack([]), ValueError, r"stack: expected a non-empty sequence"),
+    (
+        "stack[shapes]",
+        lambda: am.stack([am.zeros(2), am.zeros(2), am.zeros(3)]),
+        ValueError,
+        r"stack: expected each tensor to be equal size; "
+        r"got \(2,\) at entry 0 and \(3,\) at entry 2",
+    ),
+    (
+        "stack[dim]",
+        lambda: am.stack([am.zeros(2)], 2),
+        IndexError,
+        r"stack: dimension 2 out of range; got shape \(2,\), expected a dim in \[-2, 1\]",
+    ),
+    (
+        "where[cond dtype]",
+        lambda: am.where(am.ones(2), am.zeros(2), 1.0),
+        TypeError,
+        r"where: condition must be a bool tensor; got dtype float32",
+    ),
+    (
+        "where[shapes]",
+        lambda: am.where(am.ones(2) > 0, am.zeros(3), 1.0),
+        ValueError,
+        r"where: shapes do not broadcast; got condition \(2,\), input \(3,\), other \(\)",
+    ),
+    (
+        "maximum[shapes]",
+        lambda: am.maximum(am.zeros(2), am.zeros(3)),
+        ValueError,
+        r"Maximum: .*input shapes \(2,\), \(3,\)",
+    ),
+    (
+        "minimum[shapes]",
+        lambda: am.minimum(am.zeros(2, 2), am.zeros(3, 2, 3)),
+        ValueError,
+        r"Minimum: .*input shapes \(2, 2\), \(3, 2, 3\)",
+    ),
+    (
+        "clamp[no bound]",
+        lambda: am.zeros(2).clamp(),
+        ValueError,
+        r"clamp: at least one of min or max must not be None; got shape \(2,\)",
+    ),
+    (
+        "clamp[tensor bound]",
+        lambda: am.zeros(2).clamp(am.zeros(2)),
+        TypeError,
+        r"clamp: min must be a Python number or None; got Tensor .*am.maximum",
+    ),
+    (
+        "to[dtype]",
+        lambda: am.zeros(2).to(np.float16),
+        TypeError,
+        r"to: unsupported dtype .*float16.*; expected float32, float64, an integer or bool",
+    ),
+    ("to[device]", lambda: am.zeros(2).to("cuda"), ValueError, r"to: only the CPU exists here"),
+    (
+        "size[dim]",
+        lambda: am.zeros(2, 3).size(2),
+        IndexError,
+        r"size: dimension 2 out of range; got a tensor of shape \(2, 3\)",
+    ),
+    ("size[0-d]", lambda: am.tensor(1.0).size(0), IndexError, r"size: .*0-d tensor"),
+    (
+        "pow[tensor exponent]",
+        lambda: am.ones(2).pow(am.ones(2)),
+        TypeError,
+        r"pow: exponent must be a Python number; got Tensor",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "error", "match"), ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_name_the_op_and_shapes(
+    name: str, call: Callable[[], Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        call()

@@ -66,7 +66,7 @@ def squeeze(x: Any, dim: int | Sequence[int] | None = None) -> Tensor:
     if dim is None:
         named = set(range(t.ndim))
     else:
-        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
         named = {_dim_in("squeeze", d, n, t.shape) for d in dims}
         if len(named) != len(dims):
             raise ValueError(f"squeeze: repeated dimension in {dims}; got shape {t.shape}")
