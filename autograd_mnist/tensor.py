@@ -235,9 +235,13 @@ class Tensor(TensorBase):
 
     clip = clamp
 
-    def pow(self, exponent: float) -> Tensor:
-        """Elementwise ``self ** exponent`` for a Python number ``exponent``."""
+    def pow(self, exponent: Any) -> Tensor:
+        """Elementwise ``self ** exponent``: a Python number, or a tensor (broadcast;
+        differentiable in both)."""
         return _ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _ops.pow(base, self)
 
     def sin(self) -> Tensor:
         """Elementwise sine."""

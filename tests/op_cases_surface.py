@@ -17,7 +17,13 @@ from hypothesis.extra import numpy as hnp
 from op_cases import Args, OpCase, binary, unary
 
 from autograd_mnist import ops
-from autograd_mnist.testing import broadcast_sources, broadcastable_shapes, float_arrays, shapes
+from autograd_mnist.testing import (
+    broadcast_sources,
+    broadcastable_shapes,
+    float_arrays,
+    positive_arrays,
+    shapes,
+)
 
 # Sides up to 3: a third of the dimensions have size 1 (what squeeze and expand act on).
 SMALL = shapes(max_dims=4, max_side=3)
@@ -150,6 +156,14 @@ SURFACE_CASES: list[OpCase] = [
     OpCase("sin", lambda x: x.sin(), unary(float_arrays()), np.sin),
     OpCase("cos", lambda x: x.cos(), unary(float_arrays()), np.cos),
     OpCase("pow[method]", lambda x: x.pow(3), unary(float_arrays()), lambda x: x**3),
+    OpCase(
+        "pow[tensor exponent]",
+        lambda a, b: a**b,
+        binary(left=lambda s: positive_arrays(s, min_value=0.5)),
+        np.power,
+        notes="base >= 0.5: ln(base) and base ** (b - 1) stay moderate",
+    ),
+    OpCase("rpow[scalar base]", lambda x: 2.5**x, unary(float_arrays()), lambda x: 2.5**x),
     OpCase("where", ops.where, where_args(), np.where),
     OpCase(
         "maximum",

@@ -17,7 +17,6 @@ from autograd_mnist.ops.elementwise import (
     log,
     mul,
     neg,
-    pow,
     relu,
     sigmoid,
     sin,
@@ -27,6 +26,7 @@ from autograd_mnist.ops.elementwise import (
 )
 from autograd_mnist.ops.fused import batch_norm, cross_entropy, linear
 from autograd_mnist.ops.linalg import matmul
+from autograd_mnist.ops.power import pow
 from autograd_mnist.ops.reduction import broadcast_to, max, mean, normalize_dims, sum, sum_to
 from autograd_mnist.ops.select import clamp, maximum, minimum, where
 from autograd_mnist.ops.shape import (
