@@ -109,7 +109,8 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     ``cat`` of ``unsqueeze``: each input's gradient is its slice).
 
     Args:
-        tensors: a non-empty sequence of tensors of the same shape ``s``.
+        tensors: a non-empty sequence of tensors of the same shape ``s`` (converted to
+            one float dtype, as for ``cat``: integer tensors become float, unlike torch).
         dim: in ``[-len(s) - 1, len(s)]``.
 
     Returns:

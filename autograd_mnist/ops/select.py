@@ -110,7 +110,8 @@ def _condition(cond: Any, shapes: str) -> np.ndarray:
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
     """``input`` where ``condition`` holds, else ``other`` (``torch.where``), broadcast.
 
-    Differentiable in ``input`` and ``other``; ``condition`` is a constant.
+    Differentiable in ``input`` and ``other``; ``condition`` is a constant. Integer inputs
+    become float (the package's dtype rule; torch keeps integer dtypes).
 
     Args:
         condition: a bool tensor or array.
@@ -140,7 +141,7 @@ def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
     """The elementwise maximum of two broadcastable tensors (``torch.maximum``).
 
     The gradient goes to the larger element; on a tie each side gets half, as in torch.
-    A NaN in either input gives NaN.
+    A NaN in either input gives NaN. Integer inputs become float (torch keeps them).
     """
     return Maximum.apply(input, other)
 
