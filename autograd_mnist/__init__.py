@@ -4,13 +4,31 @@ from autograd_mnist.tensor import Tensor, tensor  # noqa: I001 - the core loads 
 from autograd_mnist.autograd import grad
 from autograd_mnist.function import Function
 from autograd_mnist.grad_mode import is_grad_enabled, no_grad, set_grad_enabled
-from autograd_mnist.factory import ones, rand, randn, zeros
-from autograd_mnist.ops import cat
+from autograd_mnist.factory import (
+    arange,
+    eye,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
+from autograd_mnist.ops import cat, maximum, minimum, stack, where
 from autograd_mnist.rng import manual_seed
 from autograd_mnist import functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from autograd_mnist import nn, optim, viz
 from autograd_mnist.serialization import load, save
+import numpy as np
+
+# dtype names as in torch (torch.float32, ...): the NumPy types, so t.to(am.float64) and
+# t.dtype == am.float32 work.
+float32, float64, int64, bool = np.float32, np.float64, np.int64, np.bool_  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -18,24 +36,40 @@ __all__ = [
     "Function",
     "GradcheckError",
     "Tensor",
+    "arange",
+    "bool",
     "cat",
+    "eye",
+    "float32",
+    "float64",
+    "full",
+    "full_like",
     "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "int64",
     "is_grad_enabled",
     "load",
     "manual_seed",
+    "maximum",
+    "minimum",
     "nn",
     "no_grad",
     "numerical_gradient",
     "ones",
+    "ones_like",
     "optim",
     "rand",
+    "rand_like",
     "randn",
+    "randn_like",
     "save",
     "set_grad_enabled",
+    "stack",
     "tensor",
     "viz",
+    "where",
     "zeros",
+    "zeros_like",
 ]

@@ -8,7 +8,7 @@ module stays out of the tensor <-> ops import cycle.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
@@ -101,10 +101,41 @@ class TensorBase:
         """The number of dimensions."""
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
-        """The number of elements."""
+    @overload
+    def size(self, dim: None = None) -> tuple[int, ...]: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, as ``torch.Tensor.size``: a tuple of ints, or one int for ``dim``.
+
+        ``t.size()`` is ``t.shape`` (a plain tuple: PyTorch returns ``torch.Size``, a tuple
+        subclass). Unlike NumPy's ``.size`` this is a method, not the element count: use
+        :meth:`numel` for that.
+
+        Args:
+            dim: a dimension (negative counts from the end); None for the whole shape.
+
+        Raises:
+            IndexError: if ``dim`` is out of range (as PyTorch).
+        """
+        if dim is None:
+            return self.data.shape
+        n = self.data.ndim
+        if not -n <= dim < n:
+            rule = f"a dim in [{-n}, {n - 1}]" if n else "no dim (a 0-d tensor has none)"
+            raise IndexError(
+                f"size: dimension {dim} out of range; got a tensor of shape {self.shape}, "
+                f"expected {rule}"
+            )
+        return int(self.data.shape[dim])
+
+    def numel(self) -> int:
+        """The number of elements (NumPy's ``.size``)."""
         return int(self.data.size)
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
+        return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype[Any]:

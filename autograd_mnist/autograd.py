@@ -66,7 +66,7 @@ def topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
 
 def _as_grad(root: Tensor, grad: Any, where: str) -> Tensor:
     if grad is None:
-        if root.size != 1:
+        if root.numel() != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for a single-element output; "
                 f"got shape {root.shape}, expected a `grad` argument of that shape"

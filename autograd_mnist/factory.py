@@ -1,4 +1,5 @@
-"""Tensor constructors: zeros, ones, randn, rand (PyTorch names; float32 by default)."""
+"""Tensor constructors (PyTorch names; float32 by default): zeros, ones, randn, rand,
+arange, full, eye, and the ``*_like`` family."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from autograd_mnist._args import sizes
 from autograd_mnist.rng import get_rng
-from autograd_mnist.tensor import Tensor
+from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
 
 def zeros(
@@ -49,3 +50,170 @@ def rand(
     gen = rng if rng is not None else get_rng()
     data = gen.random(sizes(shape), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
+
+
+def _is_integral(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step`` (``torch.arange``).
+
+    ``arange(n)`` is ``0, 1, ..., n - 1``. With integer arguments and no ``dtype`` the result
+    is int64, otherwise float32, as in PyTorch. Values are computed in float64 and then
+    converted, so float32 ranges do not accumulate rounding error.
+
+    Args:
+        start: the first value (the end, from 0, when ``end`` is None).
+        end: the bound, not included.
+        step: the nonzero spacing; its sign must point from ``start`` to ``end``.
+        dtype: optional dtype of the result.
+        requires_grad: make the result a leaf that requires grad (float only).
+
+    Returns:
+        A 1-D tensor of ``ceil((end - start) / step)`` values.
+
+    Raises:
+        ValueError: for a zero step, a step pointing away from ``end``, or a non-finite bound.
+    """
+    if end is None:
+        start, end = 0, start
+    bounds = {"start": start, "end": end, "step": step}
+    if not all(np.isfinite(float(v)) for v in bounds.values()):
+        raise ValueError(f"arange: bounds must be finite; got {bounds}")
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero; got {bounds}")
+    if (end - start) * step < 0:
+        raise ValueError(
+            f"arange: upper bound and step sign are inconsistent; got {bounds}, expected "
+            "step > 0 for end >= start and step < 0 for end <= start"
+        )
+    if dtype is None:
+        dtype = np.int64 if all(_is_integral(v) for v in bounds.values()) else np.float32
+    if np.dtype(dtype).kind in "iu":
+        data = np.arange(start, end, step, dtype=dtype)
+    else:
+        data = np.arange(start, end, step, dtype=np.float64).astype(dtype)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def full(
+    size: Any,
+    fill_value: float,
+    *,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    name: str | None = None,
+) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (``torch.full``).
+
+    Without ``dtype``: bool for a bool value, int64 for an int, else float32 (as PyTorch).
+
+    Args:
+        size: the shape, a sequence of ints (or one int).
+        fill_value: the value.
+        dtype: optional dtype.
+        requires_grad: make the result a leaf that requires grad (float only).
+        name: a label for :mod:`autograd_mnist.viz`.
+    """
+    shape = sizes(size if isinstance(size, (tuple, list)) else (size,))
+    if dtype is None:
+        is_bool = isinstance(fill_value, (bool, np.bool_))
+        dtype = np.bool_ if is_bool else np.int64 if _is_integral(fill_value) else np.float32
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad, name=name)
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+    name: str | None = None,
+) -> Tensor:
+    """The ``(n, m)`` identity matrix: ones on the diagonal (``torch.eye``; ``m = n``
+    when None).
+
+    Raises:
+        ValueError: if ``n`` or ``m`` is negative.
+    """
+    m = n if m is None else m
+    if n < 0 or m < 0:
+        raise ValueError(f"eye: n and m must be >= 0; got n={n}, m={m}")
+    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad, name=name)
+
+
+def _like(x: Any, dtype: Any) -> tuple[np.ndarray, np.dtype[Any]]:
+    arr = np.asarray(x.data if isinstance(x, Tensor) else x)
+    return arr, np.dtype(arr.dtype if dtype is None else dtype)
+
+
+def full_like(
+    x: Any, fill_value: float, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of ``x``'s shape, dtype (unless ``dtype``) and memory layout filled with
+    ``fill_value`` (``torch.full_like``)."""
+    arr, dt = _like(x, dtype)
+    return Tensor(np.full_like(arr, fill_value, dtype=dt), requires_grad=requires_grad)
+
+
+def zeros_like(x: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``x``'s shape, dtype (unless ``dtype``) and memory layout."""
+    return full_like(x, 0, dtype=dtype, requires_grad=requires_grad)
+
+
+def ones_like(x: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of ``x``'s shape, dtype (unless ``dtype``) and memory layout."""
+    return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
+
+
+def _random_like(
+    op: str, x: Any, dtype: Any, rng: np.random.Generator | None
+) -> tuple[tuple[int, ...], Any, np.random.Generator]:
+    arr, dt = _like(x, dtype)
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{op}: needs a float dtype; got {dt} (shape {arr.shape}), expected float32 or "
+            "float64: pass dtype="
+        )
+    return arr.shape, dt.type, rng if rng is not None else get_rng()
+
+
+def randn_like(
+    x: Any,
+    *,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """Standard-normal samples of ``x``'s shape and float dtype (``torch.randn_like``), from
+    ``rng`` or the package generator.
+
+    Raises:
+        TypeError: if the dtype (``x``'s, or ``dtype``) is not a float dtype.
+    """
+    shape, dt, gen = _random_like("randn_like", x, dtype, rng)
+    return Tensor(gen.standard_normal(shape, dtype=dt), requires_grad=requires_grad)
+
+
+def rand_like(
+    x: Any,
+    *,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """Uniform samples in [0, 1) of ``x``'s shape and float dtype (``torch.rand_like``).
+
+    Raises:
+        TypeError: if the dtype is not a float dtype.
+    """
+    shape, dt, gen = _random_like("rand_like", x, dtype, rng)
+    return Tensor(gen.random(shape, dtype=dt), requires_grad=requires_grad)

@@ -261,8 +261,8 @@ def gradcheck(
         for i, a in zip(diff, ana):
             x = xs[i]
             dirs = None
-            if x.size > MAX_ELEMENTS:
-                dirs = rng.standard_normal((DIRECTIONS, x.size))
+            if x.numel() > MAX_ELEMENTS:
+                dirs = rng.standard_normal((DIRECTIONS, x.numel()))
             num = _numerical(obj, x, eps, dirs)
             expected = a if dirs is None else dirs @ a.reshape(-1)
             msg = _compare(name, i, x.shape, num, expected, atol, rtol, dirs is not None)

@@ -74,7 +74,7 @@ def run_summary(
     return {
         "model": cfg.model,
         "model_config": cfg.model_config,
-        "parameters": int(sum(p.size for p in model.parameters())),
+        "parameters": int(sum(p.numel() for p in model.parameters())),
         "dataset": cfg.dataset,
         "epochs": last.epoch,
         "train_images": n_train,

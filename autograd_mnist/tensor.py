@@ -238,6 +238,85 @@ class Tensor(TensorBase):
         """Matrix product with NumPy's ``matmul`` semantics."""
         return _ops.matmul(self, other)
 
+    # ----- shape, dtype and elementwise methods (PyTorch names) -----
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new size-1 dimension at ``dim`` (see :func:`~autograd_mnist.ops.unsqueeze`)."""
+        return _ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Drop size-1 dimensions: all, or those in ``dim`` (an int or a tuple)."""
+        return _ops.squeeze(self, dim)
+
+    def expand(self, *size: int | Sequence[int]) -> Tensor:
+        """Broadcast to ``size`` (-1 keeps a dimension); the gradient is summed back."""
+        return _ops.expand(self, *size)
+
+    def clone(self) -> Tensor:
+        """A differentiable copy with its own memory."""
+        return _ops.clone(self)
+
+    def to(self, *args: Any, dtype: Any = None, copy: bool = False) -> Tensor:
+        """This tensor in another dtype (differentiable between float32 and float64).
+
+        ``to(dtype)``, ``to(other_tensor)`` (its dtype) and ``to("cpu")`` (the only
+        device: a no-op) as in PyTorch. Returns ``self`` when nothing changes, unless
+        ``copy``. Float to integer or bool gives a tensor that does not require grad.
+
+        Raises:
+            TypeError: for an unsupported dtype; ValueError: for a device other than CPU.
+        """
+        target = dtype
+        for a in args:
+            if isinstance(a, TensorBase):
+                target = a.dtype
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+                if a.split(":")[0] != "cpu":
+                    raise ValueError(f"to: only the CPU exists here; got device {a!r}")
+            else:
+                target = a
+        dt = self.dtype if target is None else _ops.cast_dtype("to", target)
+        if dt == self.dtype and not copy:
+            return self
+        return _ops.cast(self, dt)
+
+    def type_as(self, other: Any) -> Tensor:
+        """This tensor in ``other``'s dtype (``self`` if it already has it)."""
+        return self.to(other.dtype)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """Limit to ``[min, max]``; the gradient is 1 inside (bounds included), 0 outside."""
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def pow(self, exponent: Any) -> Tensor:
+        """Elementwise ``self ** exponent``: a Python number, or a tensor (broadcast;
+        differentiable in both)."""
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _ops.pow(base, self)
+
+    def sin(self) -> Tensor:
+        """Elementwise sine."""
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        """Elementwise cosine."""
+        return _ops.cos(self)
+
+    # comparisons as methods: bool tensors, not differentiable (the operators' aliases)
+    eq, ne, lt = TensorBase.__eq__, TensorBase.__ne__, TensorBase.__lt__
+    le, gt, ge = TensorBase.__le__, TensorBase.__gt__, TensorBase.__ge__
+
+    def double(self) -> Tensor:
+        """This tensor as float64 (``self`` if it already is); differentiable."""
+        return self.to(np.float64)
+
+    def float(self) -> Tensor:
+        """This tensor as float32 (``self`` if it already is); differentiable."""
+        return self.to(np.float32)
+
 
 def tensor(
     data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None

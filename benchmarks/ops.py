@@ -92,7 +92,7 @@ def cases(rng: np.random.Generator) -> list[Case]:
     a, b = data(N, 3136, grad=True), param(3136, 1024)
     conv3 = 2.0 * N * 26 * 26 * 32 * 1 * 3 * 3
     conv5 = 2.0 * N * 28 * 28 * 16 * 1 * 5 * 5
-    pool1, pool2 = float(p1.size), float(p2.size)
+    pool1, pool2 = float(p1.numel()), float(p2.numel())
     mm = 2.0 * N * 3136 * 1024
     ce = 5.0 * N * 10  # max, subtract, exp, sum, log per logit
     return [

@@ -59,10 +59,10 @@ def gradient_check(x: np.ndarray, y: np.ndarray) -> None:
     bias = params["3.bias"]  # the output layer's bias, 10 numbers
     start = time.perf_counter()
     numeric = numerical_gradient(lambda _: loss_value(), bias.data, eps=1e-4)
-    per_param = (time.perf_counter() - start) / bias.size
+    per_param = (time.perf_counter() - start) / bias.numel()
     assert bias.grad is not None
     diff = float(np.max(np.abs(numeric - bias.grad.data)))
-    total = sum(p.size for p in net.parameters())
+    total = sum(p.numel() for p in net.parameters())
     print(f"R1 check: numerical vs backprop gradient of the output bias: max difference {diff:.2e}")
     print(
         f"  backprop: all {total:,} gradients in {backprop * 1e3:.1f} ms; numerical: "

@@ -183,7 +183,7 @@ def test_rejects_a_backward_that_ignores_g_even_without_the_zero_check() -> None
 
         @staticmethod
         def backward(ctx: Any, g: Tensor) -> Tensor:
-            n = g.size
+            n = g.numel()
             return mul(am.ops.broadcast_to(g.sum(), g.shape), 3.0 / n)
 
     with pytest.raises(GradcheckError, match=r"numerical .*, analytical"):

@@ -375,7 +375,7 @@ def test_repr_nests_and_shows_settings() -> None:
 
 def test_summary_of_r2_network() -> None:
     net = r2_network()
-    assert sum(p.size for p in net.parameters()) == 3_222_954
+    assert sum(p.numel() for p in net.parameters()) == 3_222_954
     text = net.summary((2, 1, 28, 28))
     rows = {
         "0 (Conv2d)": ("(2, 16, 28, 28)", "416"),

@@ -231,7 +231,7 @@ def test_item_numpy_and_python_conversions() -> None:
     assert u.numpy() is a and np.asarray(u) is a
     assert np.asarray(u, dtype=np.float64).dtype == np.float64
     assert u.tolist() == [[1.0] * 3] * 2
-    assert len(u) == 2 and u.shape == (2, 3) and u.ndim == 2 and u.size == 6
+    assert len(u) == 2 and u.shape == (2, 3) and u.ndim == 2 and u.numel() == 6
     with pytest.raises(TypeError, match="0-d"):
         len(am.tensor(1.0))
 
@@ -343,3 +343,111 @@ def test_import_leaves_the_environment_alone(preset: str | None) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == str(preset)
+
+
+# ----- the PyTorch surface: size, dim, view, casts, clone, comparison methods -----
+
+
+def test_size_is_the_shape_and_numel_the_count() -> None:
+    x = am.zeros(4, 1, 28, 28)
+    assert x.size() == (4, 1, 28, 28) == x.shape and isinstance(x.size(), tuple)
+    assert x.size(0) == 4 and x.size(-1) == 28 and isinstance(x.size(1), int)
+    assert x.numel() == 4 * 28 * 28 and x.dim() == 4 == x.ndim
+    s = am.tensor(2.0)
+    assert s.size() == () and s.numel() == 1 and s.dim() == 0
+    assert am.zeros(0, 3).numel() == 0
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(4, 1, 28, 28)
+    assert tuple(t.size()) == x.size() and t.size(-2) == x.size(-2) and t.numel() == x.numel()
+
+
+def test_view_with_size_flattens_a_batch() -> None:
+    x = leaf(np.arange(24.0).reshape(2, 3, 4))
+    y = x.view(x.size(0), -1)
+    assert y.shape == (2, 12)
+    np.testing.assert_array_equal(y.data, x.data.reshape(2, 12))
+    assert x.view(-1).shape == (24,) and x.view((4, 6)).shape == (4, 6)
+    np.testing.assert_array_equal(grad_after(x, y * 2.0), np.full((2, 3, 4), 2.0))
+
+
+def test_comparison_methods_are_the_operators() -> None:
+    t, u = am.tensor([1.0, 2.0, 3.0]), am.tensor([3.0, 2.0, 1.0])
+    for method, op in [
+        ("eq", np.equal),
+        ("ne", np.not_equal),
+        ("lt", np.less),
+        ("le", np.less_equal),
+        ("gt", np.greater),
+        ("ge", np.greater_equal),
+    ]:
+        for other in (u, 2.0):
+            result = getattr(leaf(t.data), method)(other)
+            assert isinstance(result, Tensor) and result.dtype == np.bool_
+            assert not result.requires_grad
+            np.testing.assert_array_equal(result.data, op(t.data, np.asarray(other)))
+
+
+def test_casts_follow_torch() -> None:
+    x = leaf([1.5, -2.0])
+    assert x.float() is x and x.to(am.float32) is x and x.to("cpu") is x
+    assert x.to(am.float32, copy=True) is not x
+    d = x.double()
+    assert d.dtype == np.float64 and d.requires_grad and d.grad_fn is not None
+    assert x.to(np.dtype("float64")).dtype == np.float64 and x.to(dtype=am.float64).dtype == d.dtype
+    assert x.type_as(am.zeros(1, dtype=np.float64)).dtype == np.float64
+    assert x.to(am.zeros(1, dtype=np.float64)).dtype == np.float64
+    assert x.to("cpu", am.float64).dtype == np.float64
+    # float to int: values truncated toward zero, no graph (as torch)
+    i = x.to(am.int64)
+    assert i.dtype == np.int64 and not i.requires_grad
+    np.testing.assert_array_equal(i.data, [1, -2])
+    assert x.to(am.bool).dtype == np.bool_
+    # int and bool to float: a constant of the new dtype
+    assert Tensor(np.arange(3)).float().dtype == np.float32
+    assert (am.tensor([1.0, -1.0]) > 0).double().dtype == np.float64
+    assert am.float32 == np.float32 and x.dtype == am.float32
+
+
+def test_gradients_are_cast_back_to_the_inputs_dtype() -> None:
+    x = leaf([0.5, 2.0])
+    y = (x.double() ** 3).sum()
+    assert y.dtype == np.float64
+    y.backward()
+    assert x.grad is not None and x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, 3 * x.data.astype(np.float64) ** 2, rtol=1e-7)
+    # and second order through both casts
+    z = Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    (g,) = am.grad((z.float().double() ** 3).sum(), z, create_graph=True)
+    assert g.dtype == np.float64
+    (h,) = am.grad(g.sum(), z)
+    np.testing.assert_allclose(h.data, 6 * z.data, rtol=1e-7)
+
+
+def test_clone_owns_its_memory_and_passes_the_gradient() -> None:
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    c = x.clone()
+    assert c.grad_fn is not None and not np.shares_memory(c.data, x.data)
+    np.testing.assert_array_equal(c.data, x.data)
+    np.testing.assert_array_equal(grad_after(x, c * 3.0), np.full((2, 2), 3.0))
+    f = Tensor(np.asfortranarray(np.ones((2, 3))))  # keeps the memory layout
+    assert f.clone().data.flags.f_contiguous
+    i = Tensor(np.arange(3))
+    assert i.clone().dtype == np.int64 and not np.shares_memory(i.clone().data, i.data)
+
+
+def test_clamp_of_integer_tensors_has_no_graph() -> None:
+    i = Tensor(np.arange(5))
+    np.testing.assert_array_equal(i.clamp(1, 3).data, [1, 1, 2, 3, 3])
+    assert i.clamp(1, 3).dtype == np.int64
+    assert i.clamp(0.5).dtype == np.float32
+
+
+def test_unsqueeze_squeeze_expand_stack_shapes() -> None:
+    x = am.zeros(2, 1, 3)
+    assert x.unsqueeze(0).shape == (1, 2, 1, 3) and x.unsqueeze(-1).shape == (2, 1, 3, 1)
+    assert x.squeeze().shape == (2, 3) and x.squeeze(0).shape == (2, 1, 3)
+    assert x.squeeze((1, 2)).shape == (2, 3) and x.squeeze([-2]).shape == (2, 3)
+    assert am.tensor(1.0).squeeze().shape == () and am.tensor(1.0).unsqueeze(-1).shape == (1,)
+    assert x.expand(4, 2, -1, 3).shape == (4, 2, 1, 3) and x.expand(2, 5, 3).shape == (2, 5, 3)
+    assert am.stack([x, x], dim=-1).shape == (2, 1, 3, 2)
+    assert am.stack([am.tensor(1.0), am.tensor(2.0)]).shape == (2,)

@@ -300,7 +300,7 @@ class Module:
         for module, out in log:
             if module is self or module._modules:
                 continue
-            count = sum(p.size for p in module._parameters.values())
+            count = sum(p.numel() for p in module._parameters.values())
             shape = tuple(out.shape) if isinstance(out, Tensor) else "?"
             rows.append(
                 (
@@ -309,8 +309,8 @@ class Module:
                     f"{count:,}",
                 )
             )
-        total = sum(p.size for p in self.parameters())
-        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
+        total = sum(p.numel() for p in self.parameters())
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
         w0 = max(len(r[0]) for r in rows)
         w1 = max(len(r[1]) for r in rows)
         w2 = max(len(r[2]) for r in rows)

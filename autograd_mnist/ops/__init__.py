@@ -4,18 +4,22 @@ Argument checking with PyTorch-style messages lives in :mod:`autograd_mnist.func
 these wrappers assume valid arguments except where noted.
 """
 
+from autograd_mnist.ops.cast import cast, clone
+from autograd_mnist.ops.cast import dtype_of as cast_dtype
 from autograd_mnist.ops.conv import col2im, im2col, max_pool2d, out_size
+from autograd_mnist.ops.dims import expand, squeeze, stack, unsqueeze
 from autograd_mnist.ops.elementwise import (
     abs,
     add,
+    cos,
     div,
     exp,
     log,
     mul,
     neg,
-    pow,
     relu,
     sigmoid,
+    sin,
     sqrt,
     sub,
     tanh,
@@ -23,6 +27,7 @@ from autograd_mnist.ops.elementwise import (
 from autograd_mnist.ops.extrema import ValuesIndices, amax, amin, argmax, argmin, max, min
 from autograd_mnist.ops.fused import batch_norm, cross_entropy, linear
 from autograd_mnist.ops.linalg import matmul
+from autograd_mnist.ops.power import pow
 from autograd_mnist.ops.reduction import (
     broadcast_to,
     logsumexp,
@@ -33,6 +38,7 @@ from autograd_mnist.ops.reduction import (
     sum_to,
     var,
 )
+from autograd_mnist.ops.select import clamp, maximum, minimum, where
 from autograd_mnist.ops.shape import (
     cat,
     flatten,
@@ -59,11 +65,17 @@ __all__ = [
     "add",
     "batch_norm",
     "broadcast_to",
+    "cast",
+    "cast_dtype",
     "cat",
+    "clamp",
+    "clone",
     "col2im",
+    "cos",
     "cross_entropy",
     "div",
     "exp",
+    "expand",
     "flatten",
     "getitem",
     "im2col",
@@ -73,7 +85,9 @@ __all__ = [
     "matmul",
     "max",
     "max_pool2d",
+    "maximum",
     "mean",
+    "minimum",
     "mul",
     "neg",
     "normalize_dims",
@@ -85,11 +99,16 @@ __all__ = [
     "reshape",
     "scatter_add",
     "sigmoid",
+    "sin",
     "softmax_dim",
     "sqrt",
+    "squeeze",
+    "stack",
     "sub",
     "sum",
     "sum_to",
     "tanh",
     "transpose",
+    "unsqueeze",
+    "where",
 ]

@@ -202,6 +202,32 @@ class Tanh(Function):
         return mul(g, sub(1.0, mul(y, y)))
 
 
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x."""
+
+    @staticmethod
+    def forward(ctx: Sin, x: np.ndarray) -> np.ndarray:
+        y: np.ndarray = np.sin(x)
+        return y
+
+    @staticmethod
+    def backward(ctx: Sin, g: Tensor) -> Tensor:
+        return mul(g, cos(ctx.inputs[0]))
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x."""
+
+    @staticmethod
+    def forward(ctx: Cos, x: np.ndarray) -> np.ndarray:
+        y: np.ndarray = np.cos(x)
+        return y
+
+    @staticmethod
+    def backward(ctx: Cos, g: Tensor) -> Tensor:
+        return neg(mul(g, sin(ctx.inputs[0])))
+
+
 def add(a: Any, b: Any) -> Tensor:
     """a + b with broadcasting."""
     return Add.apply(a, b)
@@ -274,3 +300,13 @@ def sigmoid(x: Any) -> Tensor:
 def tanh(x: Any) -> Tensor:
     """Elementwise hyperbolic tangent."""
     return Tanh.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine (radians)."""
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine (radians)."""
+    return Cos.apply(x)

@@ -77,7 +77,7 @@ class Extremum(Function):
 
 
 def _check_nonempty(op: str, t: Tensor, axes: tuple[int, ...], dim: Any) -> None:
-    if t.size == 0 and (not axes or any(t.shape[a] == 0 for a in axes)):
+    if t.numel() == 0 and (not axes or any(t.shape[a] == 0 for a in axes)):
         raise ValueError(
             f"{op}: reduction over an empty dimension; got shape {t.shape} and dim {dim}, "
             "expected a non-zero size in every reduced dimension"

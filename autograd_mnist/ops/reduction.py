@@ -207,7 +207,7 @@ def logsumexp(x: Any, dim: Dims, keepdim: bool = False) -> Tensor:
     t = as_tensor(x)
     axes = reduction_axes("logsumexp", dim, t.ndim)
     shift = np.zeros(_kept_shape(t.shape, axes))
-    if t.size:
+    if t.numel():
         top = np.max(t.data, axis=axes, keepdims=True)
         shift = np.where(np.isfinite(top), top, 0.0)
     shift = shift.astype(t.dtype if t.dtype in FLOAT_DTYPES else np.float32)

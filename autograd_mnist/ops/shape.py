@@ -131,16 +131,16 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     t, to = as_tensor(x), tuple(int(s) for s in shape)
     if to == t.shape:
         return t
-    known = int(np.prod([s for s in to if s != -1]))
+    n, known = t.numel(), int(np.prod([s for s in to if s != -1]))
     free = to.count(-1)
     if (
         free > 1
         or any(s < -1 for s in to)
-        or (t.size != known if free == 0 else (known == 0 or t.size % known))
+        or (n != known if free == 0 else (known == 0 or n % known))
     ):
-        raise ValueError(f"reshape: cannot reshape {t.shape} ({t.size} elements) to {to}")
+        raise ValueError(f"reshape: cannot reshape {t.shape} ({n} elements) to {to}")
     if free:
-        to = tuple(t.size // known if s == -1 else s for s in to)
+        to = tuple(n // known if s == -1 else s for s in to)
     return Reshape.apply(t, shape=to)
 
 

@@ -1,0 +1,97 @@
+"""Copies and dtype conversions: clone, cast (``Tensor.to``, ``float``, ``double``).
+
+Both are differentiable: a clone's gradient is the upstream gradient, a cast's is the
+upstream gradient cast back to the input's dtype (float32 <-> float64), so gradients of any
+order flow through a change of precision. Integer and bool tensors (which never require
+grad) convert without a graph; a float tensor cast to an integer or bool dtype gives a
+tensor that does not require grad, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist.function import Function
+from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor, constant
+
+
+class Cast(Function):
+    """y = x converted to ``dtype`` (a float dtype);  the gradient is converted back."""
+
+    @staticmethod
+    def forward(ctx: Cast, x: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+        y: np.ndarray = x.astype(dtype)  # a copy in x's memory layout (order "K")
+        return y
+
+    @staticmethod
+    def backward(ctx: Cast, g: Tensor) -> Tensor:
+        return Cast.apply(g, dtype=ctx.inputs[0].dtype)
+
+
+class Clone(Function):
+    """y = a copy of x;  dy/dx = 1."""
+
+    @staticmethod
+    def forward(ctx: Clone, x: np.ndarray) -> np.ndarray:
+        return x.copy(order="K")  # the same memory layout, as torch's preserve_format
+
+    @staticmethod
+    def backward(ctx: Clone, g: Tensor) -> Tensor:
+        return g
+
+
+def dtype_of(op: str, dtype: Any) -> np.dtype[Any]:
+    """``dtype`` as a NumPy dtype the package supports: float32, float64, int or bool.
+
+    Raises:
+        TypeError: for anything else (float16, complex, strings that name no dtype).
+    """
+    dt: np.dtype[Any] | None
+    try:
+        dt = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or not (dt in FLOAT_DTYPES or dt.kind in "iub"):
+        raise TypeError(
+            f"{op}: unsupported dtype {dtype!r}; expected float32, float64, an integer or "
+            "bool dtype"
+        )
+    out: np.dtype[Any] = dt
+    return out
+
+
+def cast(x: Any, dtype: Any) -> Tensor:
+    """``x`` converted to ``dtype``: always a new tensor (``Tensor.to`` returns ``x``
+    itself when the dtype already matches).
+
+    Float to float is differentiable (the gradient is cast back to ``x``'s dtype); any
+    other conversion gives a tensor that does not require grad.
+
+    Args:
+        x: a tensor of shape ``s``.
+        dtype: float32, float64, an integer or bool dtype (NumPy or ``am.float32`` & co).
+
+    Returns:
+        A tensor of shape ``s`` and dtype ``dtype``.
+
+    Raises:
+        TypeError: for an unsupported dtype.
+    """
+    t, dt = as_tensor(x), dtype_of("to", dtype)
+    if t.dtype in FLOAT_DTYPES and dt in FLOAT_DTYPES:
+        return Cast.apply(t, dtype=dt)
+    return constant(t.data.astype(dt))
+
+
+def clone(x: Any) -> Tensor:
+    """A copy of ``x`` with its own memory, in the graph (the gradient flows through).
+
+    Args:
+        x: a tensor of any shape and dtype.
+    """
+    t = as_tensor(x)
+    if t.dtype in FLOAT_DTYPES:
+        return Clone.apply(t)
+    return constant(t.data.copy(order="K"))
