@@ -113,9 +113,9 @@ def run_backward(
             ctx = node.grad_fn
             if ctx is None:
                 if targets is None:
-                    g = g if create_graph else type(g)(leaf_grad(g.data, node.data, given))
-                    node.grad = g if node.grad is None else node.grad + g
+                    node.grad = _accumulate(node, g, given, create_graph)
                 continue
+            ctx.check_versions()  # an input changed in place since: its backward is wrong
             result = type(ctx).backward(ctx, g)
             result = result if isinstance(result, tuple) else (result,)
             if len(result) != len(ctx.inputs):
@@ -142,6 +142,20 @@ def run_backward(
             if not retain_graph:
                 ctx.release()
     return captured
+
+
+def _accumulate(leaf: Tensor, g: Tensor, given: set[int], create_graph: bool) -> Tensor:
+    """``leaf.grad + g``, or ``g`` as the leaf's own: never an array shared with the
+    caller or another leaf (``Add.backward`` returns one gradient for both inputs), so an
+    in-place change of one ``.grad`` (``grad.zero_()``) changes no other."""
+    if leaf.grad is not None:
+        return leaf.grad + g  # a new array
+    if not create_graph:
+        return type(g)(leaf_grad(g.data, leaf.data, given))
+    if id(g.data) in given:
+        g = g * 1  # a copy that keeps the graph of g
+    given.add(id(g.data))
+    return g
 
 
 # ----- entry points -----
