@@ -3,7 +3,7 @@
 from autograd_mnist.tensor import Tensor, tensor  # noqa: I001 - the core loads first
 from autograd_mnist.autograd import grad
 from autograd_mnist.function import Function
-from autograd_mnist.grad_mode import is_grad_enabled, no_grad, set_grad_enabled
+from autograd_mnist.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_mnist.factory import ones, rand, randn, zeros
 from autograd_mnist.ops import cat
 from autograd_mnist.rng import manual_seed
@@ -19,6 +19,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "cat",
+    "enable_grad",
     "functional",
     "grad",
     "gradcheck",

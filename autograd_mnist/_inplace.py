@@ -92,16 +92,23 @@ class InPlace:
         results cast to this dtype as NumPy's ``same_kind`` allows), counted."""
         self._check_inplace(op, *operands)
         arrays = [_raw(o) for o in operands]
-        shape = np.broadcast_shapes(self.shape, *(np.shape(a) for a in arrays))
-        if shape != self.shape:
-            got = ", ".join(str(np.shape(a)) for a in arrays)
-            raise ValueError(
-                f"{op}: operand of shape {got} does not broadcast to the tensor's shape; "
-                f"got broadcast shape {shape}, expected {self.shape}"
-            )
+        self._check_broadcast(op, arrays)
         ufunc(self.data, *arrays, out=self.data)
         self._vc += 1
         return self
+
+    def _check_broadcast(self, op: str, arrays: list[Any]) -> None:
+        shapes = [np.shape(a) for a in arrays]
+        try:
+            ok = np.broadcast_shapes(self.shape, *shapes) == self.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            got = ", ".join(str(s) for s in shapes)
+            raise ValueError(
+                f"{op}: operands do not broadcast to the tensor's shape; got {got}, "
+                f"expected shapes broadcasting to {self.shape}"
+            )
 
     def add_(self: _S, other: Any, *, alpha: float = 1) -> _S:
         """``self += alpha * other`` in place; returns self (see :meth:`zero_` for when
@@ -134,11 +141,16 @@ class InPlace:
 
     def clamp_(self: _S, min: Any = None, max: Any = None) -> _S:  # noqa: A002 - torch's names
         """Clip the values to ``[min, max]`` in place (either may be None); returns self."""
-        if min is None and max is None:
-            raise ValueError("clamp_: got min=None and max=None, expected at least one bound")
-        return self._write("clamp_", np.clip, _raw(min), _raw(max))
+        return self._clamp("clamp_", min, max)
 
-    clip_ = clamp_
+    def clip_(self: _S, min: Any = None, max: Any = None) -> _S:  # noqa: A002 - torch's names
+        """Alias of :meth:`clamp_`."""
+        return self._clamp("clip_", min, max)
+
+    def _clamp(self: _S, op: str, lo: Any, hi: Any) -> _S:
+        if lo is None and hi is None:
+            raise ValueError(f"{op}: got min=None and max=None, expected at least one bound")
+        return self._write(op, np.clip, lo, hi)
 
     def zero_(self: _S) -> _S:
         """Set every element to 0 in place; returns self.
@@ -168,11 +180,7 @@ class InPlace:
         place; returns self."""
         self._check_inplace("copy_", src)
         a = _raw(src)
-        if np.broadcast_shapes(self.shape, np.shape(a)) != self.shape:
-            raise ValueError(
-                f"copy_: src does not broadcast to the tensor's shape; got {np.shape(a)}, "
-                f"expected a shape broadcasting to {self.shape}"
-            )
+        self._check_broadcast("copy_", [a])
         np.copyto(self.data, a, casting="unsafe")
         self._vc += 1
         return self

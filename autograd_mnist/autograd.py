@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd_mnist._layout import leaf_grad
 from autograd_mnist.function import Function
-from autograd_mnist.grad_mode import is_grad_enabled, no_grad, set_grad_enabled
+from autograd_mnist.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 if TYPE_CHECKING:
     from autograd_mnist.tensor import Tensor
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Function",
     "backward",
+    "enable_grad",
     "grad",
     "is_grad_enabled",
     "no_grad",
