@@ -51,8 +51,9 @@ class InPlace:
         step adds one. A recorded op keeps its inputs' versions, and backward raises
         ``RuntimeError`` if one changed since. Writes through the raw ``.data`` array are
         not counted (as in PyTorch). Unlike PyTorch, a view (``x.reshape(...)``,
-        ``x.detach()``) has its own counter: an in-place change through it is not seen in
-        ``x``'s version (backward still catches it when the view's op is in the graph).
+        ``x.detach()``) has its own counter: a change of ``x`` is caught in a graph that
+        uses the view (through the op that made it), but a change made through the view
+        is not seen by the ops that use ``x`` (as with ``.data``).
         """
         return self._vc
 
@@ -93,7 +94,14 @@ class InPlace:
         self._check_inplace(op, *operands)
         arrays = [_raw(o) for o in operands]
         self._check_broadcast(op, arrays)
-        ufunc(self.data, *arrays, out=self.data)
+        try:
+            ufunc(self.data, *arrays, out=self.data)
+        except TypeError as e:  # NumPy's casting rule: no float result into an int tensor
+            dtypes = ", ".join(str(np.result_type(a)) for a in arrays)
+            raise TypeError(
+                f"{op}: {e}; got operand dtypes {dtypes}, expected results castable to the "
+                f"tensor's {self.data.dtype}"
+            ) from e
         self._vc += 1
         return self
 

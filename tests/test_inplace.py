@@ -129,6 +129,9 @@ def test_inplace_result_dtype_and_broadcasting_follow_numpy() -> None:
         t.copy_(np.ones(5))
     assert t._version == 1  # failed calls count nothing
     i = am.tensor(np.array([1, 2, 3]))
+    with pytest.raises(TypeError, match="__iadd__: .*float64.*int64"):
+        i += np.array([0.5, 0.5, 0.5])  # as torch: a float result does not go into ints
+    assert i._version == 0
     i.copy_(np.array([1.7, 2.2, -3.9]))  # copy_ casts like torch's
     np.testing.assert_array_equal(i.data, [1, 2, -3])
 
