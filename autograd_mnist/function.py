@@ -150,7 +150,7 @@ class Function:
         tensors = _operands(cls.__name__, inputs)
         ctx = cls()
         needs = tuple([t.requires_grad for t in tensors])
-        record = _mode.enabled and any(needs)
+        record = _mode.enabled and True in needs
         # Known before forward, so forward can skip saving what no backward will use.
         ctx.needs_input_grad = needs if record else (False,) * len(needs)
         try:
@@ -163,7 +163,15 @@ class Function:
         if not record:
             return _wrap(data, None)
         ctx.inputs = tensors
-        ctx._versions = tuple([t._vc for t in tensors])
+        # The inputs' versions, for check_versions. No comprehension for one or two inputs
+        # (most ops): it would cost as much as the rest of the recording.
+        n = len(tensors)
+        if n == 2:
+            ctx._versions = (tensors[0]._vc, tensors[1]._vc)
+        elif n == 1:
+            ctx._versions = (tensors[0]._vc,)
+        else:
+            ctx._versions = tuple([t._vc for t in tensors])
         ctx.params = params
         out = _wrap(data, ctx)
         ctx._output = weakref.ref(out)
