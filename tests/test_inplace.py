@@ -370,3 +370,59 @@ def test_leaf_grad_is_not_the_callers_array() -> None:
     z.backward(g)  # the root itself a leaf: its grad is not the caller's tensor
     assert z.grad is not None and z.grad is not g
     _no_sharing(z.grad.data, g.data)
+
+
+# ----- parity with PyTorch -----
+
+TORCH_SEQUENCE: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+    ("add_", (OTHER,), {}),
+    ("add_", (OTHER,), {"alpha": -3.0}),
+    ("sub_", (2.0,), {}),
+    ("sub_", (OTHER,), {"alpha": 0.5}),
+    ("mul_", (OTHER,), {}),
+    ("div_", (OTHER,), {}),
+    ("__iadd__", (OTHER,), {}),
+    ("__isub__", (1.5,), {}),
+    ("__imul__", (OTHER,), {}),
+    ("__itruediv__", (4.0,), {}),
+    ("clamp_", (-1.0, 1.5), {}),
+    ("clamp_", (), {"min": 0.25}),
+    ("clip_", (), {"max": 1.0}),
+    ("copy_", (OTHER,), {}),
+    ("fill_", (7.5,), {}),
+    ("zero_", (), {}),
+]
+
+
+def test_values_versions_and_errors_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = am.tensor(X0.copy()), torch.tensor(X0.copy())
+    for name, args, kwargs in TORCH_SEQUENCE:
+        a = [am.tensor(x) if isinstance(x, np.ndarray) else x for x in args]
+        t = [torch.tensor(x) if isinstance(x, np.ndarray) else x for x in args]
+        assert getattr(ours, name)(*a, **kwargs) is ours
+        assert getattr(theirs, name)(*t, **kwargs) is theirs
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-15, err_msg=name)
+        assert ours._version == theirs._version, name
+    w, tw = leaf(), torch.tensor(X0.copy(), requires_grad=True)
+    with pytest.raises(RuntimeError) as theirs_error:
+        tw.add_(1.0)
+    assert LEAF_MESSAGE in str(theirs_error.value)
+    with pytest.raises(RuntimeError, match=LEAF_MESSAGE):
+        w.add_(1.0)
+    with torch.no_grad():
+        tw -= 0.5
+    with no_grad():
+        w -= 0.5
+    assert tw.is_leaf and tw.requires_grad and w.is_leaf and w.requires_grad
+    assert w._version == tw._version == 1
+    tloss, loss = (tw * tw).sum(), (w * w).sum()
+    with torch.no_grad():
+        tw.mul_(2.0)
+    with no_grad():
+        w.mul_(2.0)
+    with pytest.raises(RuntimeError) as theirs_error:
+        tloss.backward()
+    assert "modified by an inplace operation" in str(theirs_error.value)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
