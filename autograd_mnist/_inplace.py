@@ -1,12 +1,14 @@
 """The version counter, the in-place methods and NumPy's ufunc hook of every Tensor.
 
 :class:`InPlace` is a base of :class:`~autograd_mnist._tensor_base.TensorBase`. In-place
-methods (``add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_``, ``+= -= *= /=``) follow
-PyTorch: they change ``data`` in place, add one to the tensor's version and return the same
-tensor. They are not recorded: in grad mode they refuse a tensor that requires grad (a
-leaf, with PyTorch's error; a tensor made by an op, where PyTorch would record them) and an
-operand that requires grad. Recorded ops keep their inputs' versions, and backward refuses
-an input changed since (:meth:`~autograd_mnist.function.Function.check_versions`).
+methods (``add_ sub_ mul_ div_ pow_ zero_ fill_ copy_ clamp_``, ``+= -= *= /= **=``)
+follow PyTorch: they change ``data`` in place, add one to the tensor's version and return
+the same tensor. They are not recorded: in grad mode they refuse a tensor that requires grad (a
+leaf, with PyTorch's error; a tensor made by an op, where PyTorch would record them by
+rebasing the graph, which without PyTorch's version counters shared among views could be
+silently wrong) and an operand that requires grad. Recorded ops keep their inputs'
+versions, and backward refuses an input changed since
+(:meth:`~autograd_mnist.function.Function.check_versions`).
 """
 
 from __future__ import annotations
@@ -135,6 +137,10 @@ class InPlace:
         """``self /= other`` in place; returns self."""
         return self._write("div_", np.true_divide, other)
 
+    def pow_(self: _S, exponent: Any) -> _S:
+        """``self **= exponent`` in place; returns self."""
+        return self._write("pow_", np.power, exponent)
+
     def __iadd__(self: _S, other: Any) -> _S:
         return self._write("__iadd__", np.add, other)
 
@@ -146,6 +152,9 @@ class InPlace:
 
     def __itruediv__(self: _S, other: Any) -> _S:
         return self._write("__itruediv__", np.true_divide, other)
+
+    def __ipow__(self: _S, exponent: Any) -> _S:
+        return self._write("__ipow__", np.power, exponent)
 
     def clamp_(self: _S, min: Any = None, max: Any = None) -> _S:  # noqa: A002 - torch's names
         """Clip the values to ``[min, max]`` in place (either may be None); returns self."""
@@ -163,8 +172,8 @@ class InPlace:
     def zero_(self: _S) -> _S:
         """Set every element to 0 in place; returns self.
 
-        In-place methods (``add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_`` and
-        ``+= -= *= /=``) follow PyTorch: they change ``data`` in place, add one to
+        In-place methods (``add_ sub_ mul_ div_ pow_ zero_ fill_ copy_ clamp_`` and
+        ``+= -= *= /= **=``) follow PyTorch: they change ``data`` in place, add one to
         :attr:`version` and return the same tensor. They are allowed under ``no_grad()``
         (``w`` stays the same leaf, with its ``grad``) and on tensors that do not require
         grad. In grad mode they raise ``RuntimeError`` on a leaf that requires grad (as
