@@ -156,7 +156,7 @@ class TensorBase(InPlace):
             )
         if self._ctx is not None and not requires_grad:
             raise RuntimeError("requires_grad_: can only change it on a leaf tensor")
-        self.requires_grad = requires_grad
+        self.requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self) -> None:

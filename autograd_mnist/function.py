@@ -69,9 +69,10 @@ class Function:
 
     A recorded op keeps the version (``Tensor._version``) of each input. Backward raises
     ``RuntimeError`` if an input was modified by an in-place op since (PyTorch checks only
-    the tensors an op saved; checking every input is stricter, and also catches changes
-    made through a view of an input, whose counter PyTorch would share), and
-    ``ctx.output`` raises if the output was. Writes through the raw ``.data`` array are not
+    the tensors an op saved; checking every input is stricter, and it also catches a change
+    of a tensor that the graph uses through a view, at the op that made the view, where
+    PyTorch relies on counters shared among views), and ``ctx.output`` raises if the
+    output was. Writes through the raw ``.data`` array are not
     counted, as in PyTorch.
     """
 
