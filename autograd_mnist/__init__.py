@@ -3,7 +3,7 @@
 from autograd_mnist.tensor import Tensor, tensor  # noqa: I001 - the core loads first
 from autograd_mnist.autograd import grad
 from autograd_mnist.function import Function
-from autograd_mnist.grad_mode import is_grad_enabled, no_grad, set_grad_enabled
+from autograd_mnist.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_mnist.factory import (
     arange,
     eye,
@@ -39,6 +39,7 @@ __all__ = [
     "arange",
     "bool",
     "cat",
+    "enable_grad",
     "eye",
     "float32",
     "float64",

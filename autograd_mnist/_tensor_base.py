@@ -2,8 +2,9 @@
 
 :class:`~autograd_mnist.tensor.Tensor` subclasses it with the differentiable operators and
 methods, which dispatch into ``ops``; what is here needs no op (construction, shape and
-dtype, conversions, printing, the non-differentiable comparisons), so this
-module stays out of the tensor <-> ops import cycle.
+dtype, conversions, printing, the non-differentiable comparisons; the version counter and
+the in-place operations, which are not recorded, are in :mod:`._inplace`), so this module
+stays out of the tensor <-> ops import cycle.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
+
+from autograd_mnist._inplace import InPlace
 
 if TYPE_CHECKING:
     from autograd_mnist.function import Function
@@ -38,9 +41,11 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return np.asarray(data, dtype=np.float32)
 
 
-class TensorBase:
+class TensorBase(InPlace):
     """The data side of :class:`~autograd_mnist.tensor.Tensor`: the array, the gradient, the
-    graph link, conversions and printing. Every differentiable method is on ``Tensor``.
+    graph link, conversions and printing; the version counter and the in-place methods come
+    from :class:`~autograd_mnist._inplace.InPlace`. Every differentiable method is on
+    ``Tensor``.
 
     Args:
         data: array-like. Float arrays keep their dtype (float32 or float64); Python
@@ -53,12 +58,13 @@ class TensorBase:
         dtype: optional NumPy dtype to convert ``data`` to.
 
     Attributes:
-        data: the ``np.ndarray`` holding the values.
+        data: the ``np.ndarray`` holding the values. Writes through it (``t.data[0] = 1``,
+            ``w.data -= lr * g``) are not counted by :attr:`version`, as in PyTorch: use
+            the in-place methods (``w.sub_(lr * g)``) to have backward check them.
         grad: the accumulated gradient (a Tensor that does not require grad), or None.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
-    __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray * Tensor)
 
     def __init__(
         self,
@@ -77,6 +83,7 @@ class TensorBase:
         self.requires_grad: bool = bool(requires_grad)
         self.name: str | None = name
         self._ctx: Function | None = None
+        self._vc = 0
 
     @classmethod
     def _wrap(cls: type[_T], data: np.ndarray, grad_fn: Function | None) -> _T:
@@ -88,6 +95,7 @@ class TensorBase:
         t.requires_grad = grad_fn is not None
         t.name = None
         t._ctx = grad_fn
+        t._vc = 0
         return t
 
     # ----- properties and conversions -----
@@ -179,7 +187,7 @@ class TensorBase:
             )
         if self._ctx is not None and not requires_grad:
             raise RuntimeError("requires_grad_: can only change it on a leaf tensor")
-        self.requires_grad = requires_grad
+        self.requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self) -> None:

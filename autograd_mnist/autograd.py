@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd_mnist._layout import leaf_grad
 from autograd_mnist.function import Function
-from autograd_mnist.grad_mode import is_grad_enabled, no_grad, set_grad_enabled
+from autograd_mnist.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 if TYPE_CHECKING:
     from autograd_mnist.tensor import Tensor
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Function",
     "backward",
+    "enable_grad",
     "grad",
     "is_grad_enabled",
     "no_grad",
@@ -113,9 +114,9 @@ def run_backward(
             ctx = node.grad_fn
             if ctx is None:
                 if targets is None:
-                    g = g if create_graph else type(g)(leaf_grad(g.data, node.data, given))
-                    node.grad = g if node.grad is None else node.grad + g
+                    node.grad = _accumulate(node, g, given, create_graph)
                 continue
+            ctx.check_versions()  # an input changed in place since: its backward is wrong
             result = type(ctx).backward(ctx, g)
             result = result if isinstance(result, tuple) else (result,)
             if len(result) != len(ctx.inputs):
@@ -142,6 +143,20 @@ def run_backward(
             if not retain_graph:
                 ctx.release()
     return captured
+
+
+def _accumulate(leaf: Tensor, g: Tensor, given: set[int], create_graph: bool) -> Tensor:
+    """``leaf.grad + g``, or ``g`` as the leaf's own: never an array shared with the
+    caller or another leaf (``Add.backward`` returns one gradient for both inputs), so an
+    in-place change of one ``.grad`` (``grad.zero_()``) changes no other."""
+    if leaf.grad is not None:
+        return leaf.grad + g  # a new array
+    if not create_graph:
+        return type(g)(leaf_grad(g.data, leaf.data, given))
+    if id(g.data) in given:
+        g = g * 1  # a copy that keeps the graph of g
+    given.add(id(g.data))
+    return g
 
 
 # ----- entry points -----

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograd_mnist.grad_mode import is_grad_enabled
+from autograd_mnist.grad_mode import _mode
 
 if TYPE_CHECKING:
     from autograd_mnist.tensor import Tensor
@@ -42,6 +42,12 @@ def register_tensor(
     _operands, _wrap = operands, wrap
 
 
+_MODIFIED = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: make the change out of place (y = y + 1), or after backward"
+)
+
+
 class Function:
     """Base class of every op, built-in or user-defined.
 
@@ -60,9 +66,25 @@ class Function:
     ``ctx.needs_input_grad`` is already set during forward (all False when the op will not
     be recorded), so forward can skip work only backward would need.
     Run an op with ``MyOp.apply(*tensors, **params)``.
+
+    A recorded op keeps the version (``Tensor._version``) of each input. Backward raises
+    ``RuntimeError`` if an input was modified by an in-place op since (PyTorch checks only
+    the tensors an op saved; checking every input is stricter, and it also catches a change
+    of a tensor that the graph uses through a view, at the op that made the view, where
+    PyTorch relies on counters shared among views), and ``ctx.output`` raises if the
+    output was. Writes through the raw ``.data`` array are not
+    counted, as in PyTorch.
     """
 
-    __slots__ = ("inputs", "saved", "params", "needs_input_grad", "_output", "_freed")
+    __slots__ = (
+        "inputs",
+        "saved",
+        "params",
+        "needs_input_grad",
+        "_output",
+        "_freed",
+        "_versions",
+    )
 
     def __init__(self) -> None:
         self.inputs: tuple[Tensor, ...] = ()
@@ -71,6 +93,7 @@ class Function:
         self.needs_input_grad: tuple[bool, ...] = ()
         self._output: Callable[[], Tensor | None] | None = None
         self._freed = False
+        self._versions: tuple[int, ...] = ()
 
     def save(self, *values: Any) -> None:
         """Keep constants (masks, indices, shapes) for backward, in ``ctx.saved``."""
@@ -82,7 +105,24 @@ class Function:
         out = self._output() if self._output is not None else None
         if out is None:
             raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists")
+        if out._vc:  # outputs are made at version 0
+            raise RuntimeError(
+                f"{type(self).__name__}.backward: its output of shape {out.shape} was "
+                f"modified by an in-place operation (version {out._vc}, expected 0); "
+                f"{_MODIFIED}"
+            )
         return out
+
+    def check_versions(self) -> None:
+        """Raise ``RuntimeError`` if an input was modified in place since it was recorded
+        (the engine calls this before ``backward``)."""
+        for i, (t, v) in enumerate(zip(self.inputs, self._versions)):
+            if t._vc != v:
+                raise RuntimeError(
+                    f"{type(self).__name__}.backward: input {i} of shape {t.shape} was "
+                    f"modified by an in-place operation (version {t._vc}, expected {v}); "
+                    f"{_MODIFIED}"
+                )
 
     @property
     def freed(self) -> bool:
@@ -110,8 +150,8 @@ class Function:
         """Run the op on tensors (Python scalars and arrays are wrapped) and record it."""
         tensors = _operands(cls.__name__, inputs)
         ctx = cls()
-        needs = tuple(t.requires_grad for t in tensors)
-        record = is_grad_enabled() and any(needs)
+        needs = tuple([t.requires_grad for t in tensors])
+        record = _mode.enabled and True in needs
         # Known before forward, so forward can skip saving what no backward will use.
         ctx.needs_input_grad = needs if record else (False,) * len(needs)
         try:
@@ -124,6 +164,15 @@ class Function:
         if not record:
             return _wrap(data, None)
         ctx.inputs = tensors
+        # The inputs' versions, for check_versions. No comprehension for one or two inputs
+        # (most ops): it would cost as much as the rest of the recording.
+        n = len(tensors)
+        if n == 2:
+            ctx._versions = (tensors[0]._vc, tensors[1]._vc)
+        elif n == 1:
+            ctx._versions = (tensors[0]._vc,)
+        else:
+            ctx._versions = tuple([t._vc for t in tensors])
         ctx.params = params
         out = _wrap(data, ctx)
         ctx._output = weakref.ref(out)

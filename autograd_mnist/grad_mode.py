@@ -1,55 +1,115 @@
-"""Grad mode: whether ops are recorded for backward (``no_grad``, ``set_grad_enabled``)."""
+"""Grad mode: whether ops are recorded for backward, per thread, as in PyTorch.
+
+``no_grad``, ``enable_grad``, ``set_grad_enabled`` and ``is_grad_enabled`` read and set a
+flag local to the calling thread: ``no_grad()`` in one thread does not stop another thread
+from recording, and every new thread starts with grad mode on (PyTorch's rules).
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """The calling thread's grad mode. ``enabled`` is read once per op by
+    :meth:`~autograd_mnist.function.Function.apply` (a class attribute until a thread sets
+    it, so new threads start enabled); ``saved`` holds the modes that ``__enter__`` of
+    ``no_grad``/``enable_grad`` replaced, so one instance may be nested or shared."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """Return True when ops are being recorded for backward."""
-    return _grad_enabled
+    """Return True when ops are being recorded for backward (in the calling thread)."""
+    return _mode.enabled
 
 
-@contextmanager
-def set_grad_enabled(mode: bool) -> Iterator[None]:
-    """Context manager setting grad mode to ``mode``; restores the old mode on exit."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = bool(mode)
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+class _Mode:
+    """``no_grad`` and ``enable_grad``: set a fixed mode on enter, restore it on exit."""
+
+    _enabled: bool
+
+    def __enter__(self) -> None:
+        m = _mode
+        m.saved.append(m.enabled)
+        m.enabled = self._enabled
+
+    def __exit__(self, *exc: object) -> None:
+        m = _mode
+        m.enabled = m.saved.pop()
+
+    def __call__(self, fn: _F) -> _F:
+        mode = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mode():
+                return fn(*args, **kwargs)
+
+        return cast(_F, wrapper)  # functools.wraps keeps fn's signature
 
 
-class no_grad:  # noqa: N801 - named as in PyTorch
-    """Disable recording, as a context manager or a decorator; nests and survives exceptions.
+class no_grad(_Mode):  # noqa: N801 - named as in PyTorch
+    """Disable recording in this thread, as a context manager or a decorator; nests and
+    survives exceptions.
 
     Example:
         >>> with no_grad():
         ...     y = x * 2          # y.requires_grad is False, nothing recorded
     """
 
+    _enabled = False
+
+
+class enable_grad(_Mode):  # noqa: N801 - named as in PyTorch
+    """Enable recording in this thread (inside ``no_grad``, say), as a context manager or
+    a decorator; nests and survives exceptions."""
+
+    _enabled = True
+
+
+class set_grad_enabled:  # noqa: N801 - named as in PyTorch
+    """Set grad mode to ``mode`` in this thread, as in PyTorch: as a plain call it sets the
+    mode (``set_grad_enabled(False)``); as a context manager it also restores the previous
+    mode on exit; as a decorator it runs the function in that mode.
+
+    Args:
+        mode: True to record ops, False not to.
+
+    Example:
+        >>> with set_grad_enabled(is_train):
+        ...     loss = model(x)
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous = _mode.enabled
+        _mode.enabled = self.mode
+
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
+        pass
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _mode.enabled = self.previous
 
     def __call__(self, fn: _F) -> _F:
+        _mode.enabled = self.previous  # decorating does not change the mode
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
+            with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
 
-        return cast(_F, wrapper)  # functools.wraps keeps fn's signature
+        return cast(_F, wrapper)

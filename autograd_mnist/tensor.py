@@ -113,6 +113,10 @@ class Tensor(TensorBase):
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
 
+    # ----- in-place (PyTorch semantics) -----
+    # add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ and += -= *= /= are not recorded and need
+    # no op: they are on every tensor's base, autograd_mnist._inplace.InPlace.
+
     # ----- methods (PyTorch names) -----
     def exp(self) -> Tensor:
         """Elementwise e**x."""

@@ -380,6 +380,29 @@ def test_retain_graph_keeps_intermediates_alive() -> None:
     assert ref() is None
 
 
+# ----- versions -----
+
+
+def test_recorded_ops_keep_their_inputs_versions() -> None:
+    a, b, c = leaf([1.0]), leaf([2.0]), leaf([3.0])
+    with no_grad():
+        a.add_(1.0)  # version 1 before anything is recorded: fine
+    y1, y2, y3 = a.exp(), a * b, am.cat([a, b, c])
+    for y, versions in ((y1, (1,)), (y2, (1, 0)), (y3, (1, 0, 0))):
+        assert y.grad_fn is not None and y.grad_fn._versions == versions
+    with no_grad():
+        c.mul_(2.0)
+    (y1 + y2).sum().backward()  # c is not in their graphs
+    assert a.grad is not None
+    np.testing.assert_allclose(a.grad.data, np.exp(2.0) + 2.0, rtol=1e-15)
+    expected = "Cat.backward: input 2 of shape \\(1,\\) .*\\(version 1, expected 0\\)"
+    with pytest.raises(RuntimeError, match=expected):
+        y3.sum().backward()
+    with no_grad():
+        y4 = a * 2.0
+    assert y4.grad_fn is None  # nothing recorded, no versions kept
+
+
 # ----- grad mode -----
 
 

@@ -1,9 +1,11 @@
 """Optimizers: the update rules of PyTorch's documentation.
 
 Per-parameter state lives in lists aligned with the parameter list (never keyed by
-``id``); updates happen in place on ``p.data`` under ``no_grad``; parameters whose
-``.grad`` is None are skipped; state arrays keep the parameter's dtype (float32). The
-largest updates (SGD, Adam, AdamW) run through :func:`~autograd_mnist.optim.blockwise`.
+``id``); updates happen in place on ``p.data`` under ``no_grad`` and add one to the
+parameter's version (as PyTorch's do: a backward through a graph recorded before the step
+raises); parameters whose ``.grad`` is None are skipped; state arrays keep the parameter's
+dtype (float32). The largest updates (SGD, Adam, AdamW) run through
+:func:`~autograd_mnist.optim.blockwise`.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class Optimizer:
                         f"its grad has {g.dtype}"
                     )
                 self.update(i, p.data, g, group)
+                p._bump_version()  # backward through a graph recorded before now raises
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
         """Update parameter array ``p`` in place from gradient ``g``."""
