@@ -187,7 +187,7 @@ def batch_norm(
     w = as_tensor(weight) if weight is not None else Tensor(np.ones(C, dtype=t.dtype))
     b = as_tensor(bias) if bias is not None else Tensor(np.zeros(C, dtype=t.dtype))
     if training or running_mean is None or running_var is None:
-        count = t.size // C
+        count = t.data.size // C
         if count < 2:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training; "

@@ -17,35 +17,34 @@ from autograd_mnist._args import Pair, Size2, pair
 from autograd_mnist._layout import NCHW_FROM_BATCH_LAST
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
 
-__all__ = ["avg_pool2d", "conv2d", "max_pool2d", "pad"]
+__all__ = ["avg_pool2d", "conv2d", "conv_padding", "max_pool2d", "pad"]
 
 _PADDING_MODES = ("same", "valid")
 
 
-def _conv_padding(
-    padding: Size2 | str, kernel: Pair, stride: Pair, dilation: Pair
+def conv_padding(
+    op: str, padding: Size2 | str, kernel: Pair, stride: Pair, dilation: Pair
 ) -> tuple[Pair, Pair]:
-    """(padding on each side, extra padding at the bottom/right) for ``padding``.
+    """(padding on each side, extra padding at the bottom/right) for a conv's ``padding``.
 
     'same' pads ``dilation (kernel - 1)`` in total per axis, the odd one at the end, as
-    PyTorch does; 'valid' is no padding.
+    PyTorch does; 'valid' is no padding. ``op`` is named in errors.
     """
     if isinstance(padding, str):
         if padding not in _PADDING_MODES:
             raise ValueError(
-                f"conv2d: padding must be an int, a pair or one of {_PADDING_MODES}; "
-                f"got {padding!r}"
+                f"{op}: padding must be an int, a pair or one of {_PADDING_MODES}; got {padding!r}"
             )
         if padding == "valid":
             return (0, 0), (0, 0)
         if stride != (1, 1):
             raise ValueError(
-                f"conv2d: padding='same' is not supported for strided convolutions "
+                f"{op}: padding='same' is not supported for strided convolutions "
                 f"(as in PyTorch); got stride {stride}"
             )
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return (totals[0] // 2, totals[1] // 2), (totals[0] % 2, totals[1] % 2)
-    return pair("conv2d", "padding", padding, 0), (0, 0)
+    return pair(op, "padding", padding, 0), (0, 0)
 
 
 def conv2d(
@@ -87,7 +86,7 @@ def conv2d(
     OC, WC, KH, KW = weight.shape
     SH, SW = pair("conv2d", "stride", stride, 1)
     DH, DW = pair("conv2d", "dilation", dilation, 1)
-    (PH, PW), extra = _conv_padding(padding, (KH, KW), (SH, SW), (DH, DW))
+    (PH, PW), extra = conv_padding("conv2d", padding, (KH, KW), (SH, SW), (DH, DW))
     if extra != (0, 0):  # 'same' with an even span: one more row/column at the end
         x = ops.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
     N, C, H, W = x.shape
