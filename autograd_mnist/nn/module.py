@@ -259,10 +259,10 @@ class Module:
         if isinstance(dtype, str) and dtype == "cpu":
             return self
         try:
-            d = np.dtype(dtype)
+            d = np.dtype(dtype) if dtype is not None else None
         except TypeError:
             d = None
-        if d not in FLOAT_DTYPES:
+        if d is None or d not in FLOAT_DTYPES:  # (None == np.dtype('float64') is True)
             raise TypeError(
                 f"{type(self).__name__}.to: expected float32 or float64 (or 'cpu'); got {dtype!r}"
             )
