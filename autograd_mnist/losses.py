@@ -82,8 +82,9 @@ def _class_losses(
     if smoothing:
         uniform = ops.neg(ops.mean(logp, 1))  # (N,)
         losses = ops.add(ops.mul(losses, 1.0 - smoothing), ops.mul(uniform, smoothing))
-    if not valid.all():
-        losses = ops.mul(losses, constant(valid.astype(logp.dtype)))
+    if valid.all():
+        return _reduce("cross_entropy", losses, reduction)
+    losses = ops.mul(losses, constant(valid.astype(logp.dtype)))
     if reduction == "none":
         return losses
     total = ops.sum(losses)

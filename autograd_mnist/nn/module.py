@@ -82,7 +82,9 @@ class Module:
     order); ``register_buffer`` registers a non-trainable array (e.g. running statistics)
     that ``state_dict`` also saves. Subclasses define ``forward``; call the module itself,
     which runs ``forward`` and then the module's forward hooks, if it has any
-    (:meth:`register_forward_hook`).
+    (:meth:`register_forward_hook`). A NumPy array given as the first argument is wrapped
+    as a Tensor first (no copy), so every layer takes the arrays ``DataLoader`` yields
+    (PyTorch's modules take tensors only); the hooks see the Tensor.
     """
 
     training: bool
