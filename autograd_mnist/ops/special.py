@@ -64,7 +64,8 @@ def erf_array(x: np.ndarray) -> np.ndarray:
         b1, b2 = two_t * b1 - b2 + np.take(_ERF_TABLE[k], piece), b1  # take: faster than []
     g = t * b1 - b2 + np.take(_ERF_TABLE[0], piece)
     y = np.where(a >= _ERF_SPLIT, 1.0, a * g)
-    return np.copysign(y, a64).astype(np.asarray(x).dtype, copy=False)
+    out: np.ndarray = np.asarray(np.copysign(y, a64), dtype=np.asarray(x).dtype)  # 0-d too
+    return out
 
 
 class Erf(Function):
