@@ -1,7 +1,10 @@
 """PyTorch-style functions (``import autograd_mnist.functional as F``).
 
 Each validates its arguments, naming the op and the shapes on error, then composes ops.
-Layout is NCHW; weights are stored as PyTorch stores them.
+Layout is NCHW; weights are stored as PyTorch stores them. ``F`` is the public name of
+everything: convolution, pooling and padding live in :mod:`autograd_mnist.spatial`,
+activations in :mod:`autograd_mnist.activations` and losses in
+:mod:`autograd_mnist.losses`, and are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,10 +14,49 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import ops
-from autograd_mnist._args import Size2, pair
-from autograd_mnist._layout import NCHW_FROM_BATCH_LAST
+from autograd_mnist.activations import elu, gelu, leaky_relu, silu, softplus
+from autograd_mnist.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 from autograd_mnist.rng import get_rng
+from autograd_mnist.spatial import avg_pool2d, conv2d, max_pool2d, pad
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
+
+__all__ = [
+    "abs",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "exp",
+    "gelu",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log",
+    "log_softmax",
+    "matmul",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "pad",
+    "relu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "sqrt",
+    "tanh",
+]
 
 # Elementwise functions are the ops themselves: no arguments to check.
 exp = ops.exp
@@ -25,8 +67,6 @@ relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
 matmul = ops.matmul
-
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -58,141 +98,6 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     return ops.linear(x, weight, b)
 
 
-def conv2d(
-    x: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Size2 = 1,
-    padding: Size2 = 0,
-) -> Tensor:
-    """2-D cross-correlation, by im2col and one matmul (which also adds the bias).
-
-    Args:
-        x: (N, C, H, W).
-        weight: (OC, C, KH, KW).
-        bias: (OC,) or None.
-        stride: int or (SH, SW), >= 1.
-        padding: int or (PH, PW) zeros on each side, >= 0.
-
-    Returns:
-        (N, OC, OH, OW) with OH = (H + 2 PH - KH) // SH + 1 (OW likewise), stored
-        batch-last: a view of an (OC, OH, OW, N) buffer (see ``autograd_mnist._layout``).
-
-    Raises:
-        ValueError: for wrong ranks, a channel mismatch, a kernel larger than the padded
-            input, or a bias of the wrong shape.
-    """
-    x, weight = as_operands("conv2d", (x, weight))
-    if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(
-            f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW); "
-            f"got input {x.shape}, weight {weight.shape}"
-        )
-    N, C, H, W = x.shape
-    OC, WC, KH, KW = weight.shape
-    SH, SW = pair("conv2d", "stride", stride, 1)
-    PH, PW = pair("conv2d", "padding", padding, 0)
-    if C != WC:
-        raise ValueError(
-            f"conv2d: input has {C} channels but weight expects {WC}; "
-            f"input {x.shape}, weight {weight.shape}"
-        )
-    if KH > H + 2 * PH or KW > W + 2 * PW:
-        raise ValueError(
-            f"conv2d: kernel ({KH}, {KW}) is larger than the padded input "
-            f"({H + 2 * PH}, {W + 2 * PW}); input {x.shape}, weight {weight.shape}, "
-            f"padding {(PH, PW)}"
-        )
-    OH, OW = ops.out_size(H, KH, SH, PH), ops.out_size(W, KW, SW, PW)
-    w2 = ops.reshape(weight, (OC, C * KH * KW))
-    if bias is not None:
-        weight, bias = as_operands("conv2d", (weight, bias))
-        if bias.shape != (OC,):
-            raise ValueError(f"conv2d: bias has shape {bias.shape}; expected ({OC},)")
-        # The bias as a last weight column, against a row of ones in cols: the matmul adds
-        # it, and the weight-gradient matmul sums its gradient.
-        w2 = ops.cat([w2, ops.reshape(bias, (OC, 1))], 1)
-    cols = ops.im2col(x, (KH, KW), (SH, SW), (PH, PW), ones_row=bias is not None)
-    # One matmul for the whole batch: (OC, CKK [+1]) @ (CKK [+1], OH*OW*N) -> (OC, OH*OW*N),
-    # returned as (N, OC, OH, OW), batch-last in memory: a view, no transpose copy.
-    y = ops.matmul(w2, cols)
-    return ops.permute(ops.reshape(y, (OC, OH, OW, N)), NCHW_FROM_BATCH_LAST)
-
-
-def _pool_args(
-    op: str,
-    x: Tensor,
-    kernel_size: Size2,
-    stride: Size2 | None,
-    padding: Size2,
-) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected input (N, C, H, W); got {x.shape}")
-    kernel = pair(op, "kernel_size", kernel_size, 1)
-    strides = kernel if stride is None else pair(op, "stride", stride, 1)
-    pads = pair(op, "padding", padding, 0)
-    if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
-        raise ValueError(
-            f"{op}: padding {pads} must be at most half the kernel {kernel}; input {x.shape}"
-        )
-    H, W = x.shape[2:]
-    if kernel[0] > H + 2 * pads[0] or kernel[1] > W + 2 * pads[1]:
-        raise ValueError(
-            f"{op}: kernel {kernel} is larger than the padded input "
-            f"({H + 2 * pads[0]}, {W + 2 * pads[1]}); input {x.shape}, padding {pads}"
-        )
-    return kernel, strides, pads
-
-
-def max_pool2d(
-    x: Any,
-    kernel_size: Size2,
-    stride: Size2 | None = None,
-    padding: Size2 = 0,
-) -> Tensor:
-    """Maximum over each window.
-
-    Args:
-        x: (N, C, H, W).
-        kernel_size: int or (KH, KW).
-        stride: int or (SH, SW); None means ``kernel_size``.
-        padding: implicit -inf padding on each side, at most half the kernel.
-
-    Returns:
-        (N, C, OH, OW). On ties, the gradient goes to the first maximal element of the
-        window in row-major order (as PyTorch's CPU kernel does).
-    """
-    x = as_tensor(x)
-    kernel, strides, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding)
-    return ops.max_pool2d(x, kernel, strides, pads)
-
-
-def avg_pool2d(
-    x: Any,
-    kernel_size: Size2,
-    stride: Size2 | None = None,
-    padding: Size2 = 0,
-) -> Tensor:
-    """Mean over each window; zero padding counts in the mean (PyTorch's default).
-
-    Args:
-        x: (N, C, H, W).
-        kernel_size: int or (KH, KW).
-        stride: int or (SH, SW); None means ``kernel_size``.
-        padding: zeros on each side, at most half the kernel.
-
-    Returns:
-        (N, C, OH, OW).
-    """
-    x = as_tensor(x)
-    (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
-    N, C, H, W = x.shape
-    OH, OW = ops.out_size(H, KH, strides[0], PH), ops.out_size(W, KW, strides[1], PW)
-    cols = ops.im2col(x, (KH, KW), strides, (PH, PW))  # (C*KH*KW, OH*OW*N)
-    means = ops.mean(ops.reshape(cols, (C, KH * KW, OH * OW * N)), 1)  # (C, OH*OW*N)
-    return ops.permute(ops.reshape(means, (C, OH, OW, N)), NCHW_FROM_BATCH_LAST)
-
-
 def log_softmax(x: Any, dim: int = -1) -> Tensor:
     """log(softmax(x)) along one int ``dim``, computed stably (finite for logits of 1e4).
 
@@ -209,75 +114,6 @@ def softmax(x: Any, dim: int = -1) -> Tensor:
     :func:`log_softmax` for shapes and errors."""
     x = as_tensor(x)
     return ops.exp(ops.log_softmax(x, ops.softmax_dim("softmax", x, dim)))
-
-
-def _target(op: str, input: Tensor, target: Any) -> np.ndarray:
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if input.ndim != 2:
-        raise ValueError(f"{op}: expected input (N, K); got {input.shape}")
-    N, K = input.shape
-    if t.dtype.kind not in "iu":
-        raise TypeError(
-            f"{op}: target must hold integer class indices; got dtype {t.dtype}; "
-            f"input {input.shape}, target {t.shape}"
-        )
-    if t.shape != (N,):
-        raise ValueError(
-            f"{op}: target has shape {t.shape}; expected ({N},) for input {input.shape}"
-        )
-    if t.size and (t.min() < 0 or t.max() >= K):
-        raise ValueError(
-            f"{op}: target out of range; got values in [{t.min()}, {t.max()}], "
-            f"expected 0 <= target < {K}; input {input.shape}, target {t.shape}"
-        )
-    return t.astype(np.intp, copy=False)
-
-
-def _reduce(op: str, losses: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return ops.mean(losses)
-    if reduction == "sum":
-        return ops.sum(losses)
-    if reduction == "none":
-        return losses
-    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}; got {reduction!r}")
-
-
-def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of the target classes.
-
-    Args:
-        input: log-probabilities (N, K).
-        target: class indices (N,), an int array or Tensor, each in [0, K).
-        reduction: 'mean' (default), 'sum' or 'none' (per-sample losses, shape (N,)).
-
-    Raises:
-        ValueError: for wrong shapes, out-of-range targets or an unknown reduction.
-        TypeError: for non-integer targets.
-    """
-    input = as_tensor(input)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}; got {reduction!r}")
-    t = _target("nll_loss", input, target)
-    picked = ops.getitem(input, (np.arange(input.shape[0]), t))  # (N,)
-    return _reduce("nll_loss", ops.neg(picked), reduction)
-
-
-def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy from logits: ``nll_loss(log_softmax(input), target)``.
-
-    Args:
-        input: logits (N, K).
-        target: class indices (N,), an int array or Tensor.
-        reduction: 'mean' (default), 'sum' or 'none'.
-    """
-    input = as_tensor(input)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"cross_entropy: reduction must be one of {_REDUCTIONS}; got {reduction!r}"
-        )
-    t = _target("cross_entropy", input, target)
-    return ops.cross_entropy(input, t, reduction)
 
 
 def dropout(

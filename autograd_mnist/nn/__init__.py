@@ -1,28 +1,40 @@
 """Neural-network layers and containers (``autograd_mnist.nn``), PyTorch-style."""
 
 from autograd_mnist.nn import init
+from autograd_mnist.nn.activation import ELU, GELU, LeakyReLU, SiLU, Softplus
+from autograd_mnist.nn.container import ModuleList, Sequential
 from autograd_mnist.nn.layers import (
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
     Conv2d,
-    CrossEntropyLoss,
     Dropout,
     Flatten,
     Identity,
     Linear,
     LogSoftmax,
     MaxPool2d,
-    NLLLoss,
     ReLU,
     Sigmoid,
     Softmax,
     Tanh,
 )
-from autograd_mnist.nn.module import Module, Parameter, Sequential
+from autograd_mnist.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from autograd_mnist.nn.module import IncompatibleKeys, Module, Parameter, StateDictError
 
 __all__ = [
+    "ELU",
+    "GELU",
     "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
@@ -30,16 +42,24 @@ __all__ = [
     "Dropout",
     "Flatten",
     "Identity",
+    "IncompatibleKeys",
+    "L1Loss",
     "Linear",
+    "LeakyReLU",
     "LogSoftmax",
+    "MSELoss",
     "MaxPool2d",
     "Module",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
+    "StateDictError",
     "Tanh",
     "init",
 ]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from autograd_mnist import functional as F
-from autograd_mnist._args import Size2, pair
+from autograd_mnist._args import Pair, Size2, pair
 from autograd_mnist.nn import init
 from autograd_mnist.nn.module import Module, Parameter
+from autograd_mnist.spatial import conv_padding
 from autograd_mnist.tensor import Tensor
 
 
@@ -34,7 +33,12 @@ class Linear(Module):
 
 
 class Conv2d(Module):
-    """2-D convolution; weight (out_channels, in_channels, KH, KW), PyTorch's default init."""
+    """2-D convolution; weight (out_channels, in_channels, KH, KW), PyTorch's default init.
+
+    ``padding`` is an int, a pair, ``'valid'`` or ``'same'`` (stride 1 only; see
+    :func:`autograd_mnist.functional.conv2d`), kept as given when a string; ``dilation``
+    spaces the kernel's cells.
+    """
 
     def __init__(
         self,
@@ -42,26 +46,33 @@ class Conv2d(Module):
         out_channels: int,
         kernel_size: Size2,
         stride: Size2 = 1,
-        padding: Size2 = 0,
+        padding: Size2 | str = 0,
+        dilation: Size2 = 1,
         bias: bool = True,
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
         self.stride = pair("Conv2d", "stride", stride, 1)
-        self.padding = pair("Conv2d", "padding", padding, 0)
+        self.dilation = pair("Conv2d", "dilation", dilation, 1)
+        conv_padding("Conv2d", padding, self.kernel_size, self.stride, self.dilation)  # check
+        self.padding: Pair | str = (
+            padding if isinstance(padding, str) else pair("Conv2d", "padding", padding, 0)
+        )
         KH, KW = self.kernel_size
         self.weight = Parameter(np.empty((out_channels, in_channels, KH, KW), dtype=np.float32))
         self.bias = Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None
         init.default_(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
+        dilation = f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
+            f"stride={self.stride}, padding={self.padding!r}{dilation}, "
+            f"bias={self.bias is not None}"
         )
 
 
@@ -95,10 +106,25 @@ class MaxPool2d(_Pool2d):
 
 
 class AvgPool2d(_Pool2d):
-    """Mean over windows (zero padding counted); ``stride=None`` means the kernel size."""
+    """Mean over windows; ``stride=None`` means the kernel size. With ``count_include_pad``
+    (the default) the zero padding counts in the mean, else only the cells of the input."""
+
+    def __init__(
+        self,
+        kernel_size: Size2,
+        stride: Size2 | None = None,
+        padding: Size2 = 0,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.count_include_pad = bool(count_include_pad)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        extra = "" if self.count_include_pad else ", count_include_pad=False"
+        return super().extra_repr() + extra
 
 
 class ReLU(Module):
@@ -223,25 +249,3 @@ class Softmax(_Softmax):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, self.dim)
-
-
-class _Loss(Module):
-    """Shared by the losses: the ``reduction`` ('mean', 'sum' or 'none')."""
-
-    def __init__(self, reduction: str = "mean") -> None:
-        super().__init__()
-        self.reduction = reduction
-
-
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy between logits (N, K) and class indices (N,)."""
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction)
-
-
-class NLLLoss(_Loss):
-    """Negative log-likelihood between log-probabilities (N, K) and class indices (N,)."""
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.reduction)

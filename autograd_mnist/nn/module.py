@@ -1,16 +1,17 @@
-"""Module, Parameter and Sequential: containers that register parameters by attribute."""
+"""Module and Parameter: layers that register parameters, buffers and sub-modules by
+attribute (the containers Sequential and ModuleList are in :mod:`.container`)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd_mnist.grad_mode import no_grad
-from autograd_mnist.tensor import Tensor
+from autograd_mnist.nn._summary import summarize
+from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
 #: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of
 #: positional arguments. A result other than None replaces the output.
@@ -46,6 +47,18 @@ class RemovableHandle:
         self.remove()
 
 
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` returns, as PyTorch's ``_IncompatibleKeys``."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class StateDictError(ValueError, RuntimeError):
+    """``load_state_dict`` found missing, unexpected or mis-shaped keys. PyTorch raises
+    RuntimeError; this is both, so ``except RuntimeError`` and ``except ValueError`` work."""
+
+
 class Parameter(Tensor):
     """A Tensor that a Module registers as trainable (``requires_grad=True``; float32)."""
 
@@ -69,7 +82,9 @@ class Module:
     order); ``register_buffer`` registers a non-trainable array (e.g. running statistics)
     that ``state_dict`` also saves. Subclasses define ``forward``; call the module itself,
     which runs ``forward`` and then the module's forward hooks, if it has any
-    (:meth:`register_forward_hook`).
+    (:meth:`register_forward_hook`). A NumPy array given as the first argument is wrapped
+    as a Tensor first (no copy), so every layer takes the arrays ``DataLoader`` yields
+    (PyTorch's modules take tensors only); the hooks see the Tensor.
     """
 
     training: bool
@@ -120,6 +135,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], np.ndarray):  # every layer takes arrays (DataLoader's)
+            args = (Tensor(args[0]), *args[1:])
         out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):  # a hook may remove itself
@@ -212,6 +229,65 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (e.g. False to freeze); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module, children first, then on this module (as PyTorch,
+        e.g. to initialise weights); returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every parameter (and its gradient) and every float buffer to ``dtype``, in
+        place: the Parameter objects stay the same, so an optimizer built before still
+        updates them (its state, if any, keeps the old dtype: build it after ``to``).
+
+        Args:
+            dtype: ``am.float32`` / ``am.float64`` or anything ``np.dtype`` accepts; the
+                device string ``'cpu'`` is accepted and changes nothing.
+
+        Returns:
+            self.
+
+        Raises:
+            TypeError: for a dtype other than float32 and float64, or another device.
+        """
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        try:
+            d = np.dtype(dtype) if dtype is not None else None
+        except TypeError:
+            d = None
+        if d is None or d not in FLOAT_DTYPES:  # (None == np.dtype('float64') is True)
+            raise TypeError(
+                f"{type(self).__name__}.to: expected float32 or float64 (or 'cpu'); got {dtype!r}"
+            )
+        for p in self.parameters():
+            if p.data.dtype != d:
+                p.data = p.data.astype(d)
+                if p.grad is not None:
+                    p.grad = Tensor(p.grad.data.astype(d))
+        for m in self.modules():
+            for k in m._buffers:
+                b = getattr(m, k)
+                if isinstance(b, np.ndarray) and b.dtype.kind == "f" and b.dtype != d:
+                    object.__setattr__(m, k, b.astype(d))
+        return self
+
+    def float(self) -> Module:
+        """``to(float32)``."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """``to(float64)``."""
+        return self.to(np.float64)
+
     # ----- state -----
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer, keyed by dotted name."""
@@ -219,16 +295,21 @@ class Module:
         state.update({k: np.array(b, copy=True) for k, b in self.named_buffers()})
         return state
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Copy ``state`` into the parameters and buffers (in place).
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state`` into the parameters and buffers (in place), as PyTorch.
 
         Args:
             state: a mapping like the one ``state_dict`` returns.
-            strict: require exactly the same keys.
+            strict: require exactly the same keys; with False, load the keys that match and
+                report the others.
+
+        Returns:
+            ``(missing_keys, unexpected_keys)``, a named tuple (both empty when strict).
 
         Raises:
-            ValueError: naming every missing, unexpected or mis-shaped key (nothing is
-                changed when any is found).
+            StateDictError: (a ValueError and a RuntimeError) naming every missing and
+                unexpected key when strict, and every mis-shaped key in any case; nothing
+                is changed when it is raised.
         """
         targets: dict[str, tuple[Module, str, np.ndarray]] = {}
         for prefix, module in self.named_modules():
@@ -251,10 +332,11 @@ class Module:
         if shapes:
             problems.append("shape mismatches: " + "; ".join(shapes))
         if problems:
-            raise ValueError(f"load_state_dict ({type(self).__name__}): " + ", ".join(problems))
+            raise StateDictError(f"load_state_dict ({type(self).__name__}): " + ", ".join(problems))
         for k, (_, _, target) in targets.items():
             if k in state:
                 target[...] = np.asarray(state[k], dtype=target.dtype)
+        return IncompatibleKeys(missing, unexpected)
 
     # ----- description -----
     def extra_repr(self) -> str:
@@ -277,73 +359,4 @@ class Module:
         without recording a graph, like Keras's ``model.summary()``. Each layer's output
         is recorded by a temporary forward hook, removed afterwards.
         """
-        log: list[tuple[Module, Any]] = []
-
-        def record(module: Module, inputs: tuple[Any, ...], out: Any) -> None:
-            log.append((module, out))
-
-        modes = [(m, m.training) for m in self.modules()]
-        unique = {id(m): m for m in self.modules()}  # a shared layer gets one hook
-        handles: list[RemovableHandle] = []
-        self.eval()
-        try:
-            handles += [m.register_forward_hook(record) for m in unique.values()]
-            with no_grad():
-                self(Tensor(np.zeros(input_shape, dtype=dtype)))
-        finally:
-            for handle in handles:
-                handle.remove()
-            for m, mode in modes:
-                object.__setattr__(m, "training", mode)
-        names = {id(m): n for n, m in self.named_modules()}
-        rows = [("Layer (type)", "Output shape", "Params")]
-        for module, out in log:
-            if module is self or module._modules:
-                continue
-            count = sum(p.numel() for p in module._parameters.values())
-            shape = tuple(out.shape) if isinstance(out, Tensor) else "?"
-            rows.append(
-                (
-                    f"{names.get(id(module), '?')} ({type(module).__name__})",
-                    str(shape),
-                    f"{count:,}",
-                )
-            )
-        total = sum(p.numel() for p in self.parameters())
-        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
-        w0 = max(len(r[0]) for r in rows)
-        w1 = max(len(r[1]) for r in rows)
-        w2 = max(len(r[2]) for r in rows)
-        rule = "-" * (w0 + w1 + w2 + 4)
-        out_lines = [rule]
-        for i, (a, b, c) in enumerate(rows):
-            out_lines.append(f"{a:<{w0}}  {b:<{w1}}  {c:>{w2}}")
-            if i == 0:
-                out_lines.append(rule)
-        out_lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}", rule]
-        return "\n".join(out_lines)
-
-
-class Sequential(Module):
-    """Layers applied in order; indexable (``model[0]``) and iterable."""
-
-    def __init__(self, *layers: Module) -> None:
-        super().__init__()
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: item {i} is {type(layer).__name__}, not a Module")
-            setattr(self, str(i), layer)
-
-    def forward(self, x: Any) -> Any:
-        for layer in self._modules.values():
-            x = layer(x)
-        return x
-
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return summarize(self, input_shape, dtype)

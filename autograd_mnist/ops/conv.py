@@ -29,9 +29,10 @@ from autograd_mnist.ops.shape import GetItem
 from autograd_mnist.tensor import Tensor
 
 
-def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Output length of a sliding window: (size + 2 padding - kernel) // stride + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
+def out_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """Output length of a sliding window: (size + 2 padding - span) // stride + 1, where
+    span = dilation (kernel - 1) + 1 is the extent of a dilated window."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def _windows(xp: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
@@ -40,15 +41,19 @@ def _windows(xp: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
     return sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::SH, ::SW]
 
 
-def _offset_slices(k: Pair, out: Pair, stride: Pair) -> tuple[slice, slice]:
-    """The (H, W) slices of a padded input that kernel offset k touches across all windows."""
-    (kh, kw), (OH, OW), (SH, SW) = k, out, stride
-    return slice(kh, kh + SH * (OH - 1) + 1, SH), slice(kw, kw + SW * (OW - 1) + 1, SW)
+def _offset_slices(
+    k: Pair, out: Pair, stride: Pair, dilation: Pair = (1, 1)
+) -> tuple[slice, slice]:
+    """The (H, W) slices of a padded input that kernel offset k touches across all windows
+    (offset k sits at (kh DH, kw DW) in a dilated window)."""
+    (kh, kw), (OH, OW), (SH, SW), (DH, DW) = k, out, stride, dilation
+    h0, w0 = kh * DH, kw * DW
+    return slice(h0, h0 + SH * (OH - 1) + 1, SH), slice(w0, w0 + SW * (OW - 1) + 1, SW)
 
 
 class Im2col(Function):
-    """cols[(c, kh, kw), (oh, ow, n)] = xp[n, c, oh*SH + kh, ow*SW + kw], xp = x zero-padded
-    by (PH, PW);  adjoint of col2im.
+    """cols[(c, kh, kw), (oh, ow, n)] = xp[n, c, oh*SH + kh*DH, ow*SW + kw*DW], xp = x
+    zero-padded by (PH, PW), dilation (DH, DW) (1 by default);  adjoint of col2im.
 
     x (N, C, H, W) -> the (C*KH*KW, OH*OW*N) matrix, C-contiguous, whose product with
     ``weight (OC, C*KH*KW)`` convolves the whole batch in one matmul; the (OC, OH, OW, N)
@@ -61,18 +66,24 @@ class Im2col(Function):
 
     @staticmethod
     def forward(
-        ctx: Im2col, x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, ones_row: bool
+        ctx: Im2col,
+        x: np.ndarray,
+        kernel: Pair,
+        stride: Pair,
+        padding: Pair,
+        ones_row: bool,
+        dilation: Pair,
     ) -> np.ndarray:
         N, C, H, W = x.shape
-        (KH, KW), (SH, SW), (PH, PW) = kernel, stride, padding
-        OH, OW = out_size(H, KH, SH, PH), out_size(W, KW, SW, PW)
+        (KH, KW), (SH, SW), (PH, PW), (DH, DW) = kernel, stride, padding, dilation
+        OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
         xt = batch_last(x, padding)  # (C, H + 2 PH, W + 2 PW, N)
         K = C * KH * KW
         cols = np.empty((K + ones_row, OH * OW * N), dtype=x.dtype)
         blocks = cols[:K].reshape(C, KH, KW, OH, OW, N)  # a view
         for kh in range(KH):
             for kw in range(KW):
-                hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
+                hs, ws = _offset_slices((kh, kw), (OH, OW), stride, dilation)
                 blocks[:, kh, kw] = xt[:, hs, ws]  # (C, OH, OW, N)
         if ones_row:
             cols[K] = 1
@@ -84,28 +95,34 @@ class Im2col(Function):
         if p["ones_row"]:
             g = GetItem.apply(g, index=slice(0, g.shape[0] - 1))  # constant row: no gradient
         H, W = ctx.inputs[0].shape[2:]
-        return col2im(g, (H, W), p["kernel"], p["stride"], p["padding"])
+        return col2im(g, (H, W), p["kernel"], p["stride"], p["padding"], p["dilation"])
 
 
 class Col2im(Function):
-    """x[n, c, oh*SH + kh - PH, ow*SW + kw - PW] += cols[(c, kh, kw), (oh, ow, n)], cells
-    that fall in the padding dropped;  adjoint of im2col.
+    """x[n, c, oh*SH + kh*DH - PH, ow*SW + kw*DW - PW] += cols[(c, kh, kw), (oh, ow, n)],
+    cells that fall in the padding dropped;  adjoint of im2col.
 
     Returns (N, C, H, W) batch-last in memory: a view of a (C, H, W, N) buffer.
     """
 
     @staticmethod
     def forward(
-        ctx: Col2im, cols: np.ndarray, size: Pair, kernel: Pair, stride: Pair, padding: Pair
+        ctx: Col2im,
+        cols: np.ndarray,
+        size: Pair,
+        kernel: Pair,
+        stride: Pair,
+        padding: Pair,
+        dilation: Pair,
     ) -> np.ndarray:
         (H, W), (KH, KW), (SH, SW), (PH, PW) = size, kernel, stride, padding
-        OH, OW = out_size(H, KH, SH, PH), out_size(W, KW, SW, PW)
+        OH, OW = out_size(H, KH, SH, PH, dilation[0]), out_size(W, KW, SW, PW, dilation[1])
         C, N = cols.shape[0] // (KH * KW), cols.shape[1] // (OH * OW)
         blocks = cols.reshape(C, KH, KW, OH, OW, N)
         out = np.zeros((C, H + 2 * PH, W + 2 * PW, N), dtype=cols.dtype)
         for kh in range(KH):
             for kw in range(KW):
-                hs, ws = _offset_slices((kh, kw), (OH, OW), stride)
+                hs, ws = _offset_slices((kh, kw), (OH, OW), stride, dilation)
                 out[:, hs, ws] += blocks[:, kh, kw]  # (C, OH, OW, N)
         if PH or PW:  # crop, into a buffer of its own
             out = np.ascontiguousarray(out[:, PH : PH + H, PW : PW + W])
@@ -114,21 +131,38 @@ class Col2im(Function):
     @staticmethod
     def backward(ctx: Col2im, g: Tensor) -> Tensor:
         p = ctx.params
-        return im2col(g, p["kernel"], p["stride"], p["padding"])
+        return im2col(g, p["kernel"], p["stride"], p["padding"], dilation=p["dilation"])
 
 
 def im2col(
-    x: Tensor, kernel: Pair, stride: Pair, padding: Pair = (0, 0), ones_row: bool = False
+    x: Tensor,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair = (0, 0),
+    ones_row: bool = False,
+    dilation: Pair = (1, 1),
 ) -> Tensor:
-    """Unfold every window of x (N, C, H, W), zero-padded by ``padding``, into the
-    (C*KH*KW [+ 1], OH*OW*N) matrix (``F.unfold``'s content, batch last)."""
-    return Im2col.apply(x, kernel=kernel, stride=stride, padding=padding, ones_row=ones_row)
+    """Unfold every window of x (N, C, H, W), zero-padded by ``padding``, its cells
+    ``dilation`` apart, into the (C*KH*KW [+ 1], OH*OW*N) matrix (``F.unfold``'s content,
+    batch last)."""
+    return Im2col.apply(
+        x, kernel=kernel, stride=stride, padding=padding, ones_row=ones_row, dilation=dilation
+    )
 
 
-def col2im(cols: Tensor, size: Pair, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -> Tensor:
+def col2im(
+    cols: Tensor,
+    size: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair = (0, 0),
+    dilation: Pair = (1, 1),
+) -> Tensor:
     """Fold cols (C*KH*KW, OH*OW*N) back to (N, C, H, W) of spatial ``size`` (unpadded),
     summing overlaps (``F.fold``)."""
-    return Col2im.apply(cols, size=tuple(size), kernel=kernel, stride=stride, padding=padding)
+    return Col2im.apply(
+        cols, size=tuple(size), kernel=kernel, stride=stride, padding=padding, dilation=dilation
+    )
 
 
 class MaxPool2d(Function):

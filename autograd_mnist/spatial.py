@@ -1,0 +1,260 @@
+"""Convolution, pooling and padding, as in ``torch.nn.functional`` (public as ``F.conv2d``,
+``F.max_pool2d``, ``F.avg_pool2d``, ``F.pad``).
+
+Each validates its arguments, naming the op and the shapes on error, then composes ops.
+Layout is NCHW; weights are stored as PyTorch stores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist import ops
+from autograd_mnist._args import Pair, Size2, pair
+from autograd_mnist._layout import NCHW_FROM_BATCH_LAST
+from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
+
+__all__ = ["avg_pool2d", "conv2d", "conv_padding", "max_pool2d", "pad"]
+
+_PADDING_MODES = ("same", "valid")
+
+
+def conv_padding(
+    op: str, padding: Size2 | str, kernel: Pair, stride: Pair, dilation: Pair
+) -> tuple[Pair, Pair]:
+    """(padding on each side, extra padding at the bottom/right) for a conv's ``padding``.
+
+    'same' pads ``dilation (kernel - 1)`` in total per axis, the odd one at the end, as
+    PyTorch does; 'valid' is no padding. ``op`` is named in errors.
+    """
+    if isinstance(padding, str):
+        if padding not in _PADDING_MODES:
+            raise ValueError(
+                f"{op}: padding must be an int, a pair or one of {_PADDING_MODES}; got {padding!r}"
+            )
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if stride != (1, 1):
+            raise ValueError(
+                f"{op}: padding='same' is not supported for strided convolutions "
+                f"(as in PyTorch); got stride {stride}"
+            )
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return (totals[0] // 2, totals[1] // 2), (totals[0] % 2, totals[1] % 2)
+    return pair(op, "padding", padding, 0), (0, 0)
+
+
+def conv2d(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Size2 = 1,
+    padding: Size2 | str = 0,
+    dilation: Size2 = 1,
+) -> Tensor:
+    """2-D cross-correlation, by im2col and one matmul (which also adds the bias).
+
+    Args:
+        x: (N, C, H, W).
+        weight: (OC, C, KH, KW).
+        bias: (OC,) or None.
+        stride: int or (SH, SW), >= 1.
+        padding: int or (PH, PW) zeros on each side, >= 0; or ``'valid'`` (none) or
+            ``'same'`` (output as large as the input; stride 1 only, as in PyTorch; an even
+            total ``dilation * (kernel - 1)`` puts the extra row/column at the bottom/right,
+            as PyTorch does).
+        dilation: int or (DH, DW) >= 1, the spacing of the kernel's cells.
+
+    Returns:
+        (N, OC, OH, OW) with OH = (H + 2 PH - DH (KH - 1) - 1) // SH + 1 (OW likewise),
+        stored batch-last: a view of an (OC, OH, OW, N) buffer (see
+        ``autograd_mnist._layout``).
+
+    Raises:
+        ValueError: for wrong ranks, a channel mismatch, a (dilated) kernel larger than the
+            padded input, a bias of the wrong shape, or a bad padding.
+    """
+    x, weight = as_operands("conv2d", (x, weight))
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(
+            f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW); "
+            f"got input {x.shape}, weight {weight.shape}"
+        )
+    OC, WC, KH, KW = weight.shape
+    SH, SW = pair("conv2d", "stride", stride, 1)
+    DH, DW = pair("conv2d", "dilation", dilation, 1)
+    (PH, PW), extra = conv_padding("conv2d", padding, (KH, KW), (SH, SW), (DH, DW))
+    if extra != (0, 0):  # 'same' with an even span: one more row/column at the end
+        x = ops.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+    N, C, H, W = x.shape
+    if C != WC:
+        raise ValueError(
+            f"conv2d: input has {C} channels but weight expects {WC}; "
+            f"input {x.shape}, weight {weight.shape}"
+        )
+    span = (DH * (KH - 1) + 1, DW * (KW - 1) + 1)
+    if span[0] > H + 2 * PH or span[1] > W + 2 * PW:
+        raise ValueError(
+            f"conv2d: kernel ({KH}, {KW}) (dilated to {span}) is larger than the padded "
+            f"input ({H + 2 * PH}, {W + 2 * PW}); input {x.shape}, weight {weight.shape}, "
+            f"padding {(PH, PW)}"
+        )
+    OH, OW = ops.out_size(H, KH, SH, PH, DH), ops.out_size(W, KW, SW, PW, DW)
+    w2 = ops.reshape(weight, (OC, C * KH * KW))
+    if bias is not None:
+        weight, bias = as_operands("conv2d", (weight, bias))
+        if bias.shape != (OC,):
+            raise ValueError(f"conv2d: bias has shape {bias.shape}; expected ({OC},)")
+        # The bias as a last weight column, against a row of ones in cols: the matmul adds
+        # it, and the weight-gradient matmul sums its gradient.
+        w2 = ops.cat([w2, ops.reshape(bias, (OC, 1))], 1)
+    cols = ops.im2col(x, (KH, KW), (SH, SW), (PH, PW), ones_row=bias is not None, dilation=(DH, DW))
+    # One matmul for the whole batch: (OC, CKK [+1]) @ (CKK [+1], OH*OW*N) -> (OC, OH*OW*N),
+    # returned as (N, OC, OH, OW), batch-last in memory: a view, no transpose copy.
+    y = ops.matmul(w2, cols)
+    return ops.permute(ops.reshape(y, (OC, OH, OW, N)), NCHW_FROM_BATCH_LAST)
+
+
+def _pool_args(
+    op: str,
+    x: Tensor,
+    kernel_size: Size2,
+    stride: Size2 | None,
+    padding: Size2,
+) -> tuple[Pair, Pair, Pair]:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input (N, C, H, W); got {x.shape}")
+    kernel = pair(op, "kernel_size", kernel_size, 1)
+    strides = kernel if stride is None else pair(op, "stride", stride, 1)
+    pads = pair(op, "padding", padding, 0)
+    if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
+        raise ValueError(
+            f"{op}: padding {pads} must be at most half the kernel {kernel}; input {x.shape}"
+        )
+    H, W = x.shape[2:]
+    if kernel[0] > H + 2 * pads[0] or kernel[1] > W + 2 * pads[1]:
+        raise ValueError(
+            f"{op}: kernel {kernel} is larger than the padded input "
+            f"({H + 2 * pads[0]}, {W + 2 * pads[1]}); input {x.shape}, padding {pads}"
+        )
+    return kernel, strides, pads
+
+
+def max_pool2d(
+    x: Any,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+) -> Tensor:
+    """Maximum over each window.
+
+    Args:
+        x: (N, C, H, W).
+        kernel_size: int or (KH, KW).
+        stride: int or (SH, SW); None means ``kernel_size``.
+        padding: implicit -inf padding on each side, at most half the kernel.
+
+    Returns:
+        (N, C, OH, OW). On ties, the gradient goes to the first maximal element of the
+        window in row-major order (as PyTorch's CPU kernel does).
+    """
+    x = as_tensor(x)
+    kernel, strides, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding)
+    return ops.max_pool2d(x, kernel, strides, pads)
+
+
+def _inside_counts(size: int, kernel: int, stride: int, padding: int, out: int) -> np.ndarray:
+    """How many cells of each window along one axis lie inside the unpadded input."""
+    starts = np.arange(out) * stride - padding
+    counts: np.ndarray = np.clip(starts + kernel, 0, size) - np.clip(starts, 0, size)
+    return counts
+
+
+def avg_pool2d(
+    x: Any,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Mean over each window.
+
+    Args:
+        x: (N, C, H, W).
+        kernel_size: int or (KH, KW).
+        stride: int or (SH, SW); None means ``kernel_size``.
+        padding: zeros on each side, at most half the kernel.
+        count_include_pad: divide by the whole window (True, PyTorch's default: the zero
+            padding counts in the mean) or by the cells inside the input (False).
+
+    Returns:
+        (N, C, OH, OW).
+    """
+    x = as_tensor(x)
+    (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    OH, OW = ops.out_size(H, KH, strides[0], PH), ops.out_size(W, KW, strides[1], PW)
+    cols = ops.im2col(x, (KH, KW), strides, (PH, PW))  # (C*KH*KW, OH*OW*N)
+    means = ops.reshape(ops.mean(ops.reshape(cols, (C, KH * KW, OH * OW * N)), 1), (C, OH, OW, N))
+    if not count_include_pad and (PH or PW):
+        inside = np.outer(
+            _inside_counts(H, KH, strides[0], PH, OH), _inside_counts(W, KW, strides[1], PW, OW)
+        )
+        means = ops.mul(means, constant((KH * KW / inside)[:, :, None].astype(x.dtype)))
+    return ops.permute(means, NCHW_FROM_BATCH_LAST)
+
+
+def _pad_widths(x: Tensor, pad: Sequence[int]) -> list[tuple[int, int]]:
+    if not isinstance(pad, (tuple, list)) or not all(
+        isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad
+    ):
+        raise TypeError(f"pad: pad must be a tuple of ints; got {pad!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(
+            f"pad: pad must have an even length of at most 2 * ndim = {2 * x.ndim}; "
+            f"got {len(pad)} values for input {x.shape}"
+        )
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):  # the last dimension first, as in PyTorch
+        widths[x.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
+    return widths
+
+
+def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad (or, with negative widths, crop) ``x`` with a constant, PyTorch's ``F.pad``.
+
+    Args:
+        x: any shape.
+        pad: (left, right) widths per dimension, the last dimension first:
+            ``(left, right, top, bottom)`` pads W by left/right and H by top/bottom.
+            Negative widths remove that many elements.
+        mode: only ``'constant'`` (PyTorch also has reflect, replicate and circular).
+        value: the fill value.
+
+    Returns:
+        The padded tensor; the gradient of the padding is 0.
+
+    Raises:
+        ValueError: for another mode, an odd or too long ``pad``, or a crop that leaves a
+            negative size.
+        TypeError: if ``pad`` is not a tuple of ints.
+    """
+    t = as_tensor(x)
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported; got mode={mode!r}")
+    widths = _pad_widths(t, pad)
+    sizes = [n + a + b for n, (a, b) in zip(t.shape, widths)]
+    if min(sizes, default=0) < 0:
+        raise ValueError(f"pad: widths {tuple(pad)} leave a negative size for input {t.shape}")
+    if any(a < 0 or b < 0 for a, b in widths):  # crop first
+        crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for n, (a, b) in zip(t.shape, widths))
+        t = ops.getitem(t, crop)
+        widths = [(max(a, 0), max(b, 0)) for a, b in widths]
+    out = ops.pad(t, widths)
+    if value != 0 and out is not t:
+        border = np.pad(np.zeros(t.shape, dtype=out.dtype), widths, constant_values=value)
+        out = ops.add(out, constant(border))
+    return out
