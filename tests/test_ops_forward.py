@@ -20,14 +20,13 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis.errors import NoSuchExample
 from op_cases import (
-    CASE_IDS,
-    CASES,
     FORMS,
     OpCase,
     naive_avg_pool2d,
     naive_conv2d,
     naive_max_pool2d,
 )
+from op_table import ALL_CASE_IDS, ALL_CASES
 
 import autograd_mnist as am
 from autograd_mnist import _layout
@@ -60,7 +59,7 @@ def _examples(case: OpCase) -> int:
     return n if case.max_examples is None else min(n, case.max_examples)
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", ALL_CASES, ids=ALL_CASE_IDS)
 def test_forward_matches_reference(case: OpCase) -> None:
     def reference(*arrays: Any) -> Any:
         # On float32 inputs the reference still computes in float64: the exact answer.
@@ -82,7 +81,7 @@ def test_forward_matches_reference(case: OpCase) -> None:
     run()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.forms], ids=lambda c: c.name)
+@pytest.mark.parametrize("case", [c for c in ALL_CASES if c.forms], ids=lambda c: c.name)
 def test_row_draws_each_argument_form_it_declares(case: OpCase) -> None:
     """Each form in ``case.forms`` (dim as None, int, negative int, tuple; keepdim; 0-d,
     size-1, size-0 arrays) is drawn by the row's strategy: Hypothesis finds an example."""

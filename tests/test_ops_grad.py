@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import settings
-from op_cases import CASE_IDS, CASES, OpCase
+from op_cases import OpCase
+from op_table import ALL_CASE_IDS, ALL_CASES
 
 from autograd_mnist.testing import check_op
 
@@ -28,7 +29,7 @@ def _examples(case: OpCase, share: float = 1.0) -> int:
     return n
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", ALL_CASES, ids=ALL_CASE_IDS)
 def test_gradcheck(case: OpCase) -> None:
     check_op(
         case.fn,
@@ -41,7 +42,7 @@ def test_gradcheck(case: OpCase) -> None:
     )
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.gradgrad], ids=lambda c: c.name)
+@pytest.mark.parametrize("case", [c for c in ALL_CASES if c.gradgrad], ids=lambda c: c.name)
 def test_gradgradcheck(case: OpCase) -> None:
     check_op(
         case.fn,

@@ -1,8 +1,7 @@
 """The PyTorch surface of issue #9: its op-table rows, PyTorch parity, errors, hand cases.
 
-The generic checks (forward vs NumPy in float64 and float32 with dtype preservation and no
-input mutation; gradcheck; gradgradcheck) are those of ``test_ops_forward.py`` and
-``test_ops_grad.py``, run here over ``SURFACE_CASES``.
+The rows (``op_cases_surface.py``) join the op table (``op_table.py``): the generic checks of
+``test_ops_forward.py`` and ``test_ops_grad.py`` run them.
 """
 
 from __future__ import annotations
@@ -12,30 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-import test_ops_forward as forward_checks
-import test_ops_grad as grad_checks
-from op_cases import OpCase
-from op_cases_surface import SURFACE_CASE_IDS, SURFACE_CASES
 
 import autograd_mnist as am
 from autograd_mnist import Tensor
-
-
-# ----- the generic checks over the surface rows -----
-@pytest.mark.parametrize("case", SURFACE_CASES, ids=SURFACE_CASE_IDS)
-def test_forward_matches_reference(case: OpCase) -> None:
-    forward_checks.test_forward_matches_reference(case)
-
-
-@pytest.mark.parametrize("case", SURFACE_CASES, ids=SURFACE_CASE_IDS)
-def test_gradcheck(case: OpCase) -> None:
-    grad_checks.test_gradcheck(case)
-
-
-@pytest.mark.parametrize("case", [c for c in SURFACE_CASES if c.gradgrad], ids=lambda c: c.name)
-def test_gradgradcheck(case: OpCase) -> None:
-    grad_checks.test_gradgradcheck(case)
-
 
 # ----- PyTorch parity: values, gradients and second derivatives -----
 Fn = Callable[..., Any]

@@ -14,6 +14,7 @@ MODULE_BUDGET = 400  # lines, any module of the package
 AUTOGRAD_BUDGET = 250  # autograd.py, the walk: two screens (Function is in function.py)
 ENGINE = (
     "_tensor_base.py",
+    "_inplace.py",
     "tensor.py",
     "grad_mode.py",
     "function.py",
@@ -73,7 +74,7 @@ def test_readme_states_the_engine_size_as_measured() -> None:
     lines = sum(len(p.read_text().splitlines()) for p in files)
     code = sum(code_lines(p) for p in files)
     readme = (ROOT / "README.md").read_text()
-    stated = re.search(r"([\d,]+) lines, ([\d,]+) of them code", readme)
+    stated = re.search(r"([\d,]+) lines, ([\d,]+)\s+of them code", readme)
     assert stated, "README no longer states the engine's size"
     assert (int(stated[1].replace(",", "")), int(stated[2].replace(",", ""))) == (lines, code)
 
