@@ -217,3 +217,20 @@ def test_initialising_a_module_parameter_in_place() -> None:
     assert moments(p)[1] == pytest.approx(math.sqrt(2 / 300), rel=0.03)
     init.zeros_(layer.bias)  # type: ignore[arg-type]
     assert not layer.bias.data.any()  # type: ignore[union-attr]
+
+
+def test_init_functions_and_load_state_dict_are_in_place_writes() -> None:
+    """As in torch, nn.init's fills and load_state_dict change a parameter in place: its
+    version moves, so a graph recorded before them refuses to backpropagate."""
+    layer = nn.Linear(3, 2)
+    w = layer.weight
+    for fill in (init.zeros_, init.ones_, lambda t: init.constant_(t, 0.5), init.normal_):
+        before = w._version
+        assert fill(w) is w
+        assert w._version == before + 1
+    loss = layer(np.ones((4, 3), dtype=np.float32)).sum()
+    before = w._version
+    layer.load_state_dict(nn.Linear(3, 2).state_dict())
+    assert w._version == before + 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()

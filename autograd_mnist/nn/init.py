@@ -36,8 +36,11 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
 
 
-def _fill(t: Tensor, values: np.ndarray) -> Tensor:
-    t.data[...] = values.astype(t.dtype, copy=False)
+def _fill(t: Tensor, values: np.ndarray | float) -> Tensor:
+    """Write ``values`` into ``t`` in place: an in-place op, so the version moves (as torch's
+    ``nn.init`` functions, which run in-place ops under ``no_grad``)."""
+    t.data[...] = np.asarray(values).astype(t.dtype, copy=False)
+    t._bump_version()
     return t
 
 
@@ -79,20 +82,17 @@ def trunc_normal_(
 
 def zeros_(t: Tensor) -> Tensor:
     """Fill with zeros."""
-    t.data[...] = 0
-    return t
+    return _fill(t, 0.0)
 
 
 def ones_(t: Tensor) -> Tensor:
     """Fill with ones."""
-    t.data[...] = 1
-    return t
+    return _fill(t, 1.0)
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
     """Fill with ``value``."""
-    t.data[...] = value
-    return t
+    return _fill(t, value)
 
 
 def xavier_uniform_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | None = None) -> Tensor:

@@ -333,9 +333,11 @@ class Module:
             problems.append("shape mismatches: " + "; ".join(shapes))
         if problems:
             raise StateDictError(f"load_state_dict ({type(self).__name__}): " + ", ".join(problems))
-        for k, (_, _, target) in targets.items():
+        for k, (module, name, target) in targets.items():
             if k in state:
                 target[...] = np.asarray(state[k], dtype=target.dtype)
+                if name in module._parameters:  # an in-place write, as torch's copy_
+                    module._parameters[name]._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ----- description -----
