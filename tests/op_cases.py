@@ -97,6 +97,14 @@ def _float_arrays_in(args: Args) -> list[np.ndarray]:
     return [a for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _strings_in(args: Args) -> list[str]:
+    return [a for a in args if isinstance(a, str)]
+
+
 #: Argument forms a row can declare (``OpCase.forms``), each a predicate on a drawn tuple.
 FORMS: dict[str, Callable[[Args], bool]] = {
     "0-d": lambda a: any(x.ndim == 0 for x in _float_arrays_in(a)),
@@ -108,9 +116,19 @@ FORMS: dict[str, Callable[[Args], bool]] = {
     "dim=tuple": lambda a: isinstance(a[1], tuple) and len(a[1]) > 0,
     "dim=()": lambda a: a[1] == (),
     "keepdim": lambda a: a[2] is True,
+    # a dim passed last (stack, cat; flatten's end_dim)
+    "last=int": lambda a: _is_int(a[-1]) and a[-1] >= 0,
+    "last=-int": lambda a: _is_int(a[-1]) and a[-1] < 0,
+    # expand's -1 ("keep this size")
+    "size=-1": lambda a: any(_is_int(v) and v == -1 for v in a[1:]),
+    # a loss's reduction
+    "reduction=mean": lambda a: "mean" in _strings_in(a),
+    "reduction=sum": lambda a: "sum" in _strings_in(a),
+    "reduction=none": lambda a: "none" in _strings_in(a),
 }
 ARRAY_FORMS = ("0-d", "size-1")
 SHAPE_FORMS = (*ARRAY_FORMS, "size-0")
+REDUCTION_FORMS = ("reduction=mean", "reduction=sum", "reduction=none")
 DIM_FORMS = ("dim=None", "dim=int", "dim=-int", "dim=tuple", "keepdim", *ARRAY_FORMS)
 
 
