@@ -105,6 +105,20 @@ def _strings_in(args: Args) -> list[str]:
     return [a for a in args if isinstance(a, str)]
 
 
+_CONV_POSITIONS = {"stride": 3, "padding": 4, "dilation": 5}
+_POOL_POSITIONS = {"kernel": 1, "stride": 2, "padding": 3}
+
+
+def _spatial_form(args: Args, name: str, form: str) -> bool:
+    """Whether a conv or pool row passes ``name`` as an int or as a pair."""
+    conv = len(args) > 1 and isinstance(args[1], np.ndarray)
+    pos = (_CONV_POSITIONS if conv else _POOL_POSITIONS).get(name)
+    if pos is None or pos >= len(args):
+        return False
+    v = args[pos]
+    return _is_int(v) if form == "int" else isinstance(v, tuple) and len(v) == 2
+
+
 #: Argument forms a row can declare (``OpCase.forms``), each a predicate on a drawn tuple.
 FORMS: dict[str, Callable[[Args], bool]] = {
     "0-d": lambda a: any(x.ndim == 0 for x in _float_arrays_in(a)),
@@ -125,10 +139,18 @@ FORMS: dict[str, Callable[[Args], bool]] = {
     "reduction=mean": lambda a: "mean" in _strings_in(a),
     "reduction=sum": lambda a: "sum" in _strings_in(a),
     "reduction=none": lambda a: "none" in _strings_in(a),
+    # conv rows (x, w, b, stride, padding[, dilation]), pool rows (x, kernel, stride, padding)
+    **{
+        f"{name}={form}": (lambda a, n=name, f=form: _spatial_form(a, n, f))
+        for name in ("kernel", "stride", "padding", "dilation")
+        for form in ("int", "pair")
+    },
 }
 ARRAY_FORMS = ("0-d", "size-1")
 SHAPE_FORMS = (*ARRAY_FORMS, "size-0")
 REDUCTION_FORMS = ("reduction=mean", "reduction=sum", "reduction=none")
+CONV_FORMS = ("stride=int", "stride=pair", "padding=int", "padding=pair")
+POOL_FORMS = ("kernel=int", "kernel=pair", *CONV_FORMS)
 DIM_FORMS = ("dim=None", "dim=int", "dim=-int", "dim=tuple", "keepdim", *ARRAY_FORMS)
 
 
@@ -335,14 +357,18 @@ CONV = conv2d_geometries(max_batch=2, max_channels=2, max_out_channels=2, max_si
 POOL = pool2d_geometries(max_batch=2, max_channels=2, max_side=5)
 
 
+def int_or_pair(draw: st.DrawFn, p: tuple[int, int]) -> int | tuple[int, int]:
+    """A pair as PyTorch takes it: an int when both sides agree (at times), else the pair."""
+    return p[0] if p[0] == p[1] and draw(st.booleans()) else p
+
+
 @st.composite
 def conv_args(draw: st.DrawFn, bias: bool) -> Args:
     g: ConvGeometry = draw(CONV)
     x = draw(float_arrays(g.input_shape))
     w = draw(float_arrays(g.weight_shape))
     b = draw(float_arrays((g.OC,))) if bias else None
-    stride = g.stride if g.stride[0] != g.stride[1] else g.stride[0]  # int or pair
-    return (x, w, b, stride, g.padding)
+    return (x, w, b, int_or_pair(draw, g.stride), int_or_pair(draw, g.padding))
 
 
 @st.composite
@@ -350,7 +376,9 @@ def pool_args(draw: st.DrawFn, distinct: bool) -> Args:
     g: PoolGeometry = draw(POOL)
     x = draw(distinct_arrays(g.input_shape) if distinct else float_arrays(g.input_shape))
     stride = None if (g.stride == (g.KH, g.KW) and draw(st.booleans())) else g.stride
-    return (x, (g.KH, g.KW), stride, g.padding)
+    kernel = int_or_pair(draw, (g.KH, g.KW))
+    stride = None if stride is None else int_or_pair(draw, stride)
+    return (x, kernel, stride, int_or_pair(draw, g.padding))
 
 
 @st.composite
@@ -505,8 +533,8 @@ def _naive_pool(
     reduce: Callable[[list[float]], float],
     fill: float,
 ) -> np.ndarray:
-    (KH, KW), (PH, PW) = kernel, padding
-    SH, SW = _pair(stride, kernel)
+    (KH, KW), (PH, PW) = _pair(kernel, (1, 1)), _pair(padding, (0, 0))
+    SH, SW = _pair(stride, (KH, KW))
     N, C, H, W = x.shape
     OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     y = np.zeros((N, C, OH, OW), dtype=x.dtype)
