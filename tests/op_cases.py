@@ -237,7 +237,7 @@ def broadcast_to_args() -> st.SearchStrategy[Args]:
 
 
 def reshape_args() -> st.SearchStrategy[Args]:
-    return shapes().flatmap(lambda s: st.tuples(float_arrays(s), reshape_targets(s)))
+    return SHAPES_WITH_EMPTY.flatmap(lambda s: st.tuples(float_arrays(s), reshape_targets(s)))
 
 
 def permute_args() -> st.SearchStrategy[Args]:
@@ -256,19 +256,24 @@ def transpose_args() -> st.SearchStrategy[Args]:
     def dims(n: int) -> st.SearchStrategy[int]:
         return st.integers(-n, n - 1)
 
-    return shapes(min_dims=1).flatmap(
-        lambda s: st.tuples(float_arrays(s), dims(len(s)), dims(len(s)))
+    return SHAPES_WITH_EMPTY.flatmap(
+        lambda s: st.tuples(float_arrays(s), dims(max(len(s), 1)), dims(max(len(s), 1)))
     )
 
 
 def flatten_args() -> st.SearchStrategy[Args]:
+    """(x, start_dim, end_dim), each non-negative or negative; 0-d x (dims 0 / -1) and
+    empty dims included."""
+
     def ends(n: int) -> st.SearchStrategy[tuple[int, int]]:
+        n = max(n, 1)
         pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).map(sorted)
-        return st.tuples(pair, st.booleans()).map(
-            lambda pb: (pb[0][0], pb[0][1] - n) if pb[1] else (pb[0][0], pb[0][1])
+        signs = st.tuples(st.booleans(), st.booleans())
+        return st.tuples(pair, signs).map(
+            lambda ps: tuple(d - n if neg else d for d, neg in zip(ps[0], ps[1]))
         )
 
-    return shapes(min_dims=1).flatmap(
+    return SHAPES_WITH_EMPTY.flatmap(
         lambda s: st.tuples(float_arrays(s), ends(len(s))).map(lambda a: (a[0], *a[1]))
     )
 
@@ -316,10 +321,11 @@ def scatter_add_args() -> st.SearchStrategy[Args]:
 
 @st.composite
 def cat_args(draw: st.DrawFn) -> Args:
-    """Three arrays that differ only in the size of dimension ``dim`` (negative at times)."""
+    """Three arrays that differ only in the size of dimension ``dim`` (negative at times;
+    a piece may be empty along it)."""
     shape = draw(shapes(min_dims=1, max_dims=3))
     dim = draw(st.integers(-len(shape), len(shape) - 1))
-    sizes = draw(st.lists(st.integers(1, 4), min_size=3, max_size=3))
+    sizes = draw(st.lists(st.integers(0, 4), min_size=3, max_size=3))  # empty pieces too
     arrays = []
     for n in sizes:
         s = list(shape)
@@ -333,7 +339,8 @@ def pad_args() -> st.SearchStrategy[Args]:
 
 
 def matmul_args(**kw: Any) -> st.SearchStrategy[Args]:
-    return matmul_shapes(**kw).flatmap(
+    """Operands of matmul; empty sides at times (an empty inner side gives zeros)."""
+    return (matmul_shapes(**kw) | matmul_shapes(**kw, min_side=0)).flatmap(
         lambda ab: st.tuples(float_arrays(ab[0]), float_arrays(ab[1]))
     )
 
@@ -479,7 +486,7 @@ def ref_flatten(x: np.ndarray, start: int, end: int) -> np.ndarray:
     if x.ndim == 0:
         return x.reshape(1)
     s, e = start % x.ndim, end % x.ndim
-    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :])
+    return x.reshape(x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :])
 
 
 def ref_scatter_add(x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -869,8 +876,8 @@ CASES: list[OpCase] = [
         "transpose",
         lambda x, a, b: x.transpose(a, b),
         transpose_args(),
-        np.swapaxes,
-        forms=("dim=int", "dim=-int", "size-1"),
+        lambda x, a, b: x.copy() if x.ndim == 0 else np.swapaxes(x, a, b),
+        forms=("dim=int", "dim=-int", *SHAPE_FORMS),
     ),
     OpCase("T", lambda x: x.T, unary(float_arrays(ANY_SHAPE)), lambda x: x.T),
     OpCase("flatten", lambda x, s, e: x.flatten(s, e), flatten_args(), ref_flatten),
@@ -1015,6 +1022,23 @@ _ANY_SHAPE_ROWS = {"add", "sub", "mul", "div", "add[scalar]", "rsub[scalar]", "r
 _ANY_SHAPE_ROWS |= {"neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "T"}
 _ANY_SHAPE_ROWS |= {c.name for c in CASES if c.name.startswith("pow[")}
 CASES = [replace(c, forms=SHAPE_FORMS) if c.name in _ANY_SHAPE_ROWS else c for c in CASES]
+# The other rows' forms, by name.
+_FORMS: dict[str, tuple[str, ...]] = {
+    "reshape": SHAPE_FORMS,
+    "flatten": ("dim=int", "dim=-int", "last=int", "last=-int", *SHAPE_FORMS),
+    "cat": ("last=int", "last=-int", "size-1", "size-0"),
+    "matmul[2-D]": ("size-1", "size-0"),
+    "matmul[batched]": ("size-1", "size-0"),
+    "sum_to": ARRAY_FORMS,
+    "broadcast_to": ARRAY_FORMS,
+    "nll_loss": (*REDUCTION_FORMS, "size-1"),
+    "cross_entropy": (*REDUCTION_FORMS, "size-1"),
+    "conv2d": CONV_FORMS,
+    "conv2d[bias]": CONV_FORMS,
+    "max_pool2d": POOL_FORMS,
+    "avg_pool2d": POOL_FORMS,
+}
+CASES = [replace(c, forms=_FORMS[c.name]) if c.name in _FORMS else c for c in CASES]
 
 CASE_IDS = [c.name for c in CASES]
 assert len(set(CASE_IDS)) == len(CASE_IDS), "duplicate OpCase names"
