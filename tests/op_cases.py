@@ -1037,6 +1037,13 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "conv2d[bias]": CONV_FORMS,
     "max_pool2d": POOL_FORMS,
     "avg_pool2d": POOL_FORMS,
+    "pad": ARRAY_FORMS,
+    "linear": ("size-1",),
+    "linear[bias]": ("size-1",),
+    "getitem[basic]": ("size-1",),
+    "getitem[bool mask]": ("size-1",),
+    "batch_norm[train]": ("size-1",),
+    "batch_norm[eval]": ("size-1",),
 }
 CASES = [replace(c, forms=_FORMS[c.name]) if c.name in _FORMS else c for c in CASES]
 
