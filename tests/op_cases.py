@@ -97,6 +97,28 @@ def _float_arrays_in(args: Args) -> list[np.ndarray]:
     return [a for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _strings_in(args: Args) -> list[str]:
+    return [a for a in args if isinstance(a, str)]
+
+
+_CONV_POSITIONS = {"stride": 3, "padding": 4, "dilation": 5}
+_POOL_POSITIONS = {"kernel": 1, "stride": 2, "padding": 3}
+
+
+def _spatial_form(args: Args, name: str, form: str) -> bool:
+    """Whether a conv or pool row passes ``name`` as an int or as a pair."""
+    conv = len(args) > 1 and isinstance(args[1], np.ndarray)
+    pos = (_CONV_POSITIONS if conv else _POOL_POSITIONS).get(name)
+    if pos is None or pos >= len(args):
+        return False
+    v = args[pos]
+    return _is_int(v) if form == "int" else isinstance(v, tuple) and len(v) == 2
+
+
 #: Argument forms a row can declare (``OpCase.forms``), each a predicate on a drawn tuple.
 FORMS: dict[str, Callable[[Args], bool]] = {
     "0-d": lambda a: any(x.ndim == 0 for x in _float_arrays_in(a)),
@@ -108,9 +130,27 @@ FORMS: dict[str, Callable[[Args], bool]] = {
     "dim=tuple": lambda a: isinstance(a[1], tuple) and len(a[1]) > 0,
     "dim=()": lambda a: a[1] == (),
     "keepdim": lambda a: a[2] is True,
+    # a dim passed last (stack, cat; flatten's end_dim)
+    "last=int": lambda a: _is_int(a[-1]) and a[-1] >= 0,
+    "last=-int": lambda a: _is_int(a[-1]) and a[-1] < 0,
+    # expand's -1 ("keep this size")
+    "size=-1": lambda a: any(_is_int(v) and v == -1 for v in a[1:]),
+    # a loss's reduction
+    "reduction=mean": lambda a: "mean" in _strings_in(a),
+    "reduction=sum": lambda a: "sum" in _strings_in(a),
+    "reduction=none": lambda a: "none" in _strings_in(a),
+    # conv rows (x, w, b, stride, padding[, dilation]), pool rows (x, kernel, stride, padding)
+    **{
+        f"{name}={form}": (lambda a, n=name, f=form: _spatial_form(a, n, f))
+        for name in ("kernel", "stride", "padding", "dilation")
+        for form in ("int", "pair")
+    },
 }
 ARRAY_FORMS = ("0-d", "size-1")
 SHAPE_FORMS = (*ARRAY_FORMS, "size-0")
+REDUCTION_FORMS = ("reduction=mean", "reduction=sum", "reduction=none")
+CONV_FORMS = ("stride=int", "stride=pair", "padding=int", "padding=pair")
+POOL_FORMS = ("kernel=int", "kernel=pair", *CONV_FORMS)
 DIM_FORMS = ("dim=None", "dim=int", "dim=-int", "dim=tuple", "keepdim", *ARRAY_FORMS)
 
 
@@ -197,7 +237,7 @@ def broadcast_to_args() -> st.SearchStrategy[Args]:
 
 
 def reshape_args() -> st.SearchStrategy[Args]:
-    return shapes().flatmap(lambda s: st.tuples(float_arrays(s), reshape_targets(s)))
+    return SHAPES_WITH_EMPTY.flatmap(lambda s: st.tuples(float_arrays(s), reshape_targets(s)))
 
 
 def permute_args() -> st.SearchStrategy[Args]:
@@ -216,19 +256,24 @@ def transpose_args() -> st.SearchStrategy[Args]:
     def dims(n: int) -> st.SearchStrategy[int]:
         return st.integers(-n, n - 1)
 
-    return shapes(min_dims=1).flatmap(
-        lambda s: st.tuples(float_arrays(s), dims(len(s)), dims(len(s)))
+    return SHAPES_WITH_EMPTY.flatmap(
+        lambda s: st.tuples(float_arrays(s), dims(max(len(s), 1)), dims(max(len(s), 1)))
     )
 
 
 def flatten_args() -> st.SearchStrategy[Args]:
+    """(x, start_dim, end_dim), each non-negative or negative; 0-d x (dims 0 / -1) and
+    empty dims included."""
+
     def ends(n: int) -> st.SearchStrategy[tuple[int, int]]:
+        n = max(n, 1)
         pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).map(sorted)
-        return st.tuples(pair, st.booleans()).map(
-            lambda pb: (pb[0][0], pb[0][1] - n) if pb[1] else (pb[0][0], pb[0][1])
+        signs = st.tuples(st.booleans(), st.booleans())
+        return st.tuples(pair, signs).map(
+            lambda ps: tuple(d - n if neg else d for d, neg in zip(ps[0], ps[1]))
         )
 
-    return shapes(min_dims=1).flatmap(
+    return SHAPES_WITH_EMPTY.flatmap(
         lambda s: st.tuples(float_arrays(s), ends(len(s))).map(lambda a: (a[0], *a[1]))
     )
 
@@ -276,10 +321,11 @@ def scatter_add_args() -> st.SearchStrategy[Args]:
 
 @st.composite
 def cat_args(draw: st.DrawFn) -> Args:
-    """Three arrays that differ only in the size of dimension ``dim`` (negative at times)."""
+    """Three arrays that differ only in the size of dimension ``dim`` (negative at times;
+    a piece may be empty along it)."""
     shape = draw(shapes(min_dims=1, max_dims=3))
     dim = draw(st.integers(-len(shape), len(shape) - 1))
-    sizes = draw(st.lists(st.integers(1, 4), min_size=3, max_size=3))
+    sizes = draw(st.lists(st.integers(0, 4), min_size=3, max_size=3))  # empty pieces too
     arrays = []
     for n in sizes:
         s = list(shape)
@@ -293,7 +339,8 @@ def pad_args() -> st.SearchStrategy[Args]:
 
 
 def matmul_args(**kw: Any) -> st.SearchStrategy[Args]:
-    return matmul_shapes(**kw).flatmap(
+    """Operands of matmul; empty sides at times (an empty inner side gives zeros)."""
+    return (matmul_shapes(**kw) | matmul_shapes(**kw, min_side=0)).flatmap(
         lambda ab: st.tuples(float_arrays(ab[0]), float_arrays(ab[1]))
     )
 
@@ -317,14 +364,18 @@ CONV = conv2d_geometries(max_batch=2, max_channels=2, max_out_channels=2, max_si
 POOL = pool2d_geometries(max_batch=2, max_channels=2, max_side=5)
 
 
+def int_or_pair(draw: st.DrawFn, p: tuple[int, int]) -> int | tuple[int, int]:
+    """A pair as PyTorch takes it: an int when both sides agree (at times), else the pair."""
+    return p[0] if p[0] == p[1] and draw(st.booleans()) else p
+
+
 @st.composite
 def conv_args(draw: st.DrawFn, bias: bool) -> Args:
     g: ConvGeometry = draw(CONV)
     x = draw(float_arrays(g.input_shape))
     w = draw(float_arrays(g.weight_shape))
     b = draw(float_arrays((g.OC,))) if bias else None
-    stride = g.stride if g.stride[0] != g.stride[1] else g.stride[0]  # int or pair
-    return (x, w, b, stride, g.padding)
+    return (x, w, b, int_or_pair(draw, g.stride), int_or_pair(draw, g.padding))
 
 
 @st.composite
@@ -332,7 +383,9 @@ def pool_args(draw: st.DrawFn, distinct: bool) -> Args:
     g: PoolGeometry = draw(POOL)
     x = draw(distinct_arrays(g.input_shape) if distinct else float_arrays(g.input_shape))
     stride = None if (g.stride == (g.KH, g.KW) and draw(st.booleans())) else g.stride
-    return (x, (g.KH, g.KW), stride, g.padding)
+    kernel = int_or_pair(draw, (g.KH, g.KW))
+    stride = None if stride is None else int_or_pair(draw, stride)
+    return (x, kernel, stride, int_or_pair(draw, g.padding))
 
 
 @st.composite
@@ -433,7 +486,7 @@ def ref_flatten(x: np.ndarray, start: int, end: int) -> np.ndarray:
     if x.ndim == 0:
         return x.reshape(1)
     s, e = start % x.ndim, end % x.ndim
-    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :])
+    return x.reshape(x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :])
 
 
 def ref_scatter_add(x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -487,8 +540,8 @@ def _naive_pool(
     reduce: Callable[[list[float]], float],
     fill: float,
 ) -> np.ndarray:
-    (KH, KW), (PH, PW) = kernel, padding
-    SH, SW = _pair(stride, kernel)
+    (KH, KW), (PH, PW) = _pair(kernel, (1, 1)), _pair(padding, (0, 0))
+    SH, SW = _pair(stride, (KH, KW))
     N, C, H, W = x.shape
     OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     y = np.zeros((N, C, OH, OW), dtype=x.dtype)
@@ -823,8 +876,8 @@ CASES: list[OpCase] = [
         "transpose",
         lambda x, a, b: x.transpose(a, b),
         transpose_args(),
-        np.swapaxes,
-        forms=("dim=int", "dim=-int", "size-1"),
+        lambda x, a, b: x.copy() if x.ndim == 0 else np.swapaxes(x, a, b),
+        forms=("dim=int", "dim=-int", *SHAPE_FORMS),
     ),
     OpCase("T", lambda x: x.T, unary(float_arrays(ANY_SHAPE)), lambda x: x.T),
     OpCase("flatten", lambda x, s, e: x.flatten(s, e), flatten_args(), ref_flatten),
@@ -969,6 +1022,30 @@ _ANY_SHAPE_ROWS = {"add", "sub", "mul", "div", "add[scalar]", "rsub[scalar]", "r
 _ANY_SHAPE_ROWS |= {"neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "T"}
 _ANY_SHAPE_ROWS |= {c.name for c in CASES if c.name.startswith("pow[")}
 CASES = [replace(c, forms=SHAPE_FORMS) if c.name in _ANY_SHAPE_ROWS else c for c in CASES]
+# The other rows' forms, by name.
+_FORMS: dict[str, tuple[str, ...]] = {
+    "reshape": SHAPE_FORMS,
+    "flatten": ("dim=int", "dim=-int", "last=int", "last=-int", *SHAPE_FORMS),
+    "cat": ("last=int", "last=-int", "size-1", "size-0"),
+    "matmul[2-D]": ("size-1", "size-0"),
+    "matmul[batched]": ("size-1", "size-0"),
+    "sum_to": ARRAY_FORMS,
+    "broadcast_to": ARRAY_FORMS,
+    "nll_loss": (*REDUCTION_FORMS, "size-1"),
+    "cross_entropy": (*REDUCTION_FORMS, "size-1"),
+    "conv2d": CONV_FORMS,
+    "conv2d[bias]": CONV_FORMS,
+    "max_pool2d": POOL_FORMS,
+    "avg_pool2d": POOL_FORMS,
+    "pad": ARRAY_FORMS,
+    "linear": ("size-1",),
+    "linear[bias]": ("size-1",),
+    "getitem[basic]": ("size-1",),
+    "getitem[bool mask]": ("size-1",),
+    "batch_norm[train]": ("size-1",),
+    "batch_norm[eval]": ("size-1",),
+}
+CASES = [replace(c, forms=_FORMS[c.name]) if c.name in _FORMS else c for c in CASES]
 
 CASE_IDS = [c.name for c in CASES]
 assert len(set(CASE_IDS)) == len(CASE_IDS), "duplicate OpCase names"

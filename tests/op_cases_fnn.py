@@ -12,12 +12,24 @@ differentiated, targets of the regression and binary losses included. Strategies
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_cases import Args, OpCase, pool_args, unary
+from op_cases import (
+    ANY_SHAPE,
+    CONV_FORMS,
+    POOL_FORMS,
+    REDUCTION_FORMS,
+    SHAPE_FORMS,
+    Args,
+    OpCase,
+    _pair,
+    pool_args,
+    unary,
+)
 
 from autograd_mnist import functional as F
 from autograd_mnist.ops import special
@@ -70,6 +82,8 @@ def ref_softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
 
 
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean" and losses.size == 0:  # as PyTorch: the mean of nothing is NaN
+        return np.asarray(np.nan)
     return {"mean": losses.mean, "sum": losses.sum, "none": losses.copy}[reduction]()
 
 
@@ -133,8 +147,8 @@ def naive_conv2d_dilated(
 
 def naive_avg_pool2d_exclude_pad(x: np.ndarray, kernel: Any, stride: Any, padding: Any) -> Any:
     """Mean over the cells of each window that lie inside the input."""
-    (KH, KW), (PH, PW) = kernel, padding
-    SH, SW = kernel if stride is None else stride
+    (KH, KW), (PH, PW) = _pair(kernel, (1, 1)), _pair(padding, (0, 0))
+    SH, SW = _pair(stride, (KH, KW))
     N, C, H, W = x.shape
     OH, OW = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     y = np.zeros((N, C, OH, OW))
@@ -169,14 +183,14 @@ def softplus_args(draw: st.DrawFn) -> Args:
     (a jump of log(1 + e**-threshold) / beta there)."""
     beta = draw(st.sampled_from([1.0, 0.5, 2.0]))
     threshold = draw(st.sampled_from([20.0, 1.0, 0.0]))
-    y = draw(away_from_zero(margin=1e-2))
+    y = draw(away_from_zero(ANY_SHAPE, margin=1e-2))
     return (np.asarray(y + threshold / beta), beta, threshold)
 
 
 @st.composite
 def regression_args(draw: st.DrawFn, apart: bool) -> Args:
     """(input, target, reduction), same shape; ``apart``: |input - target| >= 1e-3."""
-    shape = draw(shapes())
+    shape = draw(ANY_SHAPE)
     t = draw(float_arrays(shape))
     x = np.asarray(t + draw(away_from_zero(shape))) if apart else draw(float_arrays(shape))
     return (x, t, draw(REDUCTION))
@@ -185,7 +199,7 @@ def regression_args(draw: st.DrawFn, apart: bool) -> Args:
 @st.composite
 def bce_args(draw: st.DrawFn) -> Args:
     """(probabilities in [0.02, 0.98], targets in [0, 1], weight or None, reduction)."""
-    shape = draw(shapes())
+    shape = draw(ANY_SHAPE)
     x = draw(float_arrays(shape, min_value=0.02, max_value=0.98))
     t = draw(float_arrays(shape, min_value=0.0, max_value=1.0))
     w = draw(st.none() | float_arrays(shape[-1:] if shape else ()))
@@ -196,7 +210,7 @@ def bce_args(draw: st.DrawFn) -> Args:
 def bce_logits_args(draw: st.DrawFn) -> Args:
     """(logits, targets in [0, 1], weight or None, reduction, pos_weight or None (per
     last-dim class, positive))."""
-    shape = draw(shapes())
+    shape = draw(ANY_SHAPE)
     x = draw(float_arrays(shape, min_value=-6.0, max_value=6.0))
     t = draw(float_arrays(shape, min_value=0.0, max_value=1.0))
     w = draw(st.none() | float_arrays(shape))
@@ -257,7 +271,7 @@ def ref_conv(x: np.ndarray, w: np.ndarray, b: Any, stride: Any, padding: Any, d:
 def pad_args(draw: st.DrawFn) -> Args:
     """(x, pad, value): up to ndim (left, right) pairs, last dimension first, each in
     [-1, 2] (-1 crops, only where the size stays >= 1)."""
-    shape = draw(shapes(max_dims=3))
+    shape = draw(shapes(max_dims=3) | shapes(max_dims=3, min_side=0))
     k = draw(st.integers(0, len(shape)))
     pad: list[int] = []
     for i in range(k):
@@ -273,22 +287,25 @@ FNN_CASES: list[OpCase] = [
     OpCase(
         "leaky_relu",
         F.leaky_relu,
-        with_scalar(away_from_zero(), st.sampled_from([0.01, 0.2, -0.5, 1.5])),
+        with_scalar(away_from_zero(ANY_SHAPE), st.sampled_from([0.01, 0.2, -0.5, 1.5])),
         ref_leaky_relu,
         notes="kink at 0: |x| >= 1e-3",
     ),
     OpCase(
         "elu",
         F.elu,
-        with_scalar(away_from_zero(), st.sampled_from([1.0, 0.5, 2.0])),
+        with_scalar(away_from_zero(ANY_SHAPE), st.sampled_from([1.0, 0.5, 2.0])),
         ref_elu,
         notes="kink at 0 (second derivative jumps even for alpha = 1): |x| >= 1e-3",
     ),
-    OpCase("gelu", F.gelu, unary(float_arrays()), ref_gelu),
+    OpCase("gelu", F.gelu, unary(float_arrays(ANY_SHAPE)), ref_gelu),
     OpCase(
-        "gelu[tanh]", lambda x: F.gelu(x, approximate="tanh"), unary(float_arrays()), ref_gelu_tanh
+        "gelu[tanh]",
+        lambda x: F.gelu(x, approximate="tanh"),
+        unary(float_arrays(ANY_SHAPE)),
+        ref_gelu_tanh,
     ),
-    OpCase("silu", F.silu, unary(float_arrays()), ref_silu),
+    OpCase("silu", F.silu, unary(float_arrays(ANY_SHAPE)), ref_silu),
     OpCase(
         "softplus",
         F.softplus,
@@ -299,7 +316,7 @@ FNN_CASES: list[OpCase] = [
     OpCase(
         "erf",
         special.erf,
-        unary(float_arrays(min_value=-3.5, max_value=3.5)),
+        unary(float_arrays(ANY_SHAPE, min_value=-3.5, max_value=3.5)),
         ref_erf,
         notes="reference: the Maclaurin series (no libm erf)",
     ),
@@ -359,6 +376,23 @@ FNN_CASES: list[OpCase] = [
     ),
     OpCase("F.pad", lambda x, p, v: F.pad(x, p, value=v), pad_args(), ref_pad),
 ]
+
+# The argument forms each row draws (checked by test_ops_forward.py).
+_DILATION = ("dilation=int", "dilation=pair")
+_FORMS: dict[str, tuple[str, ...]] = {
+    "softplus": SHAPE_FORMS,
+    "mse_loss": (*REDUCTION_FORMS, *SHAPE_FORMS),
+    "l1_loss": (*REDUCTION_FORMS, *SHAPE_FORMS),
+    "binary_cross_entropy": (*REDUCTION_FORMS, *SHAPE_FORMS),
+    "binary_cross_entropy_with_logits": (*REDUCTION_FORMS, *SHAPE_FORMS),
+    "cross_entropy[ignore_index, label_smoothing]": (*REDUCTION_FORMS, "size-1"),
+    "conv2d[dilation]": (*CONV_FORMS, *_DILATION),
+    "conv2d[same]": _DILATION,
+    "avg_pool2d[count_include_pad=False]": POOL_FORMS,
+    "F.pad": SHAPE_FORMS,
+}
+_FORMS |= {n: SHAPE_FORMS for n in ("leaky_relu", "elu", "gelu", "gelu[tanh]", "silu", "erf")}
+FNN_CASES = [replace(c, forms=_FORMS[c.name]) for c in FNN_CASES]
 
 FNN_CASE_IDS = [c.name for c in FNN_CASES]
 assert len(set(FNN_CASE_IDS)) == len(FNN_CASE_IDS), "duplicate OpCase names"

@@ -9,12 +9,13 @@ each row draws its argument forms: dims as int and negative int (a tuple too for
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_cases import Args, OpCase, binary, unary
+from op_cases import ANY_SHAPE, SHAPE_FORMS, Args, OpCase, binary, unary
 
 from autograd_mnist import ops
 from autograd_mnist.testing import (
@@ -27,6 +28,8 @@ from autograd_mnist.testing import (
 
 # Sides up to 3: a third of the dimensions have size 1 (what squeeze and expand act on).
 SMALL = shapes(max_dims=4, max_side=3)
+# The same with an empty dimension at times (sides 0-3): PyTorch's dim ops take those too.
+SMALL_OR_EMPTY = SMALL | shapes(max_dims=3, min_side=0, max_side=3)
 
 
 def _dim(n: int) -> st.SearchStrategy[int]:
@@ -35,7 +38,7 @@ def _dim(n: int) -> st.SearchStrategy[int]:
 
 
 def unsqueeze_args() -> st.SearchStrategy[Args]:
-    return SMALL.flatmap(lambda s: st.tuples(float_arrays(s), _dim(len(s) + 1)))
+    return SMALL_OR_EMPTY.flatmap(lambda s: st.tuples(float_arrays(s), _dim(len(s) + 1)))
 
 
 def squeeze_dims(n: int) -> st.SearchStrategy[Any]:
@@ -51,7 +54,7 @@ def squeeze_dims(n: int) -> st.SearchStrategy[Any]:
 
 
 def squeeze_args() -> st.SearchStrategy[Args]:
-    return SMALL.flatmap(lambda s: st.tuples(float_arrays(s), squeeze_dims(len(s))))
+    return SMALL_OR_EMPTY.flatmap(lambda s: st.tuples(float_arrays(s), squeeze_dims(len(s))))
 
 
 def ref_squeeze(x: np.ndarray, dim: Any) -> np.ndarray:
@@ -83,7 +86,7 @@ def ref_expand(x: np.ndarray, *sizes: int) -> np.ndarray:
 @st.composite
 def stack_args(draw: st.DrawFn) -> Args:
     """Three arrays of one shape (0-d too) and a dim of the result, negative at times."""
-    shape = draw(shapes(max_dims=3, max_side=3))
+    shape = draw(shapes(max_dims=3, max_side=3) | shapes(max_dims=2, min_side=0, max_side=2))
     arrays = [draw(float_arrays(shape)) for _ in range(3)]
     return (*arrays, draw(_dim(len(shape) + 1)))
 
@@ -99,7 +102,7 @@ def clamp_args() -> st.SearchStrategy[Args]:
 
     return st.sampled_from(CLAMP_BOUNDS).flatmap(
         lambda b: st.tuples(
-            float_arrays().filter(lambda x: clear(x, b)), st.just(b[0]), st.just(b[1])
+            float_arrays(ANY_SHAPE).filter(lambda x: clear(x, b)), st.just(b[0]), st.just(b[1])
         )
     )
 
@@ -111,7 +114,8 @@ def no_tie_pair() -> st.SearchStrategy[Args]:
 
 
 def where_args() -> st.SearchStrategy[Args]:
-    return broadcastable_shapes(3).flatmap(
+    triples = broadcastable_shapes(3) | broadcastable_shapes(3, min_side=0, max_dims=3)
+    return triples.flatmap(
         lambda s: st.tuples(hnp.arrays(np.bool_, s[0]), float_arrays(s[1]), float_arrays(s[2]))
     )
 
@@ -144,8 +148,8 @@ SURFACE_CASES: list[OpCase] = [
         stack_args(),
         lambda a, b, c, d: np.stack([a, b, c], axis=d),
     ),
-    OpCase("clone", lambda x: x.clone(), unary(float_arrays()), np.copy),
-    OpCase("cast[float64 and back]", cast_round_trip, unary(float_arrays()), np.copy),
+    OpCase("clone", lambda x: x.clone(), unary(float_arrays(ANY_SHAPE)), np.copy),
+    OpCase("cast[float64 and back]", cast_round_trip, unary(float_arrays(ANY_SHAPE)), np.copy),
     OpCase(
         "clamp",
         lambda x, lo, hi: x.clamp(lo, hi),
@@ -153,9 +157,9 @@ SURFACE_CASES: list[OpCase] = [
         np.clip,
         notes="inputs >= 1e-3 from each bound (the gradient jumps there)",
     ),
-    OpCase("sin", lambda x: x.sin(), unary(float_arrays()), np.sin),
-    OpCase("cos", lambda x: x.cos(), unary(float_arrays()), np.cos),
-    OpCase("pow[method]", lambda x: x.pow(3), unary(float_arrays()), lambda x: x**3),
+    OpCase("sin", lambda x: x.sin(), unary(float_arrays(ANY_SHAPE)), np.sin),
+    OpCase("cos", lambda x: x.cos(), unary(float_arrays(ANY_SHAPE)), np.cos),
+    OpCase("pow[method]", lambda x: x.pow(3), unary(float_arrays(ANY_SHAPE)), lambda x: x**3),
     OpCase(
         "pow[tensor exponent]",
         lambda a, b: a**b,
@@ -163,7 +167,7 @@ SURFACE_CASES: list[OpCase] = [
         np.power,
         notes="base >= 0.5: ln(base) and base ** (b - 1) stay moderate",
     ),
-    OpCase("rpow[scalar base]", lambda x: 2.5**x, unary(float_arrays()), lambda x: 2.5**x),
+    OpCase("rpow[scalar base]", lambda x: 2.5**x, unary(float_arrays(ANY_SHAPE)), lambda x: 2.5**x),
     OpCase("where", ops.where, where_args(), np.where),
     OpCase(
         "maximum",
@@ -180,6 +184,16 @@ SURFACE_CASES: list[OpCase] = [
         notes="|a - b| >= 1e-3: a tie is a kink",
     ),
 ]
+
+# The argument forms each row draws (checked by test_ops_forward.py): every row takes 0-d,
+# size-1 and size-0 arrays; the dim ops their dims as int and negative int.
+_FORMS: dict[str, tuple[str, ...]] = {
+    "unsqueeze": ("dim=int", "dim=-int", *SHAPE_FORMS),
+    "squeeze": ("dim=None", "dim=int", "dim=-int", "dim=tuple", *SHAPE_FORMS),
+    "expand": ("size=-1", "0-d", "size-1"),
+    "stack": ("last=int", "last=-int", *SHAPE_FORMS),
+}
+SURFACE_CASES = [replace(c, forms=_FORMS.get(c.name, SHAPE_FORMS)) for c in SURFACE_CASES]
 
 SURFACE_CASE_IDS = [c.name for c in SURFACE_CASES]
 assert len(set(SURFACE_CASE_IDS)) == len(SURFACE_CASE_IDS), "duplicate OpCase names"

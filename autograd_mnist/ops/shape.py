@@ -151,6 +151,11 @@ def permute(x: Any, dims: Sequence[int]) -> Tensor:
         ValueError: if ``dims`` is not a permutation of the dimensions.
     """
     t = as_tensor(x)
+    if any(not -t.ndim <= int(d) < max(t.ndim, 1) for d in dims):
+        raise ValueError(
+            f"permute: dims {tuple(dims)} out of range; got shape {t.shape}, "
+            f"expected dims in [{-t.ndim}, {max(t.ndim - 1, 0)}]"
+        )
     order = tuple(int(d) % t.ndim if t.ndim else int(d) for d in dims)
     if sorted(order) != list(range(t.ndim)):
         raise ValueError(f"permute: {order} is not a permutation of {t.ndim} dimensions")
@@ -162,10 +167,12 @@ def permute(x: Any, dims: Sequence[int]) -> Tensor:
 def transpose(x: Any, dim0: int, dim1: int) -> Tensor:
     """``x`` with dimensions ``dim0`` and ``dim1`` swapped."""
     t = as_tensor(x)
-    dims = list(range(t.ndim))
+    dims, n = list(range(t.ndim)), max(t.ndim, 1)  # a 0-d tensor takes 0 and -1, as torch
     for d in (dim0, dim1):
-        if not -t.ndim <= d < t.ndim:
+        if not -n <= d < n:
             raise ValueError(f"transpose: dimension {d} out of range for shape {t.shape}")
+    if t.ndim == 0:
+        return t
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return permute(t, dims)
 
@@ -173,12 +180,21 @@ def transpose(x: Any, dim0: int, dim1: int) -> Tensor:
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one."""
     t = as_tensor(x)
+    n = max(t.ndim, 1)  # a 0-d tensor takes dims 0 and -1, as in PyTorch
+    for d in (start_dim, end_dim):
+        if not -n <= d < n:
+            raise ValueError(
+                f"flatten: dimension {d} out of range; got shape {t.shape}, "
+                f"expected a dim in [{-n}, {n - 1}]"
+            )
     if t.ndim == 0:
         return reshape(t, (1,))
-    s, e = start_dim % t.ndim, end_dim % t.ndim
+    s, e = start_dim % n, end_dim % n
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(t, t.shape[:s] + (-1,) + t.shape[e + 1 :])
+    # The merged size explicitly: -1 is ambiguous when another dimension is empty.
+    merged = int(np.prod(t.shape[s : e + 1]))
+    return reshape(t, t.shape[:s] + (merged,) + t.shape[e + 1 :])
 
 
 def getitem(x: Any, index: Any) -> Tensor:

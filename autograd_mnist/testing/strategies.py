@@ -183,6 +183,10 @@ def reduction_dims(
 @st.composite
 def _reshape_target(draw: st.DrawFn, shape: Shape) -> Shape:
     n = math.prod(shape)
+    if n == 0:  # any shape with an empty side (a -1 would be ambiguous: PyTorch refuses it)
+        sides = draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+        sides[draw(st.integers(0, len(sides) - 1))] = 0
+        return tuple(sides)
     factors = [p for p in range(2, n + 1) for _ in range(_multiplicity(n, p))]
     factors = list(draw(st.permutations(factors)))
     cuts = sorted(draw(st.lists(st.integers(0, len(factors)), max_size=4)))
@@ -205,7 +209,8 @@ def _multiplicity(n: int, p: int) -> int:
 
 
 def reshape_targets(shape: Sequence[int]) -> st.SearchStrategy[Shape]:
-    """Shapes with as many elements as ``shape`` (ones and one -1 entry may appear).
+    """Shapes with as many elements as ``shape`` (ones and one -1 entry may appear; for an
+    empty ``shape``, shapes with an empty side and no -1).
 
     Example:
         >>> import numpy as np
