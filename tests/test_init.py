@@ -234,3 +234,10 @@ def test_init_functions_and_load_state_dict_are_in_place_writes() -> None:
     assert w._version == before + 1
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         loss.backward()
+
+
+def test_a_new_layers_parameter_versions_match_torch() -> None:
+    """Initialising a layer is one in-place write per parameter, as in torch (version 1)."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    assert [p._version for p in ours.parameters()] == [p._version for p in theirs.parameters()]
