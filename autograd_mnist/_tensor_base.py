@@ -45,17 +45,7 @@ class TensorBase(InPlace):
     """The data side of :class:`~autograd_mnist.tensor.Tensor`: the array, the gradient, the
     graph link, conversions and printing; the version counter and the in-place methods come
     from :class:`~autograd_mnist._inplace.InPlace`. Every differentiable method is on
-    ``Tensor``.
-
-    Args:
-        data: array-like. Float arrays keep their dtype (float32 or float64); Python
-            scalars and lists become float32; integer and bool arrays stay as they are
-            (labels, indices) and become float when used in a float op. The array is
-            used without copying when it already has the right dtype.
-        requires_grad: record ops on this tensor so ``backward`` can reach it. Integer
-            data is converted to float32 when this is True.
-        name: a label shown by :mod:`autograd_mnist.viz`.
-        dtype: optional NumPy dtype to convert ``data`` to.
+    ``Tensor``, whose docstring gives the constructor's arguments and dtype rules.
 
     Attributes:
         data: the ``np.ndarray`` holding the values. Writes through it (``t.data[0] = 1``,

@@ -46,7 +46,9 @@ class Tensor(TensorBase):
         dtype: optional NumPy dtype to convert ``data`` to.
 
     Attributes:
-        data: the ``np.ndarray`` holding the values.
+        data: the ``np.ndarray`` holding the values. Writes through it (``t.data[0] = 1``,
+            ``w.data -= lr * g``) are not counted by ``version``, as in PyTorch: use the
+            in-place methods (``w.sub_(lr * g)``) to have backward check them.
         grad: the accumulated gradient (a Tensor that does not require grad), or None.
 
     The data side (construction, properties, conversions, printing) is
