@@ -40,6 +40,24 @@ def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> Pair
     return h, w
 
 
+def dim_index(
+    op: str, dim: int, n: int, shape: tuple[int, ...], error: type[Exception] = ValueError
+) -> int:
+    """``dim`` in ``[-n, n)`` as a non-negative index, ``n`` being the number of places a
+    dim may name (``ndim``, ``ndim + 1`` for a new dimension, 1 for a 0-d tensor).
+
+    Raises:
+        error (ValueError, or IndexError where PyTorch's name for the op raises that): if
+            ``dim`` is out of range, naming the op, the dim, the shape and the range.
+    """
+    if not -n <= dim < n:
+        raise error(
+            f"{op}: dimension {dim} out of range; got shape {shape}, "
+            f"expected a dim in [{-n}, {n - 1}]"
+        )
+    return int(dim) % n
+
+
 def sizes(args: Sequence[Any]) -> tuple[int, ...]:
     """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (``args`` = the ``*args``) as ints."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):

@@ -162,7 +162,7 @@ def cross_entropy(
     return _class_losses(logp, t, ignore_index, float(label_smoothing), reduction)
 
 
-def _pair(op: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
+def _same_shape(op: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
     """input and target as Tensors of one float dtype and the same shape."""
     x, t = as_operands(op, (input, target))
     if x.shape != t.shape:
@@ -181,7 +181,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         reduction: 'mean', 'sum' or 'none'.
     """
     _check_reduction("mse_loss", reduction)
-    x, t = _pair("mse_loss", input, target)
+    x, t = _same_shape("mse_loss", input, target)
     d = ops.sub(x, t)
     return _reduce("mse_loss", ops.mul(d, d), reduction)
 
@@ -194,7 +194,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         reduction: 'mean', 'sum' or 'none'.
     """
     _check_reduction("l1_loss", reduction)
-    x, t = _pair("l1_loss", input, target)
+    x, t = _same_shape("l1_loss", input, target)
     return _reduce("l1_loss", ops.abs(ops.sub(x, t)), reduction)
 
 
@@ -249,7 +249,7 @@ def binary_cross_entropy(
     """
     op = "binary_cross_entropy"
     _check_reduction(op, reduction)
-    x, t = _pair(op, input, target)
+    x, t = _same_shape(op, input, target)
     if x.data.size and not (x.data.min() >= 0 and x.data.max() <= 1):
         raise ValueError(
             f"{op}: all elements of input should be between 0 and 1; got values in "
@@ -286,7 +286,7 @@ def binary_cross_entropy_with_logits(
     """
     op = "binary_cross_entropy_with_logits"
     _check_reduction(op, reduction)
-    x, t = _pair(op, input, target)
+    x, t = _same_shape(op, input, target)
     if pos_weight is None:
         losses = ops.sub(special.softplus(x), ops.mul(x, t))
     else:

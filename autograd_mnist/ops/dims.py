@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist._args import sizes
+from autograd_mnist._args import dim_index, sizes
 from autograd_mnist.ops.reduction import broadcast_to
 from autograd_mnist.ops.shape import cat, reshape
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor
@@ -22,12 +22,7 @@ def _dim_in(op: str, dim: int, n: int, shape: tuple[int, ...]) -> int:
     """``dim`` in ``[-n, n)`` as a non-negative index (IndexError naming op and shape)."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int; got {dim!r}")
-    if not -n <= dim < n:
-        raise IndexError(
-            f"{op}: dimension {dim} out of range; got shape {shape}, "
-            f"expected a dim in [{-n}, {n - 1}]"
-        )
-    return int(dim) % n
+    return dim_index(op, dim, n, shape, IndexError)
 
 
 def unsqueeze(x: Any, dim: int) -> Tensor:

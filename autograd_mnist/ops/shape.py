@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist._args import dim_index
 from autograd_mnist._layout import zeros_as
 from autograd_mnist.function import Function
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor
@@ -181,15 +182,9 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one."""
     t = as_tensor(x)
     n = max(t.ndim, 1)  # a 0-d tensor takes dims 0 and -1, as in PyTorch
-    for d in (start_dim, end_dim):
-        if not -n <= d < n:
-            raise ValueError(
-                f"flatten: dimension {d} out of range; got shape {t.shape}, "
-                f"expected a dim in [{-n}, {n - 1}]"
-            )
+    s, e = (dim_index("flatten", d, n, t.shape) for d in (start_dim, end_dim))
     if t.ndim == 0:
         return reshape(t, (1,))
-    s, e = start_dim % n, end_dim % n
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     # The merged size explicitly: -1 is ambiguous when another dimension is empty.
