@@ -9,12 +9,15 @@ rebuild the model (:func:`restore_model`) or to continue the run bit for bit
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from autograd_mnist import nn, optim, serialization, train
 from autograd_mnist import rng as _rng
-from autograd_mnist.config import RunConfig
+from autograd_mnist.config import CONFIG, RunConfig
 from autograd_mnist.errors import RunError
 from autograd_mnist.io import PathLike
 from autograd_mnist.models import make_model
@@ -24,6 +27,7 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "RunInterrupted",
+    "bad_checkpoint",
     "checkpoint_path",
     "checkpoint_state",
     "history_of",
@@ -55,7 +59,7 @@ class RunInterrupted(KeyboardInterrupt):
         else:
             msg = (
                 f"interrupted in epoch 1/{epochs}, before any checkpoint was written; "
-                f"nothing to resume in {run_dir}: start the run again"
+                f"nothing to resume: run the same command again to start over in {run_dir}"
             )
         super().__init__(msg)
 
@@ -66,8 +70,13 @@ def checkpoint_state(
     optimizer: optim.Optimizer,
     scheduler: optim.LRScheduler | None,
     history: list[train.EpochMetrics],
+    trained_on: str | None = None,
 ) -> dict[str, Any]:
-    """Everything a resume needs, as a tree :func:`serialization.save` can write."""
+    """Everything a resume needs, as a tree :func:`serialization.save` can write.
+
+    ``trained_on`` says what the model was trained on (None: ``cfg.dataset``), e.g.
+    ``"arrays passed from Python"``; ``evaluate`` warns when it differs from the data scored.
+    """
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -79,6 +88,7 @@ def checkpoint_state(
         "rng": _rng.get_rng_state(),
         "config": cfg.to_dict(),
         "history": [m.as_dict() for m in history],
+        "trained_on": cfg.dataset if trained_on is None else trained_on,
     }
 
 
@@ -91,10 +101,14 @@ def checkpoint_path(run_or_checkpoint: PathLike) -> Path:
     path = Path(run_or_checkpoint)
     if path.is_dir():
         path = path / CHECKPOINT
-        if not path.is_file():
+        if not path.is_file() and (path.parent / CONFIG).is_file():
             raise RunError(
-                f"{run_or_checkpoint} has no {CHECKPOINT}: not a run folder, or no epoch finished"
+                f"the run in {run_or_checkpoint} stopped before its first checkpoint: nothing "
+                f"to resume; start it again in place with: autograd-mnist train --out "
+                f"{run_or_checkpoint} (and its options)"
             )
+        if not path.is_file():
+            raise RunError(f"{run_or_checkpoint} has no {CHECKPOINT}: not a run folder")
     elif not path.is_file():
         raise RunError(f"no run folder or checkpoint at {run_or_checkpoint}")
     return path
@@ -123,8 +137,75 @@ def load_checkpoint(run_or_checkpoint: PathLike) -> dict[str, Any]:
     missing = [k for k in _REQUIRED if k not in ckpt]
     if missing:
         raise RunError(f"bad checkpoint {path}: missing entries {missing}")
+    _check_entries(ckpt, path)
     ckpt["path"] = str(path)
     return ckpt
+
+
+_METRIC_FIELDS = {f.name for f in fields(train.EpochMetrics)}
+
+
+def _check_entries(ckpt: dict[str, Any], path: Path) -> None:
+    """Check the types of a checkpoint's entries (a tampered file fails here, by name)."""
+    epoch, model, history = ckpt["epoch"], ckpt["model"], ckpt["history"]
+    checks = [
+        ("epoch", _is_count(epoch), "an int >= 0"),
+        (
+            "model",
+            isinstance(model, dict)
+            and isinstance(model.get("name"), str)
+            and isinstance(model.get("config") or {}, dict),
+            "{'name': str, 'config': dict}",
+        ),
+        ("model_state", isinstance(ckpt["model_state"], dict), "a dict of arrays"),
+        ("optimizer", isinstance(ckpt["optimizer"], dict), "a dict"),
+        ("scheduler", isinstance(ckpt.get("scheduler") or {}, dict), "a dict or None"),
+        ("config", isinstance(ckpt["config"], dict), "a dict of run settings"),
+        (
+            "history",
+            isinstance(history, list)
+            and all(_is_metrics(h) for h in history)
+            and [h["epoch"] for h in history] == list(range(1, len(history) + 1))
+            and len(history) == epoch,
+            f"a list of {epoch!r} dicts of epoch metrics, epochs 1, 2, ...",
+        ),
+    ]
+    for name, ok, expected in checks:
+        if not ok:
+            got = type(ckpt[name]).__name__
+            raise RunError(
+                f"bad checkpoint {path}: entry {name!r}: got a {got}, expected {expected}"
+            )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_metrics(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and set(entry) == _METRIC_FIELDS
+        and _is_count(entry["epoch"])
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in entry.values())
+    )
+
+
+@contextlib.contextmanager
+def bad_checkpoint(path: PathLike, what: str) -> Iterator[None]:
+    """Turn any error while using a checkpoint's ``what`` into one :class:`RunError` line.
+
+    A checkpoint is a user's file: whatever a tampered one makes the code raise is reported
+    as ``bad checkpoint <path>: <what>: <error>``.
+    """
+    try:
+        yield
+    except RunError as exc:
+        if str(path) in str(exc):
+            raise
+        raise RunError(f"bad checkpoint {path}: {what}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
+        raise RunError(f"bad checkpoint {path}: {what}: {type(exc).__name__}: {exc}") from None
 
 
 def history_of(ckpt: dict[str, Any]) -> list[train.EpochMetrics]:
@@ -139,10 +220,11 @@ def restore_model(ckpt: dict[str, Any]) -> nn.Module:
         RunError: if the weights do not fit the model, naming the keys and shapes.
     """
     name, config = ckpt["model"]["name"], dict(ckpt["model"].get("config") or {})
-    model = make_model(name, config)
+    with bad_checkpoint(ckpt.get("path", ""), "model"):
+        model = make_model(name, config)
     try:
         model.load_state_dict(ckpt["model_state"])
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise RunError(
             f"checkpoint {ckpt.get('path', '')} does not fit model {name!r}: {exc}"
         ) from None

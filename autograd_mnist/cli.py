@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,16 @@ from autograd_mnist.tensor import Tensor
 __all__ = ["build_parser", "format_confusion", "format_per_class", "main"]
 
 PROG = "autograd-mnist"
-_EXPECTED = (RunError, ImportError, OSError, RuntimeError, ValueError)
+_EXPECTED = (
+    RunError,
+    ImportError,
+    OSError,
+    RuntimeError,
+    ValueError,
+    MemoryError,  # a user's file or option asking for more than there is: one line, rc 2
+    RecursionError,
+)
+_SIGPIPE_EXIT = 128 + 13  # what a shell reports for a process ended by SIGPIPE
 # The `train` options a run keeps for good: --resume refuses them.
 _FIXED = tuple(
     "model model_config dataset batch_size optimizer lr weight_decay schedule augment seed limit "
@@ -198,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     if argv is None:
         runtime.ensure_blas_thread_timeout()
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -205,16 +216,43 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe fails here, not in Python's final flush
         return code
     except KeyboardInterrupt as exc:
         message = str(exc) if isinstance(exc, RunInterrupted) else "interrupted"
         print(f"{PROG}: {message}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `autograd-mnist evaluate RUN | head`: stop quietly, as Unix tools
+        _silence_stdout()
+        return _SIGPIPE_EXIT
     except _EXPECTED as exc:
         if os.environ.get("AUTOGRAD_MNIST_DEBUG"):
             raise
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error as one line; errors that are not ours say what kind they are."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, MemoryError | RecursionError):
+        return f"{type(exc).__name__} (an input too large or too deeply nested?) {text}"
+    return text
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so that Python's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (e.g. captured by a test)
+        pass
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM: exit through ``SystemExit`` so that locks and temporary files are cleaned."""
+    raise SystemExit(128 + signum)
 
 
 # ----- train -----
@@ -251,10 +289,15 @@ def _load_for_inspection(
     """The checkpoint, its model (eval mode), the dataset name and the test split."""
     ckpt = load_checkpoint(args.run)
     model = restore_model(ckpt)
-    settings = ckpt["config"]
-    dataset = args.dataset or settings.get("dataset", RunConfig.dataset)
-    data_dir = args.data_dir or settings.get("data_dir")
-    _, test = config.check_data(config.load_data(dataset, data_dir))  # patchable lookups
+    dataset = args.dataset or ckpt["config"].get("dataset", RunConfig.dataset)
+    # the data folder comes from the command line or the environment, never from the file
+    _, test = config.check_data(config.load_data(dataset, args.data_dir))  # patchable lookups
+    trained_on = ckpt.get("trained_on", dataset)
+    if trained_on != dataset:
+        print(
+            f"note: this model was trained on {trained_on}, not on {dataset}; "
+            f"the figures below are on the {dataset} test set"
+        )
     return ckpt, model, dataset, test
 
 

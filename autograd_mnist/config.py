@@ -78,22 +78,34 @@ class RunConfig:
         Raises:
             RunError: naming the bad option, its value and what is allowed.
         """
-        if self.model not in models.MODELS:
+        if not isinstance(self.model, str) or self.model not in models.MODELS:
             raise RunError(f"unknown model {self.model!r}; expected one of {sorted(models.MODELS)}")
         defaults = models.TRAIN_DEFAULTS[self.model]
         cfg = replace(self, **{k: v for k, v in defaults.items() if getattr(self, k) is None})
-        cfg.model_config = dict(cfg.model_config)
         if cfg.out is None:
             cfg.out = str(_fresh_run_dir(Path("runs")))
-        if cfg.data_dir is not None:
-            cfg.data_dir = os.fspath(cfg.data_dir)
-        cfg.out = os.fspath(cfg.out)
+        for name in ("out", "data_dir"):  # paths become str; anything else fails _check
+            value = getattr(cfg, name)
+            if isinstance(value, os.PathLike):
+                setattr(cfg, name, os.fspath(value))
         cfg._check()
+        cfg.model_config = dict(cfg.model_config)
         return cfg
 
     def _check(self) -> None:
         checks: list[tuple[str, Any, bool, str]] = [
-            ("dataset", self.dataset, self.dataset in DATASETS, f"one of {sorted(DATASETS)}"),
+            (
+                "model_config",
+                self.model_config,
+                isinstance(self.model_config, dict) and all(map(_is_str, self.model_config)),
+                "a dict of keyword arguments (str keys)",
+            ),
+            (
+                "dataset",
+                self.dataset,
+                _is_str(self.dataset) and self.dataset in DATASETS,
+                f"one of {sorted(DATASETS)}",
+            ),
             ("epochs", self.epochs, _is_int(self.epochs) and self.epochs >= 1, "an int >= 1"),
             (
                 "batch_size",
@@ -117,7 +129,7 @@ class RunConfig:
             (
                 "schedule",
                 self.schedule,
-                self.schedule in train.SCHEDULES,
+                _is_str(self.schedule) and self.schedule in train.SCHEDULES,
                 f"one of {list(train.SCHEDULES)}",
             ),
             (
@@ -133,6 +145,14 @@ class RunConfig:
                 self.limit is None or (_is_int(self.limit) and self.limit >= 1),
                 "None or an int >= 1",
             ),
+            ("out", self.out, _is_str(self.out) and self.out != "", "a folder path (not empty)"),
+            (
+                "data_dir",
+                self.data_dir,
+                self.data_dir is None or (_is_str(self.data_dir) and self.data_dir != ""),
+                "None or a folder path (not empty)",
+            ),
+            ("progress", self.progress, isinstance(self.progress, bool), "True or False"),
         ]
         for name, value, ok, rule in checks:
             if not ok:
@@ -161,6 +181,10 @@ def resume_epochs(config: RunConfig, epochs: int | None, done: int) -> int:
     if not _is_int(total) or total < done:
         raise RunError(f"bad epochs: got {epochs!r}, expected an int >= {done} (epochs done)")
     return total
+
+
+def _is_str(v: Any) -> TypeGuard[str]:
+    return isinstance(v, str)
 
 
 def _is_int(v: Any) -> TypeGuard[int]:

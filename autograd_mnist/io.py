@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import glob
 import io
 import json
 import math
@@ -29,6 +30,8 @@ __all__ = [
     "atomic_open",
     "jsonable",
     "progress_bar",
+    "temp_files",
+    "temp_pattern",
     "write_csv",
     "write_json",
     "write_text",
@@ -174,3 +177,17 @@ def progress_bar(
         return PlainBar(total, desc) if plain and total is not None else None
     bar: ProgressBar = tqdm(total=total, desc=desc, **options)
     return bar
+
+
+def temp_pattern(name: str) -> str:
+    """The glob pattern of the temporary files :func:`atomic_open` makes for a file ``name``."""
+    return f".{glob.escape(name)}.*.tmp"
+
+
+def temp_files(folder: PathLike, name: str) -> list[Path]:
+    """The temporary files :func:`atomic_open` made for ``folder/name`` and did not remove.
+
+    Only an interrupted process (``kill -9``, a power cut) leaves them; a live writer's
+    file has the same name, so remove them only when no other process writes there.
+    """
+    return sorted(Path(folder).glob(temp_pattern(name)))

@@ -18,6 +18,26 @@ from autograd_mnist.errors import RunError
 from autograd_mnist.nn import init
 
 
+def _sizes(name: str, value: Any, count: int | None = None) -> list[int]:
+    """``value`` (a sequence of layer sizes) checked: ints >= 1, ``count`` of them if given."""
+    ok = isinstance(value, Sequence) and not isinstance(value, str)
+    sizes = list(value) if ok else []
+    ok = ok and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in sizes)
+    if not ok or any(v < 1 for v in sizes) or (count is not None and len(sizes) != count):
+        n = f"{count} " if count is not None else ""
+        raise ValueError(f"{name}: got {value!r}, expected a list of {n}ints >= 1")
+    return [int(v) for v in sizes]
+
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}
+
+
+def _activation(name: Any) -> Callable[[], nn.Module]:
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        raise ValueError(f"activation: got {name!r}, expected one of {sorted(_ACTIVATIONS)}")
+    return _ACTIVATIONS[name]
+
+
 def _he_dense(model: nn.Module) -> None:
     for m in model.modules():
         if isinstance(m, nn.Linear):
@@ -76,7 +96,8 @@ def two_layer(
     hidden: int = 50, activation: str = "sigmoid", weight_std: float = 0.01
 ) -> nn.Sequential:
     """R1/R3's TwoLayerNet: 784 -> hidden (sigmoid or relu) -> 10, weights N(0, std**2)."""
-    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[activation]
+    act = _activation(activation)
+    (hidden,) = _sizes("hidden", [hidden])
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), act(), nn.Linear(hidden, 10))
     for m in model.modules():
         if isinstance(m, nn.Linear):
@@ -102,9 +123,9 @@ def mlp(
         batch_norm: insert BatchNorm1d after each hidden Linear.
         dropout: dropout probability after each activation (0 for none).
     """
-    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[activation]
+    act = _activation(activation)
     layers: list[nn.Module] = [nn.Flatten()]
-    sizes = [784, *hidden]
+    sizes = [784, *_sizes("hidden", hidden)]
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         layers.append(nn.Linear(fan_in, fan_out))
         if batch_norm:
@@ -136,7 +157,8 @@ def best(
     (Conv 3x3 same -> BatchNorm -> ReLU -> MaxPool 2) x 2 with ``channels`` (32, 64), then
     Dense ``hidden`` -> ReLU -> Dropout -> Dense 10. Conv weights He-initialised.
     """
-    c1, c2 = channels
+    c1, c2 = _sizes("channels", channels, count=2)
+    (hidden,) = _sizes("hidden", [hidden])
     model = nn.Sequential(
         nn.Conv2d(1, c1, 3, padding=1, bias=False),  # (N, c1, 28, 28)
         nn.BatchNorm2d(c1),
@@ -205,5 +227,5 @@ def make_model(name: str, config: dict[str, Any]) -> nn.Module:
     """
     try:
         return build_model(name, **config)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
         raise RunError(f"cannot build model {name!r} with config {config}: {exc}") from None

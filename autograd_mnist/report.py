@@ -31,6 +31,7 @@ from autograd_mnist.io import PathLike, write_csv
 from autograd_mnist.plots import INSTALL_HINT
 
 __all__ = [
+    "CURVES",
     "INSTALL_HINT",
     "METRICS",
     "SUMMARY",
@@ -46,6 +47,8 @@ METRICS = "metrics.csv"
 """The run folder's per-epoch metrics file."""
 SUMMARY = "summary.json"
 """The run folder's summary file, written when the run ends."""
+CURVES = ("loss.png", "accuracy.png")
+"""The run folder's curves, drawn by :func:`write_plots` (``plots.plot_curves``)."""
 
 
 def write_metrics(path: PathLike, history: list[train.EpochMetrics]) -> None:

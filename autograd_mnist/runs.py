@@ -30,11 +30,13 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import config as _config
-from autograd_mnist import nn, optim, serialization, train
+from autograd_mnist import nn, optim, rundir, serialization, train
 from autograd_mnist import rng as _rng
 from autograd_mnist.checkpoint import (
     CHECKPOINT,
+    FORMAT,
     RunInterrupted,
+    bad_checkpoint,
     checkpoint_path,
     checkpoint_state,
     history_of,
@@ -43,7 +45,7 @@ from autograd_mnist.checkpoint import (
 )
 from autograd_mnist.config import CONFIG, RunConfig, check_data, resume_epochs
 from autograd_mnist.data import DATASETS, Data, Split, random_shift, synthetic_data
-from autograd_mnist.errors import RunError
+from autograd_mnist.errors import RunError, TrainingDiverged
 from autograd_mnist.io import PathLike, write_json
 from autograd_mnist.models import make_model
 from autograd_mnist.plots import INSTALL_HINT
@@ -56,6 +58,9 @@ from autograd_mnist.report import (
     write_plots,
 )
 from autograd_mnist.train import SCHEDULES
+
+GIVEN_DATA = "arrays passed from Python"
+"""What a run records as its training data when ``data`` was given instead of a dataset."""
 
 load_data = _config.load_data  # re-exported; runs call config.load_data (patch it there)
 
@@ -123,25 +128,24 @@ def train_run(
     """
     cfg = replace(config or RunConfig(), **overrides).resolved()
     run_dir = Path(cfg.out or "")
-    if (run_dir / CHECKPOINT).exists() or (run_dir / CONFIG).exists():
-        raise RunError(
-            f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
-            "or choose another --out"
-        )
+    rundir.check_new(run_dir)  # before loading data; claim_new checks again under the lock
     train_xy, test_xy = _get_data(cfg, data)
+    trained_on = cfg.dataset if data is None else GIVEN_DATA
     _rng.manual_seed(cfg.seed)
     model = make_model(cfg.model, cfg.model_config)
     assert cfg.optimizer is not None and cfg.lr is not None and cfg.epochs is not None
     assert cfg.schedule is not None
     optimizer = train.make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
     scheduler = train.make_scheduler(cfg.schedule, optimizer, cfg.epochs)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / CONFIG, {**cfg.to_dict(), "created": _now(), "resumed": []})
-    print(
-        f"run folder: {run_dir}  (model {cfg.model}, {len(train_xy[0])} training images, "
-        f"{cfg.epochs} epochs)"
-    )
-    return _run(cfg, run_dir, model, optimizer, scheduler, train_xy, test_xy, [])
+    with rundir.claim_new(run_dir):
+        config_doc = {"format": FORMAT, **cfg.to_dict(), "trained_on": trained_on}
+        write_json(run_dir / CONFIG, {**config_doc, "created": _now(), "resumed": []})
+        print(
+            f"run folder: {run_dir}  (model {cfg.model}, {len(train_xy[0])} training images, "
+            f"{cfg.epochs} epochs)"
+        )
+        state = _RunState(cfg, run_dir, model, optimizer, scheduler, [], trained_on)
+        return _run(state, train_xy, test_xy)
 
 
 def resume(
@@ -170,41 +174,69 @@ def resume(
             model: the message names the keys and shapes), or ``epochs`` below those done.
         RunInterrupted: on Ctrl-C.
     """
-    ckpt = load_checkpoint(run_dir)
-    folder = Path(ckpt["path"]).parent
-    cfg = RunConfig.from_dict(ckpt["config"])
-    done = int(ckpt["epoch"])
-    total = resume_epochs(cfg, epochs, done)
-    cfg = replace(
-        cfg,
-        epochs=total,
-        out=str(folder),
-        data_dir=os.fspath(data_dir) if data_dir is not None else cfg.data_dir,
-        progress=cfg.progress if progress is None else progress,
-    ).resolved()
-    train_xy, test_xy = _get_data(cfg, data)
-    _rng.manual_seed(cfg.seed)
-    model = restore_model(ckpt)
-    assert cfg.optimizer is not None and cfg.lr is not None and cfg.schedule is not None
-    optimizer = train.make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
-    scheduler = train.make_scheduler(cfg.schedule, optimizer, total)
+    folder = checkpoint_path(run_dir).parent
+    with rundir.claim_existing(folder):
+        ckpt = load_checkpoint(checkpoint_path(run_dir))
+        path = ckpt["path"]
+        with bad_checkpoint(path, "run settings"):
+            cfg = RunConfig.from_dict(ckpt["config"])
+            done = int(ckpt["epoch"])
+            total = resume_epochs(cfg, epochs, done)
+            cfg = replace(
+                cfg,
+                epochs=total,
+                out=str(folder),
+                data_dir=os.fspath(data_dir) if data_dir is not None else None,
+                progress=cfg.progress if progress is None else progress,
+            ).resolved()
+        stored = _read_config(folder / CONFIG)
+        trained_on = str(ckpt.get("trained_on", cfg.dataset)) if data is None else GIVEN_DATA
+        if trained_on == GIVEN_DATA and data is None:
+            raise RunError(
+                f"the run in {folder} was trained on {GIVEN_DATA}, not on a dataset; resume it "
+                "from Python with the same arrays: runs.resume(folder, data=...)"
+            )
+        train_xy, test_xy = _get_data(cfg, data)
+        _rng.manual_seed(cfg.seed)
+        model = restore_model(ckpt)
+        assert cfg.optimizer is not None and cfg.lr is not None and cfg.schedule is not None
+        with bad_checkpoint(path, "optimizer, scheduler and random state"):
+            optimizer = train.make_optimizer(
+                cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay
+            )
+            scheduler = train.make_scheduler(cfg.schedule, optimizer, total)
+            optimizer.load_state_dict(ckpt["optimizer"])
+            if scheduler is not None and ckpt.get("scheduler") is not None:
+                scheduler.load_state_dict(ckpt["scheduler"])
+            _rng.set_rng_state(ckpt["rng"])
+        history = history_of(ckpt)
+        this_resume = {"from_epoch": done, "to_epoch": total, "at": _now()}
+        resumed = [*stored.get("resumed", []), this_resume]
+        config_doc = {**stored, "format": FORMAT, **cfg.to_dict(), "trained_on": trained_on}
+        write_json(folder / CONFIG, {**config_doc, "resumed": resumed})
+        print(f"resuming {folder} at epoch {done}/{total}")
+        state = _RunState(cfg, folder, model, optimizer, scheduler, history, trained_on)
+        return _run(state, train_xy, test_xy)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """A run's ``config.json`` ({} if missing); a damaged one is an error, never rewritten."""
     try:
-        optimizer.load_state_dict(ckpt["optimizer"])
-        if scheduler is not None and ckpt.get("scheduler") is not None:
-            scheduler.load_state_dict(ckpt["scheduler"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise RunError(f"bad checkpoint {ckpt['path']}: optimizer state: {exc}") from None
-    _rng.set_rng_state(ckpt["rng"])
-    history = history_of(ckpt)
-    config_path = folder / CONFIG
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"cannot read {path}: {exc}") from None
     try:
-        stored = json.loads(config_path.read_text())
-    except (OSError, ValueError):
-        stored = {}
-    resumed = [*stored.get("resumed", []), {"from_epoch": done, "to_epoch": total, "at": _now()}]
-    write_json(config_path, {**stored, **cfg.to_dict(), "resumed": resumed})
-    print(f"resuming {folder} at epoch {done}/{total}")
-    return _run(cfg, folder, model, optimizer, scheduler, train_xy, test_xy, history)
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RunError(f"bad {path}: not JSON ({exc}); fix or delete it") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("resumed", []), list):
+        raise RunError(
+            f"bad {path}: got {str(doc)[:60]!r}, expected the JSON object a run writes (with "
+            "a list 'resumed'); fix it, or delete it to have it written anew from the checkpoint"
+        )
+    return doc
 
 
 def _get_data(cfg: RunConfig, data: Data | None) -> Data:
@@ -227,25 +259,31 @@ def _augmenter(shift: int) -> Callable[[np.ndarray], np.ndarray] | None:
     return functools.partial(random_shift, max_shift=shift)
 
 
-def _run(
-    cfg: RunConfig,
-    run_dir: Path,
-    model: nn.Module,
-    optimizer: optim.Optimizer,
-    scheduler: optim.LRScheduler | None,
-    train_xy: Split,
-    test_xy: Split,
-    history: list[train.EpochMetrics],
-) -> RunResult:
+@dataclass
+class _RunState:
+    """What :func:`_run` trains and checkpoints."""
+
+    cfg: RunConfig
+    run_dir: Path
+    model: nn.Module
+    optimizer: optim.Optimizer
+    scheduler: optim.LRScheduler | None
+    history: list[train.EpochMetrics]
+    trained_on: str
+
+
+def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
+    cfg, run_dir, model, history = state.cfg, state.run_dir, state.model, state.history
     assert cfg.epochs is not None and cfg.batch_size is not None
     saved = history[-1].epoch if history else 0
 
     def on_epoch_end(m: train.EpochMetrics) -> None:
         nonlocal saved
         history.append(m)
-        serialization.save(
-            checkpoint_state(cfg, model, optimizer, scheduler, history), run_dir / CHECKPOINT
+        ckpt = checkpoint_state(
+            cfg, model, state.optimizer, state.scheduler, history, state.trained_on
         )
+        serialization.save(ckpt, run_dir / CHECKPOINT)
         saved = m.epoch
         write_metrics(run_dir / METRICS, history)
         if not cfg.progress:  # with progress, fit prints the same line after each bar
@@ -254,12 +292,12 @@ def _run(
     try:
         train.fit(
             model,
-            optimizer,
+            state.optimizer,
             train_xy,
             test_xy,
             epochs=cfg.epochs,
             batch_size=cfg.batch_size,
-            scheduler=scheduler,
+            scheduler=state.scheduler,
             start_epoch=saved,
             progress=cfg.progress,
             on_epoch_end=on_epoch_end,
@@ -267,6 +305,12 @@ def _run(
         )
     except KeyboardInterrupt:
         raise RunInterrupted(run_dir, saved, cfg.epochs) from None
+    except TrainingDiverged as exc:
+        if saved:
+            kept = f"the last good checkpoint (epoch {saved}) is kept: {run_dir / CHECKPOINT}"
+        else:
+            kept = f"no checkpoint was written; start again in place with --out {run_dir}"
+        raise TrainingDiverged(f"{exc}; {kept}", exc.epoch, exc.step, exc.loss) from None
     if not history:  # nothing trained and nothing before (cannot happen with epochs >= 1)
         raise RunError(f"{run_dir}: no epoch was run")
     write_metrics(run_dir / METRICS, history)

@@ -8,6 +8,7 @@ on one mini-batch. ``SCHEDULES`` is the table of learning-rate schedules by name
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ import numpy as np
 from autograd_mnist import functional as F
 from autograd_mnist import nn, optim
 from autograd_mnist.data.loader import DataLoader
+from autograd_mnist.errors import TrainingDiverged
 from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.io import ProgressBar, progress_bar
 from autograd_mnist.tensor import Tensor
@@ -143,6 +145,20 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1
     return Evaluation(sum(losses) / n, float(np.mean(pred == y)) if len(x) else 0.0, pred, p)
 
 
+def _diverged(
+    optimizer: optim.Optimizer, epoch: int, step: int | None, loss: float | None
+) -> TrainingDiverged:
+    where = f"step {step} of epoch {epoch}" if step is not None else f"the end of epoch {epoch}"
+    what = f"the loss is {loss}" if loss is not None else "a weight is not finite"
+    return TrainingDiverged(
+        f"training diverged: {what} at {where} (learning rate {optimizer.lr:g}); "
+        "try a lower learning rate",
+        epoch,
+        step,
+        loss,
+    )
+
+
 def _batches(
     loader: DataLoader, progress: ProgressBar | None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -188,6 +204,11 @@ def fit(
 
     Returns:
         The metrics of the epochs run.
+
+    Raises:
+        TrainingDiverged: (a ``ValueError``) as soon as a step's loss is nan or inf, or when
+            an epoch ends with a non-finite weight; ``on_epoch_end`` is not called for that
+            epoch, so a checkpoint it writes is never replaced by non-finite weights.
     """
     x, y = train_data
     loader = DataLoader(x, y, batch_size=batch_size, shuffle=True)
@@ -200,10 +221,14 @@ def fit(
             bar = progress_bar(len(loader), desc, leave=False, dynamic_ncols=True, mininterval=0.5)
         start = time.perf_counter()
         total_loss, total_correct, seen = 0.0, 0, 0
-        for xb, yb in _batches(loader, bar):
+        for step, (xb, yb) in enumerate(_batches(loader, bar), 1):
             if augment is not None:
                 xb = augment(xb)
             loss, correct = train_step(model, optimizer, xb, yb)
+            if not math.isfinite(loss):
+                if bar is not None:
+                    bar.close()
+                raise _diverged(optimizer, epoch, step, loss)
             total_loss += loss * len(yb)
             total_correct += correct
             seen += len(yb)
@@ -216,6 +241,8 @@ def fit(
         seconds = time.perf_counter() - start
         if bar is not None:
             bar.close()
+        if not all(np.isfinite(p.data).all() for p in model.parameters()):
+            raise _diverged(optimizer, epoch, None, None)
         lr = optimizer.lr
         if scheduler is not None:
             scheduler.step()

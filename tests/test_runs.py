@@ -59,9 +59,17 @@ def test_resolved_fills_model_defaults_and_checks_values(tmp_path: Path) -> None
         {"dataset": "cifar"},
         {"limit": 0},
         {"lr": -1.0},
+        {"lr": float("nan")},
+        {"model": ["mlp"]},
+        {"schedule": ["step"]},
+        {"model_config": [1]},
+        {"out": ""},
+        {"data_dir": 5},
+        {"progress": "yes"},
     ]
     for bad in bad_values:
-        with pytest.raises(RunError, match="nope|epochs|schedule|optimizer|dataset|limit|lr"):
+        (name,) = bad
+        with pytest.raises(RunError, match=f"bad {name}|unknown model"):
             RunConfig(**bad).resolved()
 
 

@@ -1,0 +1,203 @@
+"""The command line against hostile files and arguments: one line on stderr, exit code 2.
+
+Data comes from ``synthetic_data`` through a patched ``config.load_data``: no network.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import child_env
+
+from autograd_mnist import cli, config, runs, serialization
+from autograd_mnist.config import RunConfig
+from autograd_mnist.data import synthetic_data
+
+DATA = synthetic_data(n_train=32, n_test=16, seed=4)
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Every ``config.load_data(dataset, data_dir)`` call, answered with synthetic data."""
+    calls: list[tuple[str, Any]] = []
+
+    def load(dataset: str, data_dir: Any = None) -> Any:
+        calls.append((dataset, data_dir))
+        return DATA
+
+    monkeypatch.setattr(config, "load_data", load)
+    return calls
+
+
+@pytest.fixture
+def run(tmp_path: Path, loads: list[tuple[str, Any]]) -> Path:
+    """A one-epoch run of a small MLP, trained through the CLI."""
+    out = tmp_path / "run"
+    argv = ["train", "--model", "mlp", "--model-config", '{"hidden": [8]}', "--epochs", "1"]
+    argv += ["--schedule", "cosine"]
+    assert cli.main([*argv, "--batch-size", "16", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def _fails_cleanly(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    code = cli.main(list(argv))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("autograd-mnist: error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("text", ["[]", '{"resumed": 5}', "{not json", '"a string"'])
+def test_a_damaged_config_json_is_an_error_never_a_rewrite(
+    run: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    (run / "config.json").write_text(text)
+    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    assert f"bad {run / 'config.json'}" in line
+    assert (run / "config.json").read_text() == text  # the run's history is not thrown away
+    assert not (run / ".lock").exists()
+
+
+def test_a_missing_config_json_is_written_anew(
+    run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (run / "config.json").unlink()
+    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    doc = json.loads((run / "config.json").read_text())
+    assert doc["epochs"] == 2 and doc["resumed"][0]["from_epoch"] == 1
+
+
+def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(ckpt: dict[str, Any]) -> None:
+        node = ckpt
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+
+    return change
+
+
+TAMPERED: dict[str, Callable[[dict[str, Any]], None]] = {
+    "epoch text": _set(("epoch",), "one"),
+    "epoch negative": _set(("epoch",), -1),
+    "epoch beyond history": _set(("epoch",), 7),
+    "model a list": _set(("model",), [1, 2]),
+    "model name unknown": _set(("model", "name"), "resnet"),
+    "model config a list": _set(("model", "config"), [1]),
+    "model config hidden 0": _set(("model", "config"), {"hidden": [0]}),
+    "model state a list": _set(("model_state",), [1]),
+    "weights of text": _set(("model_state", "1.weight"), np.array([["a"] * 784] * 8)),
+    "optimizer a string": _set(("optimizer",), "adam"),
+    "optimizer state garbage": _set(("optimizer",), {"state": 5, "param_groups": "x"}),
+    "scheduler garbage": _set(("scheduler",), {"last_epoch": "x"}),
+    "rng garbage": _set(("rng",), {"bit_generator": "nope"}),
+    "config a list": _set(("config",), [1]),
+    "config model_config a list": _set(("config", "model_config"), [1]),
+    "config lr text": _set(("config", "lr"), "fast"),
+    "config batch size 0": _set(("config", "batch_size"), 0),
+    "config model a list": _set(("config", "model"), ["mlp"]),
+    "history not a list": _set(("history",), {"epoch": 1}),
+    "history entry junk": _set(("history",), [{"epoch": 1, "loss": "x"}]),
+}
+
+
+@pytest.mark.parametrize("change", list(TAMPERED), ids=list(TAMPERED))
+@pytest.mark.parametrize("command", ["evaluate", "resume"])
+def test_tampered_checkpoint_fields(
+    run: Path, capsys: pytest.CaptureFixture[str], change: str, command: str
+) -> None:
+    path = run / "checkpoint.npz"
+    ckpt = serialization.load(path)
+    TAMPERED[change](ckpt)
+    serialization.save(ckpt, path)
+    argv = ["evaluate", str(run)] if command == "evaluate" else ["train", "--resume", str(run)]
+    if command == "evaluate" and change.startswith(("config", "optimizer", "scheduler", "rng")):
+        cli.main(argv)  # evaluate needs only the model: it may well work
+        return
+    line = _fails_cleanly(capsys, *argv, *(["--epochs", "2"] if command == "resume" else []))
+    assert str(run) in line or "model" in line, line
+
+
+@pytest.mark.parametrize(
+    ("model", "model_config"),
+    [
+        ("mlp", '{"hidden": [0]}'),
+        ("mlp", '{"hidden": 0}'),
+        ("mlp", '{"hidden": [-3]}'),
+        ("mlp", '{"hidden": [2.5]}'),
+        ("two-layer", '{"hidden": 0}'),
+        ("two-layer", '{"hidden": true}'),
+        ("best", '{"channels": [0, 8]}'),
+        ("best", '{"hidden": 0}'),
+        ("mlp", '{"dropout": 2}'),
+        ("mlp", '{"activation": "tanh"}'),
+    ],
+)
+def test_bad_model_configs_fail_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str, model_config: str
+) -> None:
+    for argv in (
+        ["train", "--model", model, "--model-config", model_config, "--out", str(tmp_path / "r")],
+        ["summary", "--model", model, "--model-config", model_config],
+        ["graph", "--model", model, "--model-config", model_config, "-o", str(tmp_path / "g.svg")],
+    ):
+        line = _fails_cleanly(capsys, *argv)
+        assert f"cannot build model {model!r}" in line, line
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_checkpoint_never_decides_where_data_is_read_or_written(
+    run: Path, loads: list[tuple[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = run / "checkpoint.npz"
+    ckpt = serialization.load(path)
+    ckpt["config"]["data_dir"] = str(tmp_path / "elsewhere")
+    serialization.save(ckpt, path)
+    loads.clear()
+    for argv in (["evaluate", str(run)], ["predict", str(run)]):
+        assert cli.main(argv) == 0
+    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    assert [d for _, d in loads] == [None, None, None]  # $AUTOGRAD_MNIST_DATA or the cache
+    assert cli.main(["evaluate", str(run), "--data-dir", str(tmp_path / "mine")]) == 0
+    assert loads[-1] == ("mnist", str(tmp_path / "mine"))  # the command line decides
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_evaluate_says_when_the_model_was_trained_on_other_data(
+    tmp_path: Path, loads: list[tuple[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = RunConfig(model="mlp", model_config={"hidden": [8]}, epochs=1, progress=False)
+    runs.train_run(cfg, data=DATA, out=str(tmp_path / "r"))
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "note: this model was trained on arrays passed from Python, not on mnist; "
+        "the figures below are on the mnist test set"
+    )
+    line = _fails_cleanly(capsys, "train", "--resume", str(tmp_path / "r"), "--epochs", "2")
+    assert "runs.resume(folder, data=...)" in line
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``autograd-mnist summary | head -0``: no "Broken pipe" error, exit as by SIGPIPE."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograd_mnist", "summary", "--model", "keras-cnn"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the child writes anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert err == ""
