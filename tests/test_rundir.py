@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from helpers import child_env
 
-from autograd_mnist import runs, serialization, train
+from autograd_mnist import models, runs, serialization, train
 from autograd_mnist.checkpoint import RunInterrupted
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import synthetic_data
@@ -275,7 +275,11 @@ def test_kill_9_then_sigterm_leave_nothing_that_blocks(tmp_path: Path) -> None:
     assert not (term / LOCK).exists() and not list(term.glob(".*.tmp"))
 
 
-# ----- divergence -----
+# ----- divergence (NumPy warns about the overflows on the way: expected here) -----
+_diverging = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+@_diverging
 def test_a_diverging_run_stops_before_any_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(TrainingDiverged, match=r"loss is nan at step \d+ of epoch 1") as info:
         runs.train_run(_config(tmp_path, lr=float("inf"), optimizer="sgd"), data=DATA)
@@ -285,12 +289,14 @@ def test_a_diverging_run_stops_before_any_checkpoint(tmp_path: Path) -> None:
     runs.train_run(_config(tmp_path, lr=1e-3), data=DATA)  # the cure, in place
 
 
+@_diverging
 @pytest.mark.parametrize("lr", [float("inf"), 1e30])
 def test_non_finite_learning_rates_diverge_cleanly(tmp_path: Path, lr: float) -> None:
     with pytest.raises(TrainingDiverged, match="training diverged"):
         runs.train_run(_config(tmp_path, lr=lr, optimizer="sgd"), data=DATA)
 
 
+@_diverging
 @pytest.mark.parametrize("how", ["loss", "weight"])
 def test_the_last_good_checkpoint_is_never_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
@@ -320,9 +326,8 @@ def test_the_last_good_checkpoint_is_never_replaced(
     assert not (tmp_path / LOCK).exists()
 
 
+@_diverging
 def test_fit_raises_on_a_non_finite_loss_in_a_plain_loop() -> None:
-    from autograd_mnist import models
-
     model = models.build_model("mlp", hidden=[8])
     opt = train.make_optimizer("sgd", model.parameters(), float("inf"))
     (x, y), test = DATA
