@@ -274,6 +274,15 @@ def _read_state(archive: _Archive) -> dict[str, Any]:
     raise ValueError(f"load: corrupt manifest in '{where}'; got a {type(state).__name__} root")
 
 
+def _is_npy(path: str) -> bool:
+    """Whether the file starts with the ``.npy`` magic (``np.save``'s output, not an archive)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(npy.MAGIC_PREFIX)) == npy.MAGIC_PREFIX
+    except OSError:
+        return False
+
+
 def load(path: PathLike, *, max_bytes: int = MAX_LOAD_BYTES) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save`; dtypes, shapes and structure come back exact.
 
@@ -306,6 +315,10 @@ def load(path: PathLike, *, max_bytes: int = MAX_LOAD_BYTES) -> dict[str, Any]:
     except FileNotFoundError:
         raise
     except Exception as exc:  # BadZipFile, OSError, or whatever a hostile directory provokes
+        if _is_npy(where):
+            raise ValueError(
+                f"load: '{where}' holds a single array, expected an .npz archive"
+            ) from None
         raise ValueError(f"load: '{where}' is not a readable .npz file: {exc}") from exc
     with zf:
         try:

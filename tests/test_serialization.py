@@ -172,6 +172,9 @@ def test_not_an_npz(tmp_path: Path) -> None:
         load(tmp_path / "junk.npz")
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.npz")
+    np.save(tmp_path / "one.npy", np.ones(2))
+    with pytest.raises(ValueError, match=r"'.*one\.npy' holds a single array, expected an .npz"):
+        load(tmp_path / "one.npy")
 
 
 def test_manifest_member_mismatch(tmp_path: Path) -> None:
