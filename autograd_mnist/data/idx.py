@@ -3,7 +3,8 @@
 An IDX file is a 4-byte magic number (two zero bytes, a type code, the number of
 dimensions), one big-endian uint32 size per dimension, then the elements in C order,
 big-endian. Files are often gzip-compressed: :func:`read_idx` detects gzip by its magic
-bytes, :func:`write_idx` compresses when the path ends in ``.gz``.
+bytes, :func:`write_idx` compresses when the path ends in ``.gz``. Reading is bounded by
+:data:`MAX_IDX_BYTES` whatever the file holds (a gzip bomb costs no more than the cap).
 
 Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64.
 """
