@@ -61,13 +61,22 @@ def atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
 
     Yields:
         A binary file object open for writing.
+
+    Raises:
+        OSError: if the temporary file cannot be created, written, synced or renamed; the
+            error names ``path`` as given, never the temporary file. An OSError raised in
+            the ``with`` block that names no file (e.g. a full disk on ``write``) is made
+            to name ``path`` too.
     """
     target = Path(path)
     try:
         mode = target.stat().st_mode & 0o777
     except OSError:
         mode = 0o666 & ~_umask()
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -75,10 +84,19 @@ def atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
             os.fsync(f.fileno())
         os.chmod(tmp_name, mode)  # mkstemp makes 0o600; give what open() would have given
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp_name):
+            raise _naming(exc, path) from exc
         raise
+
+
+def _naming(exc: OSError, path: PathLike) -> OSError:
+    """``exc`` as the same kind of OSError naming ``path`` (unchanged if it has no errno)."""
+    if exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror, os.fspath(path))  # OSError picks the subclass
 
 
 def write_text(path: PathLike, text: str) -> None:

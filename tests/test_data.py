@@ -15,10 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from memory import traced_peak
 
 from autograd_mnist.data import (
     DATASETS,
     FASHION_MNIST_CLASSES,
+    Data,
     DataLoader,
     clear_cache,
     dataset_dir,
@@ -280,6 +282,56 @@ def test_corrupt_cache_is_replaced(
     np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
     fresh = read_idx(data / "train-images-idx3-ubyte.gz")  # .gz is preferred from now on
     np.testing.assert_array_equal(fresh, arrays["train_images"])
+
+
+def test_gzip_bomb_in_the_cache_is_replaced(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrays = fake_arrays(rng)
+    mirror = write_files(tmp_path / "mirror", arrays)
+    trust(monkeypatch, "mnist", arrays)
+    monkeypatch.setattr(sources, "MNIST_MIRRORS", (file_url(mirror),))
+    data = write_files(tmp_path / "data" / "mnist", arrays)
+    bomb = data / "train-images-idx3-ubyte.gz"  # declares 1 GiB of images: refused unread
+    header = bytes.fromhex("00000803 00155bc0 0000001c 0000001c")  # (1400768, 28, 28)
+    bomb.write_bytes(gzip.compress(header + bytes(8 << 20)))  # 8 MiB in 8 KiB
+    loaded: list[Data] = []
+    peak, error = traced_peak(lambda: loaded.append(load_mnist(False, data_dir=tmp_path / "data")))
+    assert error is None and peak < 4 << 20, (error, peak)
+    (x, _), _ = loaded[0]
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+    np.testing.assert_array_equal(read_idx(bomb), arrays["train_images"])  # re-fetched
+
+
+def test_out_of_memory_counts_as_a_failed_source(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrays = fake_arrays(rng)
+    mirror = write_files(tmp_path / "mirror", arrays)
+    data = write_files(tmp_path / "data" / "mnist", arrays)
+    trust(monkeypatch, "mnist", arrays)
+    monkeypatch.setattr(sources, "MNIST_MIRRORS", (file_url(mirror),))
+
+    def read(path: Path) -> np.ndarray:
+        if path.parent == data:
+            raise MemoryError("Unable to allocate 8.00 GiB")
+        return read_idx(path)
+
+    monkeypatch.setattr(sources, "read_idx", read)
+    (x, _), _ = load_mnist(normalize=False, data_dir=tmp_path / "data")
+    np.testing.assert_array_equal(x.reshape(-1, 28, 28), arrays["train_images"])
+    monkeypatch.setattr(sources, "MNIST_MIRRORS", ())
+    clear_cache()
+    with pytest.raises(RuntimeError, match=r"directory .*: MemoryError: Unable to allocate"):
+        load_mnist(data_dir=tmp_path / "data")
+
+
+def test_mirrors_are_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the real lists
+    for url in (*sources.MNIST_MIRRORS, *sources.FASHION_MNIST_MIRRORS):
+        assert url.startswith("https://"), url
+    with pytest.raises(ValueError, match=r"refusing 'http://example.com/'; got scheme 'http'"):
+        sources.MirrorSource("http://example.com/")
 
 
 def test_wheel_used_when_mirrors_fail(

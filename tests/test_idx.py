@@ -8,8 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from memory import traced_peak
 
 from autograd_mnist.data import read_idx, write_idx
+from autograd_mnist.data.idx import MAX_IDX_BYTES
+
+MIB = 1 << 20
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 SHAPES = [(7,), (3, 4), (2, 3, 5), (1, 2, 1, 3)]
@@ -139,6 +143,39 @@ def test_corrupt_gzip(tmp_path: Path) -> None:
     path = _write_raw(tmp_path / "c.gz", bytes(good))
     with pytest.raises(ValueError, match=r"corrupt gzip data in .*c\.gz"):
         read_idx(path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_header_declaring_more_than_the_cap_is_refused_before_reading(
+    tmp_path: Path, gz: bool
+) -> None:
+    header = bytes.fromhex("00000802 00100000 00001000")  # uint8 (2**20, 2**12): 4 GiB
+    path = _write_raw(tmp_path / "huge.idx", header + bytes(100), gz)
+    peak, error = traced_peak(lambda: read_idx(path))
+    assert isinstance(error, ValueError) and peak < MIB, (error, peak)
+    with pytest.raises(ValueError, match=r"file too large in .*huge\.idx.*declaring 4294967296"):
+        raise error
+    assert MAX_IDX_BYTES == 64 * MIB > 47_040_016  # MNIST's largest file fits
+
+
+def test_gzip_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    header = bytes.fromhex("00000803 00000002 0000001c 0000001c")  # uint8 (2, 28, 28)
+    with gzip.open(tmp_path / "bomb.gz", "wb", compresslevel=9) as g:
+        g.write(header + bytes(1568))
+        for _ in range(8):
+            g.write(bytes(MIB))  # 8 MiB past the payload, about 8 KiB on disk
+    path = tmp_path / "bomb.gz"
+    assert path.stat().st_size < 16 << 10
+    peak, error = traced_peak(lambda: read_idx(path))  # counted in chunks, never kept
+    assert isinstance(error, ValueError) and peak < 4 * MIB, (error, peak)
+    with pytest.raises(
+        ValueError, match=r"extra bytes.*bomb\.gz.*got 8390176 bytes, expected 1568"
+    ):
+        raise error
+    peak, error = traced_peak(lambda: read_idx(path, max_bytes=2 * MIB))
+    assert isinstance(error, ValueError) and peak < 4 * MIB, (error, peak)
+    with pytest.raises(ValueError, match=rf"extra bytes.*got over {2 * MIB} bytes, expected 1568"):
+        raise error
 
 
 def test_missing_file(tmp_path: Path) -> None:

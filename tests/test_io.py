@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -34,6 +35,34 @@ def test_atomic_open_replaces_on_success_and_keeps_the_old_file_on_error(tmp_pat
     write_text(path, "new\n")
     assert path.read_text() == "new\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the file's mode is kept
+
+
+def test_atomic_open_errors_name_the_target_not_the_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-such-folder" / "f.txt"
+    with pytest.raises(FileNotFoundError) as info:
+        write_text(missing, "x")
+    assert str(info.value) == f"[Errno 2] No such file or directory: '{missing}'"
+    path = tmp_path / "f.txt"
+    with (
+        pytest.raises(OSError, match=rf"No space left on device: '{path}'"),
+        atomic_open(path) as f,
+    ):
+        f.write(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")  # as a full disk's write
+    other = tmp_path / "other.txt"  # an error about another file is left as it is
+    with pytest.raises(FileNotFoundError, match="other.txt"), atomic_open(path):
+        other.read_text()
+
+    def cross_device(src: str, dst: str) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link", src, dst)
+
+    monkeypatch.setattr(os, "replace", cross_device)
+    with pytest.raises(OSError) as failed:
+        write_text(path, "x")
+    assert str(failed.value) == f"[Errno {errno.EXDEV}] Invalid cross-device link: '{path}'"
+    assert list(tmp_path.iterdir()) == []  # the temporary file is gone
 
 
 def test_jsonable_and_write_json(tmp_path: Path) -> None:

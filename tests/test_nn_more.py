@@ -297,6 +297,26 @@ def test_load_state_dict_returns_missing_and_unexpected_keys() -> None:
         net.load_state_dict(state)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [np.array(["a", "b"]), np.array([None, 1], dtype=object), object(), [[1.0], [2.0, 3.0]]]
+    + [np.array([1 + 2j, 3j])],
+    ids=["str", "object-array", "object", "ragged", "complex"],
+)
+def test_load_state_dict_is_all_or_nothing(value: Any) -> None:
+    net = make_net()
+    before = net.state_dict()
+    state = {k: v + 1 for k, v in make_net().state_dict().items()}  # every entry differs
+    last = list(state)[-3]  # a bad entry after good ones
+    state[last] = value
+    versions = [p._version for p in net.parameters()]
+    with pytest.raises(nn.StateDictError, match=rf"bad values: {re.escape(last)}: "):
+        net.load_state_dict(state)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+    assert [p._version for p in net.parameters()] == versions
+
+
 def test_load_state_dict_result_has_torchs_fields() -> None:
     torch = pytest.importorskip("torch")
     theirs = torch.nn.Linear(2, 2).load_state_dict(

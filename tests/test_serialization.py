@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from memory import traced_peak
 
-from autograd_mnist.serialization import load, save
+from autograd_mnist.serialization import MAX_DEPTH, MAX_LOAD_BYTES, load, save
+
+MIB = 1 << 20
 
 
 def _state(rng: np.random.Generator) -> dict[str, Any]:
@@ -167,6 +172,9 @@ def test_not_an_npz(tmp_path: Path) -> None:
         load(tmp_path / "junk.npz")
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.npz")
+    np.save(tmp_path / "one.npy", np.ones(2))
+    with pytest.raises(ValueError, match=r"'.*one\.npy' holds a single array, expected an .npz"):
+        load(tmp_path / "one.npy")
 
 
 def test_manifest_member_mismatch(tmp_path: Path) -> None:
@@ -176,3 +184,123 @@ def test_manifest_member_mismatch(tmp_path: Path) -> None:
         np.lib.format.write_array(f, np.ones(1), allow_pickle=False)
     with pytest.raises(ValueError, match=r"members not in its manifest: \['extra'\]"):
         load(path)
+
+
+# ----- hostile files: refused before anything big is allocated -----
+
+
+def _npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
+    buf = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buf, header)
+    return buf.getvalue()
+
+
+def _refused(path: Path, match: str, **kwargs: Any) -> None:
+    """``load(path)`` raises ValueError matching ``match`` having allocated under 4 MiB."""
+    peak, error = traced_peak(lambda: load(path, **kwargs))
+    assert isinstance(error, ValueError), repr(error)
+    assert path.name in str(error)
+    with pytest.raises(ValueError, match=match):
+        raise error
+    assert peak < 4 * MIB, peak
+
+
+def test_member_declaring_a_tebibyte_is_refused_before_allocating(tmp_path: Path) -> None:
+    path = tmp_path / "tib.npz"  # a header declaring 2**37 float64 and no data: 236 bytes
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("x.npy", _npy_header((2**37,)))
+    assert path.stat().st_size < 500
+    _refused(path, r"member 'x' of .*disagree; got 1099511627904 bytes declared, expected 128")
+
+
+def test_total_declared_size_is_capped(tmp_path: Path) -> None:
+    path = tmp_path / "big.npz"  # 8 MiB of zeros deflate to about 8 KiB
+    np.savez_compressed(path, w=np.zeros(MIB), b=np.zeros(3))
+    assert path.stat().st_size < 64 << 10
+    _refused(path, rf"declares too much data; got \d+ bytes, expected at most {MIB}", max_bytes=MIB)
+    assert load(path)["w"].shape == (MIB,)  # deflate's best ratio passes the sanity check
+    assert MAX_LOAD_BYTES == 1 << 30
+
+
+def _patch_central(path: Path, offset: int, value: int) -> None:
+    """Overwrite a uint32 field of the (only) central directory entry."""
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")
+    data[entry + offset : entry + offset + 4] = struct.pack("<I", value)
+    path.write_bytes(bytes(data))
+
+
+def test_directory_claiming_more_than_its_compressed_bytes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "claim.npz"  # a 4 MiB member claimed from a ~70-byte deflate stream
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("x.npy", _npy_header((4 * MIB,), "|u1"))
+    _patch_central(path, 24, 4 * MIB + 128)  # uncompressed size, agreeing with the header
+    _refused(path, r"member 'x.npy' of .*claimed from \d+ compressed, expected at most")
+    _patch_central(path, 20, 1 << 30)  # compressed size: more than the file holds
+    _refused(path, r"member 'x.npy' of .*expected them within the file's \d+ bytes")
+
+
+def test_only_distinct_npy_members(tmp_path: Path) -> None:
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("notes.txt", b"hello")
+    _refused(path, r"member 'notes.txt' of .*got 'notes.txt', expected distinct .npy members")
+    with zipfile.ZipFile(path, "w") as zf, pytest.warns(UserWarning, match="Duplicate"):
+        zf.writestr("x.npy", _npy_header((0,)))
+        zf.writestr("x.npy", _npy_header((0,)))
+    _refused(path, r"member 'x' of .*got a duplicate")
+
+
+def test_any_other_failure_is_a_value_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.npz"
+    save({"a": np.ones(2)}, path)
+
+    def out_of_memory(*args: Any, **kwargs: Any) -> np.ndarray:
+        raise MemoryError("Unable to allocate")
+
+    monkeypatch.setattr(np.lib.format, "read_array", out_of_memory)
+    with pytest.raises(ValueError, match=r"cannot read '.*c\.npz'; got MemoryError"):
+        load(path)
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """A state whose innermost container sits at ``depth`` (the root dict is at 0)."""
+    state: dict[str, Any] = {"leaf": np.ones(1)}
+    for _ in range(depth):
+        state = {"d": state}
+    return state
+
+
+def _manifest(path: Path, depth: int) -> None:
+    """Write an .npz whose hand-made manifest nests ``depth`` dicts."""
+    tree = '{"dict": {"d": ' * depth + "null" + "}}" * depth
+    doc = '{"format": "autograd_mnist.checkpoint", "version": 1, "tree": ' + tree + "}"
+    np.savez(path, __autograd_mnist__=np.frombuffer(doc.encode(), dtype=np.uint8))
+
+
+def test_nesting_depth_is_capped_on_save_and_load(tmp_path: Path) -> None:
+    path = tmp_path / "deep.npz"
+    save(_nested(MAX_DEPTH - 1), path)
+    _assert_same(load(path), _nested(MAX_DEPTH - 1))
+    with pytest.raises(
+        ValueError, match=rf"nesting too deep at key '(d/)+d' .*at most {MAX_DEPTH}"
+    ):
+        save(_nested(MAX_DEPTH), path)
+    _manifest(path, 100)
+    _refused(path, rf"corrupt manifest in '.*deep\.npz'; got nesting deeper than {MAX_DEPTH}")
+    _manifest(path, 500)  # json.loads gives up (RecursionError) unless the stack is deep
+    _refused(path, r"corrupt manifest in '.*deep\.npz'")
+
+
+def test_save_creates_folders_and_errors_name_the_given_path(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "sub" / "ckpt.npz"
+    save({"a": np.ones(2)}, path)
+    np.testing.assert_array_equal(load(path)["a"], np.ones(2))
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(OSError) as info:
+        save({"a": np.ones(2)}, tmp_path / "file" / "ckpt.npz")
+    assert str(tmp_path / "file" / "ckpt.npz") in str(info.value)
+    assert ".tmp" not in str(info.value)

