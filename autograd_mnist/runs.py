@@ -174,9 +174,15 @@ def resume(
             model: the message names the keys and shapes), or ``epochs`` below those done.
         RunInterrupted: on Ctrl-C.
     """
-    folder = checkpoint_path(run_dir).parent
+    path = checkpoint_path(run_dir)
+    if path.name != CHECKPOINT:  # the run's files go beside it: only into a run folder
+        raise RunError(
+            f"cannot resume {path}: a run continues in its own folder, from its {CHECKPOINT}; "
+            f"copy the file as {CHECKPOINT} into a new empty folder and resume that folder"
+        )
+    folder = path.parent
     with rundir.claim_existing(folder):
-        ckpt = load_checkpoint(checkpoint_path(run_dir))
+        ckpt = load_checkpoint(path)
         path = ckpt["path"]
         with bad_checkpoint(path, "run settings"):
             cfg = RunConfig.from_dict(ckpt["config"])

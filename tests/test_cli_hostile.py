@@ -5,10 +5,12 @@ Data comes from ``synthetic_data`` through a patched ``config.load_data``: no ne
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -201,3 +203,39 @@ def test_a_closed_pipe_ends_quietly() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 128 + signal.SIGPIPE
     assert err == ""
+
+
+def test_hostile_checkpoint_files_are_one_line_refusals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tib = tmp_path / "tib.npz"  # a member header declaring 1 TiB, and no data
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (2**37,)}
+    )
+    with zipfile.ZipFile(tib, "w") as zf:
+        zf.writestr("x.npy", header.getvalue())
+    deep = tmp_path / "deep.npz"  # a manifest nested 500 deep
+    tree = '{"dict": {"d": ' * 500 + "null" + "}}" * 500
+    doc = '{"format": "autograd_mnist.checkpoint", "version": 1, "tree": ' + tree + "}"
+    np.savez(deep, __autograd_mnist__=np.frombuffer(doc.encode(), dtype=np.uint8))
+    for path in (tib, deep):
+        line = _fails_cleanly(capsys, "evaluate", str(path))
+        assert f"bad checkpoint {path}" in line, line
+        run = tmp_path / path.stem
+        run.mkdir()
+        path.rename(run / "checkpoint.npz")
+        line = _fails_cleanly(capsys, "train", "--resume", str(run))
+        assert f"bad checkpoint {run / 'checkpoint.npz'}" in line, line
+
+
+def test_resume_writes_only_into_a_run_folder(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "metrics.csv").write_text("the user's\n")
+    (run / "checkpoint.npz").rename(downloads / "model.npz")
+    line = _fails_cleanly(capsys, "train", "--resume", str(downloads / "model.npz"))
+    assert "a run continues in its own folder" in line
+    assert sorted(p.name for p in downloads.iterdir()) == ["metrics.csv", "model.npz"]
