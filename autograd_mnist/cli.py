@@ -257,7 +257,16 @@ def _terminate(signum: int, frame: object) -> None:
 
 # ----- train -----
 def cmd_train(args: argparse.Namespace) -> int:
-    """``train``: a new run, or ``--resume`` an old one."""
+    """``train``: a new run, or ``--resume`` an old one.
+
+    NumPy's overflow warnings are silenced: a run that overflows ends in a non-finite loss
+    or weight, which stops it with one line saying where (``TrainingDiverged``).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
     if args.resume:
         given = ["--" + k.replace("_", "-") for k in _FIXED if getattr(args, k) is not None]
         if given:

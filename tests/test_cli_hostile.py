@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -239,3 +240,14 @@ def test_resume_writes_only_into_a_run_folder(
     line = _fails_cleanly(capsys, "train", "--resume", str(downloads / "model.npz"))
     assert "a run continues in its own folder" in line
     assert sorted(p.name for p in downloads.iterdir()) == ["metrics.csv", "model.npz"]
+
+
+def test_divergence_is_one_line_without_numpy_warnings(
+    tmp_path: Path, loads: list[tuple[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "inf", "--no-progress"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the command
+        line = _fails_cleanly(capsys, *argv, "--out", str(tmp_path / "r"))
+    assert "training diverged: the loss is nan at step" in line
+    assert f"no checkpoint was written; start again in place with --out {tmp_path / 'r'}" in line
