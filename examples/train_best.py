@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.quick:
         print(
-            "--quick trained on synthetic data: these figures only show that the example "
-            "runs, and the model means nothing on MNIST, so evaluating it there is pointless"
+            "--quick trained on synthetic data: this only checks that the example runs; "
+            "the model's score on real MNIST would mean nothing"
         )
     else:
         print(
