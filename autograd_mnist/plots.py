@@ -36,8 +36,8 @@ __all__ = [
     "require_matplotlib",
 ]
 
-INSTALL_HINT = 'pip install "autograd-mnist[train]"'
-"""How to install the optional training extras (matplotlib, tqdm)."""
+INSTALL_HINT = 'pip install -e ".[train]" in the repository folder'
+"""How to install the optional training extras (matplotlib, tqdm) into a checkout."""
 _MISSING = f"plots need matplotlib: {INSTALL_HINT} (or: pip install matplotlib)"
 
 

@@ -280,12 +280,12 @@ def test_plots_skipped_without_matplotlib(
         capsys, "train", "--model", "two-layer", "--epochs", "1", "--out", str(run), "--no-progress"
     )
     assert code == 0
-    assert "plots skipped" in out and 'pip install "autograd-mnist[train]"' in out
+    assert "plots skipped" in out and 'pip install -e ".[train]"' in out
     assert FILES <= {p.name for p in run.iterdir()}
     assert not (run / "loss.png").exists()
     code, _, err = _main(capsys, "show", str(run))
     assert code == 2
-    assert "matplotlib" in err and "autograd-mnist[train]" in err
+    assert "matplotlib" in err and 'pip install -e ".[train]"' in err
     assert len(err.strip().splitlines()) == 1
 
 

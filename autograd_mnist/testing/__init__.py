@@ -36,7 +36,7 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "autograd_mnist.testing needs Hypothesis; install it with `pip install hypothesis` "
-        "(or the test extra: `pip install autograd-mnist[dev]`)"
+        '(or, in the repository folder, the dev extra: `pip install -e ".[dev]"`)'
     ) from e
 
 from autograd_mnist.testing.checks import check_forward, check_op
