@@ -207,11 +207,12 @@ from autograd_mnist import runs
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import synthetic_data
 out, seed, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 data = synthetic_data(n_train=2000, n_test=100, seed=1)
 while not go.exists():
     time.sleep(0.01)
 try:
-    runs.train_run(RunConfig(out=out, model="mlp", model_config={"hidden": [64]}, epochs=3,
+    runs.train_run(RunConfig(out=out, model="mlp", model_config={"hidden": [64]}, epochs=epochs,
                              batch_size=8, seed=seed, progress=False), data=data)
 except runs.RunError as exc:
     print(exc, file=sys.stderr)
@@ -268,7 +269,7 @@ def test_kill_9_then_sigterm_leave_nothing_that_blocks(tmp_path: Path) -> None:
     code = (
         "import signal, sys; from autograd_mnist import cli; "
         "signal.signal(signal.SIGTERM, cli._terminate); "
-        f"sys.argv = ['x', {str(term)!r}, '1', {str(go)!r}]; exec({_TRAINER!r})"
+        f"sys.argv = ['x', {str(term)!r}, '1', {str(go)!r}, '100']; exec({_TRAINER!r})"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=child_env())
     while not (term / "config.json").exists() and time.monotonic() < deadline:
