@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_mnist as am
-from autograd_mnist import func
+from autograd_mnist import func, models, nn
+from autograd_mnist import functional as F
 from autograd_mnist.tensor import Tensor
 
 EPS = 1e-6  # central-difference step: in float64 the error is ~1e-9 relative
@@ -287,3 +289,383 @@ def test_hvp_and_vhp_match_central_differences_of_the_gradient(case: Case, name:
     _close(items, want)
     _check_graph([out, *items], case.create_graph)
     _untouched(ins, case)
+
+
+# ----- against torch.autograd.functional -----
+def _same(ours: Any, theirs: Any) -> None:
+    """Same nesting, shapes, values (to rounding) and requires_grad as torch's result."""
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and len(ours) == len(theirs), (type(ours), theirs)
+        for a, b in zip(ours, theirs):
+            _same(a, b)
+        return
+    assert isinstance(ours, Tensor), type(ours)
+    assert ours.shape == tuple(theirs.shape), (ours.shape, tuple(theirs.shape))
+    want = theirs.detach().numpy()
+    np.testing.assert_allclose(ours.data, want, rtol=TORCH_TOL, atol=TORCH_TOL)
+    assert ours.requires_grad == theirs.requires_grad
+
+
+def _torch_args(torch: Any, case: Case) -> tuple[Any, Any]:
+    ins = _pack([torch.tensor(a) for a in case.arrays], case.in_tuple)
+    v = None if case.v is None else _pack([torch.tensor(a) for a in case.v], case.v_tuple)
+    return ins, v
+
+
+NAMES = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_matches_torch_autograd_functional(name: str, data: Any) -> None:
+    torch = pytest.importorskip("torch")
+    case = data.draw(cases("hvp" if name == "vhp" else name))
+    flags = {"create_graph": case.create_graph, "strict": case.strict}
+    (ins, v), (t_ins, t_v) = _am_args(case), _torch_args(torch, case)
+    ours, theirs = getattr(func, name), getattr(torch.autograd.functional, name)
+    if name in ("jacobian", "hessian"):
+        _same(ours(case.call_f, ins, **flags), theirs(case.call_f, t_ins, **flags))
+    else:
+        _same(ours(case.call_f, ins, v, **flags), theirs(case.call_f, t_ins, t_v, **flags))
+
+
+# ----- strict, independent inputs and errors: torch's behaviour and messages -----
+def _ignores_y(x: Any, y: Any) -> Any:
+    return x.exp()
+
+
+def _ignores_y_sum(x: Any, y: Any) -> Any:
+    return x.exp().sum()
+
+
+def _linear_sum(x: Any) -> Any:
+    return (2 * x).sum()
+
+
+def _doubled(x: Any) -> Any:
+    return 2 * x
+
+
+def _no_graph(x: Any) -> Any:
+    return x.detach() * 2
+
+
+# (transform, function, number of inputs, v given, create_graph)
+STRICT_CASES = [
+    ("vjp", _ignores_y, 2, True, False),
+    ("jvp", _ignores_y, 2, True, False),
+    ("jacobian", _ignores_y, 2, False, False),
+    ("hessian", _ignores_y_sum, 2, False, False),
+    ("hvp", _ignores_y_sum, 2, True, False),
+    ("vhp", _ignores_y_sum, 2, True, False),
+    ("hessian", _linear_sum, 1, False, False),
+    ("hvp", _linear_sum, 1, True, False),
+    ("vhp", _linear_sum, 1, True, True),
+    ("jvp", _doubled, 1, True, True),
+    ("vjp", _doubled, 1, True, True),
+    ("jacobian", _doubled, 1, False, True),
+    ("vjp", _no_graph, 1, True, False),
+    ("jacobian", _no_graph, 1, False, False),
+]
+
+
+def _run_strict_case(
+    lib_func: Any, tensor: Callable[[np.ndarray], Any], case: Any, strict: bool
+) -> Any:
+    name, f, n, with_v, create_graph = case
+    rng = np.random.default_rng(1)
+    arrays = [rng.normal(size=3) for _ in range(n)]
+    ins = tuple(tensor(a) for a in arrays) if n > 1 else tensor(arrays[0])
+    kwargs: dict[str, Any] = {"create_graph": create_graph, "strict": strict}
+    if with_v:
+        like = arrays if name != "vjp" else [np.ones(3)]
+        vs = tuple(tensor(np.full_like(a, 0.5)) for a in like)
+        kwargs["v"] = vs if len(vs) > 1 else vs[0]
+    return getattr(lib_func, name)(f, ins, **kwargs)
+
+
+@pytest.mark.parametrize("case", STRICT_CASES, ids=lambda c: f"{c[0]}-{c[1].__name__}-{c[4]}")
+def test_strict_raises_as_torch_and_non_strict_gives_torchs_zeros(case: Any) -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as ours:
+        _run_strict_case(func, am.tensor, case, strict=True)
+    with pytest.raises(RuntimeError) as theirs:
+        _run_strict_case(torch.autograd.functional, torch.tensor, case, strict=True)
+    assert str(ours.value) == str(theirs.value)
+    _same(
+        _run_strict_case(func, am.tensor, case, strict=False),
+        _run_strict_case(torch.autograd.functional, torch.tensor, case, strict=False),
+    )
+
+
+def test_independent_input_gives_zeros_without_torch() -> None:
+    x, y = am.tensor(np.array([0.5, 1.0])), am.tensor(np.array([2.0, 3.0]))
+    (_, g), h = func.vjp(_ignores_y_sum, (x, y)), func.hessian(_ignores_y_sum, (x, y))
+    np.testing.assert_array_equal(g[1].data, 0)
+    np.testing.assert_array_equal(h[1][1].data, 0)
+    np.testing.assert_allclose(h[0][0].data, np.diag(np.exp(x.data)))
+    with pytest.raises(RuntimeError, match="independent of input 1. This is not allowed"):
+        func.vjp(_ignores_y_sum, (x, y), strict=True)
+
+
+def _x3() -> Tensor:
+    return am.tensor(np.array([0.5, -1.0, 2.0]))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: func.vjp(_tanh_x, _x3()),
+            RuntimeError,
+            "v can only be None if the user-provided function returns a single Tensor with a "
+            "single element",
+        ),
+        (
+            lambda: func.jvp(_tanh_x, _x3()),
+            RuntimeError,
+            "v can only be None if the input to the user-provided function is a single Tensor",
+        ),
+        (lambda: func.hvp(_sin_sq_sum, _x3()), RuntimeError, "v can only be None if the input"),
+        (
+            lambda: func.vjp(_tanh_x, _x3(), am.tensor(np.ones(2))),
+            RuntimeError,
+            r"v has invalid size: should be \(3,\) but got \(2,\)",
+        ),
+        (
+            lambda: func.jvp(_two_outputs, (_x3(), _x3()), (_x3(),)),
+            RuntimeError,
+            "v is a tuple of invalid length: should be 2 but got 1",
+        ),
+        (
+            lambda: func.vjp(_tanh_x, _x3(), (_x3(), _x3())),
+            RuntimeError,
+            "The given v should contain a single Tensor",
+        ),
+        (
+            lambda: func.jvp(_tanh_x, (_x3(),), (am.tensor(np.ones(2)),)),
+            RuntimeError,
+            r"Entry 0 in v has invalid size",
+        ),
+        (
+            lambda: func.vjp(_tanh_x, _x3(), am.ones(3)),
+            TypeError,
+            "v has dtype float32, expected float64",
+        ),
+        (
+            lambda: func.hessian(_tanh_x, _x3()),
+            RuntimeError,
+            "should contain a single element; got shape \\(3,\\)",
+        ),
+        (
+            lambda: func.hessian(lambda x: (x.sum(),), _x3()),
+            RuntimeError,
+            "hessian should return a single Tensor",
+        ),
+        (
+            lambda: func.vhp(lambda x: (x.sum(),), _x3(), _x3()),
+            RuntimeError,
+            "vhp should return a single Tensor",
+        ),
+        (
+            lambda: func.vjp(_tanh_x, [_x3()]),
+            TypeError,
+            "inputs given to vjp must be either a Tensor or a tuple of Tensors but the given "
+            "inputs has type <class 'list'>",
+        ),
+        (
+            lambda: func.jacobian(_tanh_x, (_x3(), 1.0)),
+            TypeError,
+            "the value at index 1 has type <class 'float'>",
+        ),
+        (
+            lambda: func.jacobian(lambda x: [x], _x3()),
+            TypeError,
+            "outputs of the user-provided function given to jacobian",
+        ),
+        (
+            lambda: func.jacobian(_tanh_x, _x3(), strategy="sideways"),
+            ValueError,
+            "strategy must be one of",
+        ),
+    ],
+)
+def test_errors_name_the_argument(call: Callable[[], Any], error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+# ----- create_graph: results differentiable again (third derivatives for the Hessians) -----
+def _contract(res: Any, ws: list[np.ndarray], tensor: Callable[[np.ndarray], Any]) -> Any:
+    """sum_i <w_i, result_i>: one scalar from any transform's result."""
+    items = res if isinstance(res, tuple) else (res,)
+    return sum((item * tensor(w)).sum() for item, w in zip(items, ws))
+
+
+def _call(lib_func: Any, name: str, x: Any, v: Any, create_graph: bool) -> Any:
+    """The transform's differentiated result (not func's output), for a fixed function."""
+    f = _tanh_x if name in ("vjp", "jvp", "jacobian") else _sin_sq_sum
+    transform = getattr(lib_func, name)
+    if name in ("jacobian", "hessian"):
+        return transform(f, x, create_graph=create_graph)
+    return transform(f, x, v, create_graph=create_graph)[1]
+
+
+def _third_order_point(name: str) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(len(name))
+    x0, v0 = rng.normal(size=3), rng.normal(size=3)
+    shape = (3, 3) if name in ("jacobian", "hessian") else (3,)
+    return x0, v0, [rng.normal(size=shape)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_create_graph_results_differentiate_to_central_differences(name: str) -> None:
+    x0, v0, ws = _third_order_point(name)
+    x, v = am.tensor(x0, requires_grad=True), am.tensor(v0, requires_grad=True)
+    res = _call(func, name, x, v, create_graph=True)
+    gx, gv = am.grad(_contract(res, ws, am.tensor), [x, v], allow_unused=True)
+    assert x.grad is None and v.grad is None  # grad, not backward: nothing accumulated
+
+    def scalar(xa: np.ndarray, va: np.ndarray) -> float:
+        return float(
+            _contract(_call(func, name, am.tensor(xa), am.tensor(va), False), ws, am.tensor).item()
+        )
+
+    for got, moving in ((gx, 0), (gv, 1)):
+        want = np.zeros(3)
+        for k in range(3):
+            step = np.zeros(3)
+            step[k] = EPS
+            args_p, args_m = [x0, v0], [x0, v0]
+            args_p[moving], args_m[moving] = args_p[moving] + step, args_m[moving] - step
+            want[k] = (scalar(*args_p) - scalar(*args_m)) / (2 * EPS)
+        have = np.zeros(3) if got is None else got.data
+        np.testing.assert_allclose(have, want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_create_graph_results_differentiate_as_torchs(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    x0, v0, ws = _third_order_point(name)
+    x, v = am.tensor(x0, requires_grad=True), am.tensor(v0, requires_grad=True)
+    ours = am.grad(
+        _contract(_call(func, name, x, v, True), ws, am.tensor), [x, v], allow_unused=True
+    )
+    tx, tv = torch.tensor(x0, requires_grad=True), torch.tensor(v0, requires_grad=True)
+    t_res = _contract(_call(torch.autograd.functional, name, tx, tv, True), ws, torch.tensor)
+    theirs = torch.autograd.grad(t_res, [tx, tv], allow_unused=True)
+    for a, b in zip(ours, theirs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a.data, b.numpy(), rtol=TORCH_TOL, atol=TORCH_TOL)
+
+
+def test_create_graph_false_leaves_no_graph_and_the_callers_tensors_alone() -> None:
+    x = am.tensor(np.array([0.3, -0.7]), requires_grad=True)
+    out, g = func.vjp(_sin_sq_sum, x)
+    assert not out.requires_grad and not g.requires_grad and x.grad is None
+    out, g = func.vjp(_sin_sq_sum, x, create_graph=True)
+    g.sum().backward()  # flows back to the caller's x through the transform's copy
+    assert x.grad is not None and out.requires_grad
+
+
+# ----- the reference networks' losses -----
+def call_with(model: nn.Module, params: tuple[Tensor, ...], *args: Any) -> Any:
+    """``model(*args)`` with its parameters (in ``parameters()`` order) replaced by
+    ``params`` for this call only: a loss as a function of the weights."""
+    slots = [(m, name, p) for _, m in model.named_modules() for name, p in m._parameters.items()]
+    assert [p for _, _, p in slots] == model.parameters()
+    try:
+        for (m, name, _), t in zip(slots, params, strict=True):
+            object.__setattr__(m, name, t)  # bypasses the registry: restored below
+        return model(*args)
+    finally:
+        for m, name, p in slots:
+            object.__setattr__(m, name, p)
+
+
+def _tiny_mlp() -> tuple[nn.Module, Tensor, Tensor]:
+    am.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3)).double()
+    rng = np.random.default_rng(0)
+    return model, am.tensor(rng.normal(size=(5, 6))), am.tensor(rng.integers(0, 3, size=5))
+
+
+def test_hessian_of_a_tiny_mlps_loss_matches_differences_of_its_gradient() -> None:
+    model, x, y = _tiny_mlp()
+    params = tuple(model.parameters())
+    shapes = [p.shape for p in params]
+    sizes = [p.numel() for p in params]
+    bounds = np.cumsum([0, *sizes])
+
+    def loss(*ws: Tensor) -> Tensor:
+        return F.cross_entropy(call_with(model, ws, x), y)
+
+    def loss_flat(theta: Tensor) -> Tensor:
+        ws = [theta[a:b].reshape(s) for a, b, s in zip(bounds[:-1], bounds[1:], shapes)]
+        return loss(*ws)
+
+    blocks = func.hessian(loss, params)  # a tuple of tuples: one block per pair of weights
+    assert [[b.shape for b in row] for row in blocks] == [[s + t for t in shapes] for s in shapes]
+    theta = np.concatenate([p.data.ravel() for p in params])
+    flat = func.hessian(loss_flat, am.tensor(theta)).data
+    assert flat.shape == (43, 43)
+    assembled = np.block(
+        [[b.data.reshape(m, n) for b, n in zip(row, sizes)] for row, m in zip(blocks, sizes)]
+    )
+    np.testing.assert_allclose(flat, assembled, rtol=1e-12, atol=1e-14)
+    (want,) = numeric_jacobian(gradient_of(loss_flat), [theta])[0]
+    np.testing.assert_allclose(flat, want, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(flat, flat.T, rtol=1e-12, atol=1e-14)
+    assert all(p.grad is None for p in params)
+
+
+def test_hessian_of_a_tiny_mlps_loss_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    model, x, y = _tiny_mlp()
+    params = tuple(model.parameters())
+    ours = func.hessian(lambda *ws: F.cross_entropy(call_with(model, ws, x), y), params)
+    tx, ty = torch.tensor(x.data), torch.tensor(y.data)
+
+    def torch_loss(w1: Any, b1: Any, w2: Any, b2: Any) -> Any:
+        logits = torch.tanh(tx @ w1.T + b1) @ w2.T + b2
+        return torch.nn.functional.cross_entropy(logits, ty)
+
+    _same(
+        ours,
+        torch.autograd.functional.hessian(torch_loss, tuple(torch.tensor(p.data) for p in params)),
+    )
+
+
+def test_hvp_of_r2s_loss_matches_differences_of_its_gradient() -> None:
+    """R2 (keras-cnn, 3.2M weights) in float64 on two images: H v against
+    (grad(w + h v) - grad(w - h v)) / 2h with |v| = 1 and h = 1e-4. Measured: the two
+    agree to 2e-10 of max |H v| (h = 1e-3 already crosses ReLU and max-pool kinks)."""
+    am.manual_seed(0)
+    model = models.build_model("keras-cnn").double()
+    rng = np.random.default_rng(0)
+    x, y = am.tensor(rng.random((2, 1, 28, 28))), am.tensor(np.array([3, 7]))
+    params = tuple(model.parameters())
+    raw = [rng.normal(size=p.shape) for p in params]
+    norm = np.sqrt(sum(float((a**2).sum()) for a in raw))
+    v = tuple(am.tensor(a / norm) for a in raw)
+
+    def loss(*ws: Tensor) -> Tensor:
+        return F.cross_entropy(call_with(model, ws, x), y)
+
+    out, hv = func.hvp(loss, params, v)
+    _, vh = func.vhp(loss, params, v)
+    scale = max(float(np.abs(t.data).max()) for t in hv)
+    assert scale > 1e-3  # a product worth comparing
+
+    def grad_at(h: float) -> list[np.ndarray]:
+        ws = [am.tensor(p.data + h * d.data, requires_grad=True) for p, d in zip(params, v)]
+        return [g.data for g in am.grad(loss(*ws), ws)]
+
+    h = 1e-4
+    want = [(a - b) / (2 * h) for a, b in zip(grad_at(h), grad_at(-h))]
+    for got, w, other in zip(hv, want, vh):
+        np.testing.assert_allclose(got.data, w, rtol=0, atol=1e-7 * scale)
+        np.testing.assert_allclose(other.data, got.data, rtol=0, atol=1e-12 * scale)
+    assert out.item() == pytest.approx(float(loss(*params).item()), rel=1e-15)
+    assert all(p.grad is None for p in params)
