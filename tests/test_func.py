@@ -4,12 +4,14 @@ given or not, create_graph, strict), shapes and values; on reference networks to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -17,6 +19,7 @@ from hypothesis.extra import numpy as hnp
 import autograd_mnist as am
 from autograd_mnist import func, models, nn
 from autograd_mnist import functional as F
+from autograd_mnist.func import _common
 from autograd_mnist.tensor import Tensor
 
 EPS = 1e-6  # central-difference step: in float64 the error is ~1e-9 relative
@@ -669,3 +672,55 @@ def test_hvp_of_r2s_loss_matches_differences_of_its_gradient() -> None:
         np.testing.assert_allclose(other.data, got.data, rtol=0, atol=1e-12 * scale)
     assert out.item() == pytest.approx(float(loss(*params).item()), rel=1e-15)
     assert all(p.grad is None for p in params)
+
+
+# ----- cost: backward passes per call, as docs/gradients.md states them -----
+@pytest.mark.parametrize(
+    ("name", "kwargs", "passes"),
+    [
+        ("vjp", {}, 1),
+        ("jvp", {}, 2),
+        ("vhp", {}, 2),
+        ("hvp", {}, 3),
+        ("jacobian", {}, 6),  # one per output element (2 x 3)
+        ("jacobian", {"strategy": "forward-mode"}, 1 + 6),  # one recorded, one per input element
+        ("hessian", {}, 1 + 6),  # the gradient, then one per input element
+    ],
+)
+def test_backward_passes_per_call(
+    name: str, kwargs: dict[str, Any], passes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = _common.grad
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(_common, "grad", counting)
+    x = am.tensor(np.linspace(-1, 1, 6).reshape(2, 3))
+    v = am.tensor(np.ones((2, 3)))
+    f = _sin_sq_sum if name in ("hessian", "hvp", "vhp") else _tanh_x
+    transform = getattr(func, name)
+    transform(f, x, **kwargs) if name in ("jacobian", "hessian") else transform(f, x, v)
+    assert len(calls) == passes
+
+
+def test_forward_mode_jacobian_is_strict_too() -> None:
+    x, y = am.tensor(np.array([0.5, 1.0])), am.tensor(np.array([2.0, 3.0]))
+    with pytest.raises(RuntimeError, match="independent of input 1. This is not allowed"):
+        func.jacobian(_ignores_y, (x, y), strict=True, strategy="forward-mode")
+    jac = func.jacobian(_ignores_y, (x, y), strategy="forward-mode")
+    np.testing.assert_array_equal(jac[1].data, np.zeros((2, 2)))
+    np.testing.assert_allclose(jac[0].data, np.diag(np.exp(x.data)))
+
+
+def test_the_docs_example_prints_what_the_docs_show(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/gradients.md, section on func: its Python block prints its text block."""
+    text = (ROOT / "docs" / "gradients.md").read_text()
+    section = text.split("## Function transforms: `autograd_mnist.func`")[1].split("\n## ")[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert code and shown
+    exec(compile(code[1], "docs/gradients.md", "exec"), {})  # noqa: S102
+    assert capsys.readouterr().out == shown[1]
