@@ -36,12 +36,16 @@ def _sin_sq_sum(x: Any) -> Any:
     return (x.sin() * x**2).sum()
 
 
+def _mixing(x: Any) -> Any:  # a full, unsymmetric Jacobian: a transposed block shows
+    return x.tanh() * (x * x).sum()
+
+
 def _two_outputs(x: Any, y: Any) -> Any:
-    return x * y.sin(), (x.exp() * y).sum()
+    return x * y.sin() + x.sum() * y, (x.exp() * y).sum()
 
 
-def _exp_tanh_sum(x: Any, y: Any) -> Any:
-    return (x.exp() * y.tanh()).sum() + (x**2 * y**3).sum()
+def _exp_tanh_sum(x: Any, y: Any) -> Any:  # d2/dx dy is full and unsymmetric
+    return (x.exp() * y.tanh()).sum() + (x**2 * y**3).sum() + (x * y.sum()).sin().sum()
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Fn:
 
 VECTOR_FNS = [
     Fn(_tanh_x, 1, False, False),
+    Fn(_mixing, 1, False, False),
     Fn(_sin_sq_sum, 1, True, False),
     Fn(_two_outputs, 2, False, True),
     Fn(_exp_tanh_sum, 2, True, False),
