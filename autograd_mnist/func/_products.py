@@ -12,6 +12,7 @@ from typing import Any
 
 from autograd_mnist.factory import zeros_like
 from autograd_mnist.func._common import (
+    Stage,
     Tensors,
     as_tuple,
     autograd_grad,
@@ -237,16 +238,15 @@ def _hessian_product(
         outs = _scalar_output(func, ins, name, strict)
         jac = autograd_grad(outs, ins, create_graph=True)
         check_requires_grad(jac, "jacobian", strict)
-        if name == "hvp":
-            grad_jac = tuple(zeros_like(t, requires_grad=True) for t in ins)
-            double_back = autograd_grad(jac, ins, grad_jac, create_graph=True)
+        stage: Stage
+        if name == "hvp":  # record (dJ/dx)^T u; its vjp with v, w.r.t. u, is H v
+            wrt = tuple(zeros_like(t, requires_grad=True) for t in ins)
+            targets, stage = autograd_grad(jac, ins, wrt, create_graph=True), "double_back_trick"
+        else:  # v^T H is the vjp of the gradient
+            wrt, targets, stage = ins, jac, "double_back"
     with set_grad_enabled(create_graph or is_grad_enabled()):
-        if name == "hvp":
-            res = autograd_grad(double_back, grad_jac, vs, create_graph=create_graph)
-            result = fill_in_zeros(res, ins, strict, create_graph, "double_back_trick")
-        else:
-            res = autograd_grad(jac, ins, vs, create_graph=create_graph)
-            result = fill_in_zeros(res, ins, strict, create_graph, "double_back")
+        res = autograd_grad(targets, wrt, vs, create_graph=create_graph)
+        result = fill_in_zeros(res, ins, strict, create_graph, stage)
     return (
         unpack(postprocess(outs, create_graph), False),
         unpack(postprocess(result, create_graph), is_inputs_tuple),
