@@ -239,7 +239,7 @@ def _hessian_product(
         jac = autograd_grad(outs, ins, create_graph=True)
         check_requires_grad(jac, "jacobian", strict)
         stage: Stage
-        if name == "hvp":  # record (dJ/dx)^T u; its vjp with v, w.r.t. u, is H v
+        if name == "hvp":  # record H^T u (the gradient's vjp with u); its vjp with v, w.r.t. u: H v
             wrt = tuple(zeros_like(t, requires_grad=True) for t in ins)
             targets, stage = autograd_grad(jac, ins, wrt, create_graph=True), "double_back_trick"
         else:  # v^T H is the vjp of the gradient
