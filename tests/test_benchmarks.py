@@ -3,6 +3,8 @@
 ``benchmarks/compare_torch.py --quick --no-memory`` runs in a subprocess with one BLAS
 thread, once as installed and once with ``import torch`` made to fail, since torch is an
 optional extra (``.[bench]``): without it the script must still print our own figures.
+``benchmarks/torch_recipes.py`` trains each recipe's PyTorch twin on 64 random images for
+one epoch (skipped without torch) and, with torch blocked, must exit 2 saying it needs it.
 ``benchmarks/ops.py`` has no quick mode, so it is not run here.
 """
 
@@ -80,3 +82,38 @@ def test_compare_torch_memory_runs() -> None:
     assert "== peak memory" in out
     assert "peak RSS MiB" in out
     assert "failed" not in out
+
+
+RECIPES = ROOT / "benchmarks" / "torch_recipes.py"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+@pytest.mark.parametrize("model", ["cnn", "keras-cnn"])
+def test_torch_recipes_smoke(model: str) -> None:
+    args = ["--synthetic", "--limit", "64", "--epochs", "1", "--model", model, "--log-every", "1"]
+    proc = run_python(
+        [str(RECIPES), *args, "--adam-steps", "2", "--threads", "1"],
+        cwd=ROOT,
+        env={"OPENBLAS_NUM_THREADS": "1"},
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    out = proc.stdout
+    for line in (
+        "command: ",
+        "same initial weights",
+        "step 1: last 1 steps",
+        "epoch 1/1: train loss",
+    ):
+        assert line in out, f"missing {line!r} in:\n{out}"
+    assert "64 training images shuffled by our generator (seed 0)" in out
+    assert "== one Adam step on" in out and "ours/torch" in out
+
+
+def test_torch_recipes_without_torch() -> None:
+    env = {"OPENBLAS_NUM_THREADS": "1", "OPENBLAS_THREAD_TIMEOUT": "20"}
+    proc = run_python(
+        ["-c", WITHOUT_TORCH, str(RECIPES), "--synthetic", "--limit", "8"], cwd=ROOT, env=env
+    )
+    assert proc.returncode == 2, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert "torch not found" in proc.stdout and "needs PyTorch" in proc.stdout
