@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import sysconfig
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -47,6 +48,11 @@ _ENGINE_FILES = {
     for f in ("function.py", "tensor.py", "_tensor_base.py", "_inplace.py", "anomaly.py")
 }
 _OPS_DIR = str(_PACKAGE / "ops")
+_PACKAGE_DIR = str(_PACKAGE)
+# Python's own library and installed packages: left out of traces (a test runner's frames).
+_LIBRARY_DIRS = tuple(
+    {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")} - {""}
+)
 
 
 class _AnomalyMode(threading.local):
@@ -64,6 +70,7 @@ class _AnomalyMode(threading.local):
 
 mode = _AnomalyMode()
 """The calling thread's settings; :meth:`Function.apply` reads ``mode.enabled``."""
+_state = mode  # for set_detect_anomaly, whose argument is named ``mode`` (PyTorch's name)
 
 
 def is_anomaly_enabled() -> bool:
@@ -137,21 +144,27 @@ class set_detect_anomaly:  # noqa: N801 - named as in PyTorch
     """
 
     def __init__(self, mode: bool, check_nan: bool = True, check_forward: bool = False) -> None:
-        _set(bool(mode), bool(check_nan), bool(check_forward))
+        m = _state
+        self.previous = (m.enabled, m.check_nan, m.check_forward)
+        m.enabled, m.check_nan, m.check_forward = bool(mode), bool(check_nan), bool(check_forward)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        _restore()
+        m = _state
+        m.enabled, m.check_nan, m.check_forward = self.previous
 
 
 # ----- forward: record the creation stack, optionally check the output -----
 def _user_stack() -> traceback.StackSummary:
-    """The calling stack, outermost first, without the engine's innermost frames."""
+    """The calling stack, outermost first: the user's frames and the package's layers,
+    without the engine's innermost frames, the standard library's or installed tools'
+    (a test runner's)."""
     frames = list(traceback.walk_stack(sys._getframe(1)))
     while frames and _is_engine(frames[0][0].f_code.co_filename):
         frames.pop(0)
+    frames = [f for f in frames if _is_shown(f[0].f_code.co_filename)] or frames
     stack = traceback.StackSummary.extract(iter(frames), lookup_lines=False)
     stack.reverse()
     return stack
@@ -159,6 +172,13 @@ def _user_stack() -> traceback.StackSummary:
 
 def _is_engine(filename: str) -> bool:
     return filename in _ENGINE_FILES or filename.startswith(_OPS_DIR)
+
+
+def _is_shown(filename: str) -> bool:
+    """True for the package's files and the user's: not Python's nor an installed tool's."""
+    if filename.startswith(_PACKAGE_DIR):
+        return True
+    return not (filename.startswith("<frozen") or filename.startswith(_LIBRARY_DIRS))
 
 
 def on_forward(ctx: Function, inputs: Sequence[Tensor], out: np.ndarray, record: bool) -> None:
