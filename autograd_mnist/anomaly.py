@@ -18,6 +18,7 @@ backward call.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import sysconfig
 import threading
@@ -209,6 +210,10 @@ def forward_trace(ctx: Function) -> str:
             f"(no traceback of {type(ctx).__name__}'s forward call: it was recorded "
             "outside anomaly mode)"
         )
+    cwd = os.getcwd() + os.sep
+    for frame in stack:  # paths under the working directory, as the user typed them
+        if frame.filename.startswith(cwd):
+            frame.filename = frame.filename[len(cwd) :]
     return "Traceback of the forward call that created it (most recent call last):\n" + (
         "".join(stack.format()).rstrip("\n")
     )
