@@ -21,7 +21,7 @@ from autograd_mnist.factory import (
 )
 from autograd_mnist.ops import cat, maximum, minimum, stack, where
 from autograd_mnist.rng import manual_seed
-from autograd_mnist import functional
+from autograd_mnist import func, functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from autograd_mnist import nn, optim, viz
 from autograd_mnist.serialization import load, save
@@ -47,6 +47,7 @@ __all__ = [
     "float64",
     "full",
     "full_like",
+    "func",
     "functional",
     "grad",
     "gradcheck",
