@@ -3,6 +3,7 @@
 from autograd_mnist.tensor import Tensor, tensor  # noqa: I001 - the core loads first
 from autograd_mnist.autograd import grad
 from autograd_mnist.function import Function
+from autograd_mnist.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from autograd_mnist.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd_mnist.factory import (
     arange,
@@ -39,6 +40,7 @@ __all__ = [
     "arange",
     "bool",
     "cat",
+    "detect_anomaly",
     "enable_grad",
     "eye",
     "float32",
@@ -51,6 +53,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "int64",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "load",
     "manual_seed",
@@ -67,6 +70,7 @@ __all__ = [
     "randn",
     "randn_like",
     "save",
+    "set_detect_anomaly",
     "set_grad_enabled",
     "stack",
     "tensor",

@@ -23,8 +23,12 @@ batch-last for a batch-last image.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from autograd_mnist.tensor import Tensor
 
 #: Axis order taking a (C, H, W, N) buffer to the (N, C, H, W) view of it.
 NCHW_FROM_BATCH_LAST = (3, 0, 1, 2)
@@ -98,6 +102,21 @@ def leaf_grad(a: np.ndarray, like: np.ndarray, given: set[int]) -> np.ndarray:
         a = out
     given.add(id(a))
     return a
+
+
+def accumulate(leaf: Tensor, g: Tensor, given: set[int], create_graph: bool) -> Tensor:
+    """The leaf's new ``.grad``: ``leaf.grad + g``, or ``g`` as the leaf's own: never an
+    array shared with the caller or another leaf (``Add.backward`` returns one gradient
+    for both inputs), so an in-place change of one ``.grad`` (``grad.zero_()``) changes no
+    other. With ``create_graph`` a copy is a recorded ``g * 1``, keeping the graph."""
+    if leaf.grad is not None:
+        return leaf.grad + g  # a new array
+    if not create_graph:
+        return type(g)(leaf_grad(g.data, leaf.data, given))
+    if id(g.data) in given:
+        g = g * 1  # a copy that keeps the graph of g
+    given.add(id(g.data))
+    return g
 
 
 def flat_views(arrays: Sequence[np.ndarray]) -> list[np.ndarray] | None:

@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import numpy as np
 
 from autograd_mnist._inplace import InPlace
+from autograd_mnist.hooks import (
+    RemovableHandle,
+    TensorHook,
+    register_hook,
+    retain_grad,
+    retains_grad,
+)
 
 if TYPE_CHECKING:
     from autograd_mnist.function import Function
@@ -54,7 +61,7 @@ class TensorBase(InPlace):
         grad: the accumulated gradient (a Tensor that does not require grad), or None.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_hooks", "__weakref__")
 
     def __init__(
         self,
@@ -73,6 +80,7 @@ class TensorBase(InPlace):
         self.requires_grad: bool = bool(requires_grad)
         self.name: str | None = name
         self._ctx: Function | None = None
+        self._hooks: dict[int, TensorHook] | None = None
         self._vc = 0
 
     @classmethod
@@ -85,6 +93,7 @@ class TensorBase(InPlace):
         t.requires_grad = grad_fn is not None
         t.name = None
         t._ctx = grad_fn
+        t._hooks = None
         t._vc = 0
         return t
 
@@ -179,6 +188,45 @@ class TensorBase(InPlace):
             raise RuntimeError("requires_grad_: can only change it on a leaf tensor")
         self.requires_grad = bool(requires_grad)
         return self
+
+    # ----- gradient hooks (autograd_mnist.hooks) -----
+    def register_hook(self, hook: TensorHook) -> RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's gradient during backward, as in PyTorch.
+
+        A result other than None replaces the gradient (a Tensor of the same shape and
+        dtype). On a leaf the hooks run before the gradient is accumulated into
+        ``.grad``; on a non-leaf, once its gradient is complete, before it flows on.
+        Hooks run in registration order; with ``create_graph=True`` they see a gradient
+        with a graph, and their result is part of the higher-order graph.
+
+        Args:
+            hook: ``hook(grad) -> Tensor | None``.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Raises:
+            RuntimeError: if this tensor does not require grad.
+
+        Example:
+            >>> h = w.register_hook(lambda g: g.clamp(-1, 1))   # clip w's gradient
+            >>> loss.backward(); h.remove()
+        """
+        return register_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        """Fill ``.grad`` of this non-leaf during backward (after its hooks ran), adding
+        up over backward calls as a leaf's does; on a leaf it does nothing.
+
+        Raises:
+            RuntimeError: if this tensor does not require grad.
+        """
+        retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True when :meth:`retain_grad` was called on this non-leaf (False on leaves)."""
+        return retains_grad(self)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``grad`` to None)."""

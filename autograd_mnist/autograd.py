@@ -8,7 +8,8 @@ can be differentiated again.
 This module imports neither ``tensor`` nor ``ops``: it uses the public attributes and
 methods of the tensors it is given (``grad_fn``, ``sum_to_size``, ``detach``) and makes
 new ones with their own type. ``Function`` and grad mode live in :mod:`.function` and
-:mod:`.grad_mode`; their names are importable from here too.
+:mod:`.grad_mode`, anomaly mode in :mod:`.anomaly` and hooks in :mod:`.hooks`; the
+public names of the first three are importable from here too, as from ``torch.autograd``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from autograd_mnist._layout import leaf_grad
+from autograd_mnist import anomaly
+from autograd_mnist._layout import accumulate
+from autograd_mnist.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from autograd_mnist.function import Function
 from autograd_mnist.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd_mnist.hooks import run_hooks
 
 if TYPE_CHECKING:
     from autograd_mnist.tensor import Tensor
@@ -28,11 +32,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Function",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "run_backward",
+    "set_detect_anomaly",
     "set_grad_enabled",
     "topo_order",
 ]
@@ -104,20 +111,25 @@ def run_backward(
     order = topo_order(roots)
     # Arrays already owned by someone (the caller's grads, other leaves): copied, not shared.
     given = {id(g.data) for g in grads}
+    anomalous = anomaly.mode.enabled  # then each backward's result is checked
     with set_grad_enabled(create_graph):
         for node in order:
             g = pending.pop(id(node), None)
             if g is None:
                 continue
+            ctx = node.grad_fn
+            if node._hooks is not None and ctx is None:
+                g = run_hooks(node, g)  # a leaf's: before .grad or grad() gets g
             if targets is not None and id(node) in targets:
                 captured[id(node)] = g
-            ctx = node.grad_fn
             if ctx is None:
                 if targets is None:
-                    node.grad = _accumulate(node, g, given, create_graph)
+                    node.grad = accumulate(node, g, given, create_graph)
                 continue
+            if node._hooks is not None:
+                g = run_hooks(node, g)  # a non-leaf's: after grad() took g, as PyTorch
             ctx.check_versions()  # an input changed in place since: its backward is wrong
-            result = type(ctx).backward(ctx, g)
+            result = anomaly.checked_backward(ctx, g) if anomalous else type(ctx).backward(ctx, g)
             result = result if isinstance(result, tuple) else (result,)
             if len(result) != len(ctx.inputs):
                 raise RuntimeError(
@@ -143,20 +155,6 @@ def run_backward(
             if not retain_graph:
                 ctx.release()
     return captured
-
-
-def _accumulate(leaf: Tensor, g: Tensor, given: set[int], create_graph: bool) -> Tensor:
-    """``leaf.grad + g``, or ``g`` as the leaf's own: never an array shared with the
-    caller or another leaf (``Add.backward`` returns one gradient for both inputs), so an
-    in-place change of one ``.grad`` (``grad.zero_()``) changes no other."""
-    if leaf.grad is not None:
-        return leaf.grad + g  # a new array
-    if not create_graph:
-        return type(g)(leaf_grad(g.data, leaf.data, given))
-    if id(g.data) in given:
-        g = g * 1  # a copy that keeps the graph of g
-    given.add(id(g.data))
-    return g
 
 
 # ----- entry points -----

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autograd_mnist import anomaly
 from autograd_mnist.grad_mode import _mode
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ class Function:
         "_output",
         "_freed",
         "_versions",
+        "_trace",
     )
+    _trace: Any  # anomaly mode only: the forward call's stack (unset otherwise)
 
     def __init__(self) -> None:
         self.inputs: tuple[Tensor, ...] = ()
@@ -161,6 +164,8 @@ class Function:
             raise ValueError(f"{cls.__name__}: {e}; input shapes {shapes}") from e
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # NumPy returns scalars from 0-d arithmetic
+        if anomaly.mode.enabled:  # keep the forward call's stack; maybe check the output
+            anomaly.on_forward(ctx, tensors, data, record)
         if not record:
             return _wrap(data, None)
         ctx.inputs = tensors

@@ -28,6 +28,17 @@ DEMOS = {
         r"lam 0\.3 .* mean \|d loss_i / d x_i\| [\d.]+",
         r"lam 3 .* training accuracy",
     ],
+    "anomaly_demo": [
+        r"loss 2\.5, gradient \[\[nan, nan\], \[0\.3\d*, 0\.4\]\]",
+        r"RuntimeError: Sqrt\.backward returned inf in the gradient of input 0",
+        r'File ".*gradients\.py", line \d+, in mean_distance\n +return \(\(points - centre\)',
+        r"clamped before sqrt: gradient \[\[0\.0, 0\.0\], \[0\.3\d*, 0\.4\]\]",
+    ],
+    "hooks_demo": [
+        r"step +loss +\|dL/dW1\| +\|dL/dW3\| +\|dL/dW5\| +\|dL/dout1\|",
+        r"\n +0 +2\.\d{3}( +\d\.\d{4}){6}\n +1 ",
+        r"\n +2 +\d\.\d{3}( +\d\.\d{4}){6}",
+    ],
 }
 
 

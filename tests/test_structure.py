@@ -20,6 +20,8 @@ ENGINE = (
     "function.py",
     "autograd.py",
     "_layout.py",
+    "hooks.py",
+    "anomaly.py",
     "ops",
 )
 # Imports inside functions are allowed only for optional dependencies, loaded when used.

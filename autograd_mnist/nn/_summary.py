@@ -11,7 +11,8 @@ from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.tensor import Tensor
 
 if TYPE_CHECKING:
-    from autograd_mnist.nn.module import Module, RemovableHandle
+    from autograd_mnist.hooks import RemovableHandle
+    from autograd_mnist.nn.module import Module
 
 
 def summarize(model: Module, input_shape: tuple[int, ...], dtype: Any = np.float32) -> str:

@@ -3,48 +3,21 @@ attribute (the containers Sequential and ModuleList are in :mod:`.container`).""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Mapping
-from types import TracebackType
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from autograd_mnist.hooks import RemovableHandle
 from autograd_mnist.nn._summary import summarize
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
 #: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of
 #: positional arguments. A result other than None replaces the output.
 ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
-
-
-class RemovableHandle:
-    """What :meth:`Module.register_forward_hook` returns: ``remove()`` unregisters the hook.
-
-    Removing twice, or after the hook is gone, does nothing. Also a context manager that
-    removes the hook on exit (``with module.register_forward_hook(h): ...``).
-    """
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict[int, ForwardHook]) -> None:
-        self.hooks = hooks
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        """Unregister the hook."""
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.remove()
+#: ``hook(module, inputs)``, run before ``module.forward``; a result other than None
+#: replaces the positional arguments (a tuple, or one value that becomes a 1-tuple).
+ForwardPreHook = Callable[["Module", tuple[Any, ...]], Any]
 
 
 class IncompatibleKeys(NamedTuple):
@@ -96,10 +69,11 @@ class Module:
     Assigning a :class:`Parameter` or a Module to an attribute registers it (in insertion
     order); ``register_buffer`` registers a non-trainable array (e.g. running statistics)
     that ``state_dict`` also saves. Subclasses define ``forward``; call the module itself,
-    which runs ``forward`` and then the module's forward hooks, if it has any
-    (:meth:`register_forward_hook`). A NumPy array given as the first argument is wrapped
-    as a Tensor first (no copy), so every layer takes the arrays ``DataLoader`` yields
-    (PyTorch's modules take tensors only); the hooks see the Tensor.
+    which runs the module's forward pre-hooks (:meth:`register_forward_pre_hook`), then
+    ``forward``, then its forward hooks (:meth:`register_forward_hook`), if it has any.
+    A NumPy array given as the first argument is wrapped as a Tensor first (no copy), so
+    every layer takes the arrays ``DataLoader`` yields (PyTorch's modules take tensors
+    only); the hooks see the Tensor.
     """
 
     training: bool
@@ -107,12 +81,14 @@ class Module:
     _modules: dict[str, Module]
     _buffers: dict[str, None]
     _forward_hooks: dict[int, ForwardHook]
+    _forward_pre_hooks: dict[int, ForwardPreHook]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -152,6 +128,11 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and isinstance(args[0], np.ndarray):  # every layer takes arrays (DataLoader's)
             args = (Tensor(args[0]), *args[1:])
+        if self._forward_pre_hooks:
+            for pre in list(self._forward_pre_hooks.values()):  # a hook may remove itself
+                new = pre(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
         out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):  # a hook may remove itself
@@ -186,6 +167,32 @@ class Module:
         """
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook: ForwardPreHook) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before every forward of this module.
+
+        As in PyTorch: ``inputs`` is the tuple of positional arguments (keyword arguments
+        are not passed), hooks run in registration order, and a hook returning something
+        other than None replaces the arguments (a tuple as it is, any other value as a
+        1-tuple; the next hooks and ``forward`` see the new ones). Hooks are not saved by
+        ``state_dict``.
+
+        Args:
+            hook: the function to call.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> from autograd_mnist import nn, ones
+            >>> lin = nn.Linear(3, 2)
+            >>> handle = lin.register_forward_pre_hook(lambda m, args: args[0] * 0)
+            >>> float(abs(lin(ones(4, 3)) - lin.bias).max().item())
+            0.0
+        """
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
         return handle
 
     # ----- traversal -----
