@@ -22,7 +22,7 @@ from autograd_mnist.function import Function
 from autograd_mnist.gradcheck import DIRECTIONS, GradcheckError, gradcheck, gradgradcheck
 from autograd_mnist.ops import mul, pow
 from autograd_mnist.tensor import Tensor
-from autograd_mnist.testing import float_arrays, positive_arrays
+from autograd_mnist.testing import away_from_zero, float_arrays, positive_arrays
 
 
 def _cube(factor: float = 1.0, g_factor: float = 1.0) -> type[Function]:
@@ -100,6 +100,15 @@ def test_fast_mode_reports_directions_and_costs_what_the_directions_cost() -> No
         gradcheck(counted, _t(x))
     # 4 evaluations per derivative (Richardson), plus the 4 forward calls of the setup
     assert fast == 4 * DIRECTIONS + 4 and calls[0] == 4 * x.size + 4
+
+
+@settings(max_examples=20)
+@given(away_from_zero((40,), margin=1.2e-4, max_value=5e-4))
+def test_no_step_crosses_a_kink_farther_than_eps(x: np.ndarray) -> None:
+    # Directions are scaled to a largest entry of 1, so a step of eps = 1e-4 moves no
+    # element by more than 1e-4: relu's kink, 1.2e-4 away, is never crossed.
+    assert gradcheck(F.relu, _t(x), fast_mode=True)
+    assert gradcheck(F.relu, _t(x), check_forward_ad=True)
 
 
 def test_gradgradcheck_fast_mode() -> None:
