@@ -1,10 +1,11 @@
-"""Gradient checking against central differences (public: prove your own ops with it).
+"""Gradient checking against finite differences (public: prove your own ops with it).
 
-``numerical_gradient`` is the textbook element-by-element central difference (R1 in
-``docs/reference_experiments.md``). ``gradcheck`` compares an op's backward with it, in
-float64, contracting the output with a seeded random cotangent ``w`` (L = sum(w * fn(x)))
-so that a backward that ignores its upstream gradient cannot pass. ``gradgradcheck`` does
-the same for the gradient itself.
+``gradcheck`` compares an op's backward with Richardson-extrapolated central differences
+(``autograd_mnist._finite_diff``), in float64, contracting the output with a seeded random
+cotangent ``w`` (L = sum(w * fn(x))) so that a backward that ignores its upstream gradient
+cannot pass. Its defaults reject a backward off by a relative 1e-4 (PyTorch's rtol is 1e-3).
+``gradgradcheck`` does the same for the gradient itself. ``numerical_gradient`` is the
+textbook element-by-element central difference (R1 in ``docs/reference_experiments.md``).
 """
 
 from __future__ import annotations
@@ -14,53 +15,43 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist._finite_diff import derivatives, numerical_gradient
 from autograd_mnist.autograd import grad
+from autograd_mnist.func import jvp
 from autograd_mnist.tensor import Tensor
 
+__all__ = [
+    "ATOL",
+    "DIRECTIONS",
+    "EPS",
+    "MAX_ELEMENTS",
+    "ROUNDING",
+    "RTOL",
+    "GradcheckError",
+    "function_name",
+    "gradcheck",
+    "gradgradcheck",
+    "numerical_gradient",
+]
+
+#: Default step h of the Richardson-extrapolated central difference (it also uses h / 2).
+EPS = 1e-4
+#: Default relative tolerance: a backward off by a relative 1e-4 fails.
+RTOL = 1e-5
+#: Default absolute tolerance, for entries whose true value is (near) zero.
+ATOL = 1e-9
+#: The rounding floor added to atol, in units of eps_mach * sum|w * fn(x)| / eps: each
+#: central difference turns L's rounding into about 2 / (2 eps) of it, Richardson's weights
+#: 4/3 and 1/3 make that about 3, and L's own sum rounds in several places.
+ROUNDING = 10.0
 #: Inputs with more elements than this are checked along random directions instead.
 MAX_ELEMENTS = 200
-#: Number of random directions for large inputs.
+#: Number of random directions for large inputs and in fast mode.
 DIRECTIONS = 12
 
 
 class GradcheckError(RuntimeError):
     """Raised when an analytical gradient disagrees with the numerical one."""
-
-
-def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-4) -> np.ndarray:
-    """Central-difference gradient of a scalar function, one element at a time.
-
-    Each element of ``x`` is perturbed by +eps and -eps in place, ``(f1 - f2) / (2 eps)``
-    recorded, and the element restored.
-
-    Args:
-        f: maps the array ``x`` (modified in place) to a scalar (number, 0-d array or
-            one-element Tensor).
-        x: the point, an ndarray (or a Tensor, whose ``.data`` is used).
-        eps: the step.
-
-    Returns:
-        An array of ``x``'s shape and dtype.
-    """
-    arr = x.data if isinstance(x, Tensor) else x
-    if not isinstance(arr, np.ndarray):
-        raise TypeError(f"numerical_gradient: x must be an ndarray; got {type(x).__name__}")
-    out = np.zeros_like(arr)
-    for idx in np.ndindex(arr.shape):
-        orig = arr[idx].copy()
-        arr[idx] = orig + eps
-        f1 = _scalar(f(arr))
-        arr[idx] = orig - eps
-        f2 = _scalar(f(arr))
-        arr[idx] = orig
-        out[idx] = (f1 - f2) / (2 * eps)
-    return out
-
-
-def _scalar(v: Any) -> float:
-    if isinstance(v, Tensor):
-        v = v.data
-    return float(np.asarray(v).sum())
 
 
 def function_name(fn: Callable[..., Any]) -> str:
@@ -108,6 +99,14 @@ class _Objective:
         outs = _outputs(fn(*xs))
         rng = np.random.default_rng(seed)
         self.ws = [np.asarray(rng.standard_normal(o.shape)) for o in outs]
+        #: sum |w_k * out_k(x)|: the size of the terms L adds up, which sets its rounding.
+        self.magnitude = float(sum(np.sum(np.abs(w * o.data)) for w, o in zip(self.ws, outs)))
+
+    def rounding_floor(self, eps: float) -> float:
+        """A bound on the finite difference's own rounding error: ``ROUNDING`` times
+        eps_mach * magnitude / eps (L's rounding over the step). Added to atol, so that
+        entries next to large ones are not held to a precision the difference cannot have."""
+        return ROUNDING * float(np.finfo(np.float64).eps) * self.magnitude / eps
 
     def value(self) -> float:
         # Recorded, not under no_grad: fn may itself differentiate (gradgradcheck).
@@ -159,23 +158,6 @@ def _contracted_grads(
     return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for t, g in zip(targets, gs))
 
 
-def _numerical(obj: _Objective, x: Tensor, eps: float, dirs: np.ndarray | None) -> np.ndarray:
-    """Per-element central differences, or directional ones along ``dirs`` rows."""
-    arr = x.data
-    if dirs is None:
-        return numerical_gradient(lambda _: obj.value(), arr, eps)
-    out = np.empty(len(dirs))
-    orig = arr.copy()
-    for k, v in enumerate(dirs):
-        arr[...] = orig + eps * v.reshape(arr.shape)
-        f1 = obj.value()
-        arr[...] = orig - eps * v.reshape(arr.shape)
-        f2 = obj.value()
-        out[k] = (f1 - f2) / (2 * eps)
-    arr[...] = orig
-    return out
-
-
 def _compare(
     name: str,
     i: int,
@@ -185,87 +167,162 @@ def _compare(
     atol: float,
     rtol: float,
     directional: bool,
+    floor: float,
+    mode: str = "",
 ) -> str | None:
+    """None if |ana - num| <= atol + floor + rtol * |num| everywhere; else the report."""
     err = np.abs(num - ana)
-    bad = err > atol + rtol * np.abs(num)
+    bad = err > atol + floor + rtol * np.abs(num)
     if not bad.any():
         return None
     worst = np.unravel_index(int(np.argmax(err - rtol * np.abs(num))), num.shape)
     rel = err / np.maximum(np.abs(num), 1e-300)
     where = f"direction {worst[0]}" if directional else f"element {tuple(int(j) for j in worst)}"
     return (
-        f"gradcheck: {name}: input {i} (shape {shape}): worst at {where}: "
+        f"gradcheck: {name}: input {i} (shape {shape}){mode}: worst at {where}: "
         f"numerical {num[worst]:.10g}, analytical {ana[worst]:.10g}; "
         f"max abs error {err.max():.3g}, max rel error {rel.max():.3g} "
-        f"(atol {atol:g}, rtol {rtol:g}, {int(bad.sum())} of {bad.size} values off)"
+        f"(atol {atol:g}, rtol {rtol:g}, rounding floor {floor:.2g}, "
+        f"{int(bad.sum())} of {bad.size} values off)"
     )
+
+
+def _forward_products(
+    name: str, obj: _Objective, diff: list[int], i: int, tangents: np.ndarray
+) -> np.ndarray:
+    """sum_k <w_k, J_k t> for each row t of ``tangents`` (input ``i``'s direction, zero on
+    the other inputs), by forward mode: :func:`autograd_mnist.func.jvp`."""
+    xs = obj.xs
+
+    def of_diff(*ts: Tensor) -> tuple[Tensor, ...]:
+        args = list(xs)
+        for d, t in zip(diff, ts):
+            args[d] = t
+        return tuple(_outputs(obj.fn(*args)))
+
+    primals = tuple(xs[d] for d in diff)
+    out = np.empty(len(tangents))
+    for k, t in enumerate(tangents):
+        v = tuple(Tensor(t.reshape(xs[d].shape) if d == i else np.zeros(xs[d].shape)) for d in diff)
+        try:
+            _, products = jvp(of_diff, primals, v)
+        except RuntimeError as e:
+            raise GradcheckError(f"gradcheck: {name}: forward mode (jvp) failed: {e}") from e
+        out[k] = sum(float(np.sum(w * p.data)) for w, p in zip(obj.ws, products))
+    return out
+
+
+def _directions(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``DIRECTIONS`` random directions in R^n, each scaled to a largest entry of 1: a step
+    of eps along one moves no element by more than eps (kink margins hold as per element)."""
+    dirs = rng.standard_normal((DIRECTIONS, n))
+    scaled: np.ndarray = dirs / np.abs(dirs).max(axis=1, keepdims=True)
+    return scaled
+
+
+def _check_backward_runs(
+    name: str, obj: _Objective, diff: list[int], before: list[np.ndarray]
+) -> list[np.ndarray]:
+    """The analytical gradients, after checking the inputs still equal ``before`` (their
+    values before any forward), two backward runs agree and a zero cotangent gives zero
+    gradients."""
+    ana = obj.analytical(diff)
+    again = obj.analytical(diff)
+    zero = obj.analytical(diff, scale=0.0)
+    for i, a, b, z, x0 in zip(diff, ana, again, zero, before):
+        if not np.array_equal(obj.xs[i].data, x0):
+            raise GradcheckError(f"gradcheck: {name}: input {i} was modified in place")
+        if not np.array_equal(a, b):
+            raise GradcheckError(
+                f"gradcheck: {name}: input {i}: two backward runs gave different gradients"
+            )
+        if np.any(z != 0):
+            raise GradcheckError(
+                f"gradcheck: {name}: input {i}: a zero upstream gradient gave a nonzero "
+                f"gradient (max {np.abs(z).max():.3g})"
+            )
+    return ana
 
 
 def gradcheck(
     fn: Callable[..., Any],
     *inputs: Any,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    eps: float = EPS,
+    atol: float = ATOL,
+    rtol: float = RTOL,
     raise_exception: bool = True,
     seed: int = 0,
+    fast_mode: bool = False,
+    check_forward_ad: bool = False,
 ) -> bool:
-    """Check ``fn``'s backward against central differences, in float64.
+    """Check ``fn``'s backward against finite differences, in float64.
 
     Float inputs are copied to float64. If some inputs are Tensors with
     ``requires_grad=True``, only those are checked; otherwise every float input is.
     Integer inputs (labels, indices) are passed through unchanged. Pass every tensor ``fn``
     uses as an input: a float32 tensor captured inside ``fn`` would mix dtypes.
 
+    The objective is L = sum(w * fn(x)) for a seeded random cotangent ``w``; its numerical
+    derivative is the Richardson extrapolation (4 D(eps/2) - D(eps)) / 3 of the central
+    difference D, accurate to about 1e-10 relative in float64. An entry passes when
+    |analytical - numerical| <= atol + rtol * |numerical|.
+
+    Each input is checked element by element, or, if it has more than ``MAX_ELEMENTS``
+    elements or ``fast_mode`` is True, along ``DIRECTIONS`` random directions v (comparing
+    w^T J v with the analytical gradient's dot product with v): the cost no longer grows
+    with the input's size, and a wrong entry shows only through the dot products.
+
+    With ``check_forward_ad``, forward mode is checked too: the Jacobian-vector products
+    w^T J v of :func:`autograd_mnist.func.jvp` (built from the backward's own backward) are
+    compared with the same numerical directional derivatives, v running over the elements
+    (or the random directions) of each input.
+
     Besides the values it checks gradient shape and dtype, zero gradients for a zero
-    cotangent, identical results from two backward runs, and unchanged inputs. Inputs with
-    more than ``MAX_ELEMENTS`` elements are checked along ``DIRECTIONS`` random directions.
+    cotangent, identical results from two backward runs, and unchanged inputs.
 
     Args:
         fn: maps the inputs to a Tensor (or a tuple of Tensors).
         *inputs: Tensors, arrays, or other arguments.
-        eps: finite-difference step.
+        eps: finite-difference step h (the extrapolation also steps h / 2). Keep it
+            below the distance to the nearest kink of a non-smooth op.
         atol: absolute tolerance.
         rtol: relative tolerance (relative to the numerical value).
         raise_exception: raise on failure (default) instead of returning False.
         seed: seed of the random cotangent and directions.
+        fast_mode: check every input along random directions (for large inputs).
+        check_forward_ad: also check forward mode (``func.jvp``) against the same
+            numerical derivatives.
 
     Returns:
         True when every check passes (False on failure if ``raise_exception`` is False).
 
     Raises:
-        GradcheckError: naming the function, the input, the worst element's index, the
-            numerical and analytical values and the max absolute and relative errors.
+        GradcheckError: naming the function, the input, the worst element's index (or
+            direction's), the numerical and analytical values and the max absolute and
+            relative errors.
     """
     name = function_name(fn)
     xs, diff = _prepare(inputs)
     before = [np.array(xs[i].data) for i in diff]
     obj = _Objective(fn, xs, seed)
     try:
-        ana = obj.analytical(diff)
-        again = obj.analytical(diff)
-        zero = obj.analytical(diff, scale=0.0)
-        for i, a, b, z, x0 in zip(diff, ana, again, zero, before):
-            if not np.array_equal(xs[i].data, x0):
-                raise GradcheckError(f"gradcheck: {name}: input {i} was modified in place")
-            if not np.array_equal(a, b):
-                raise GradcheckError(
-                    f"gradcheck: {name}: input {i}: two backward runs gave different gradients"
-                )
-            if np.any(z != 0):
-                raise GradcheckError(
-                    f"gradcheck: {name}: input {i}: a zero upstream gradient gave a nonzero "
-                    f"gradient (max {np.abs(z).max():.3g})"
-                )
+        ana = _check_backward_runs(name, obj, diff, before)
         rng = np.random.default_rng(seed + 1)
         for i, a in zip(diff, ana):
             x = xs[i]
             dirs = None
-            if x.numel() > MAX_ELEMENTS:
-                dirs = rng.standard_normal((DIRECTIONS, x.numel()))
-            num = _numerical(obj, x, eps, dirs)
+            if fast_mode or x.numel() > MAX_ELEMENTS:
+                dirs = _directions(rng, x.numel())
+            num = derivatives(obj.value, x.data, eps, dirs)
             expected = a if dirs is None else dirs @ a.reshape(-1)
-            msg = _compare(name, i, x.shape, num, expected, atol, rtol, dirs is not None)
+            floor = obj.rounding_floor(eps)
+            along = dirs is not None
+            msg = _compare(name, i, x.shape, num, expected, atol, rtol, along, floor)
+            if not msg and check_forward_ad:
+                tangents = np.eye(x.numel()) if dirs is None else dirs
+                fwd = _forward_products(name, obj, diff, i, tangents).reshape(num.shape)
+                mode = " forward mode (jvp)"
+                msg = _compare(name, i, x.shape, num, fwd, atol, rtol, along, floor, mode)
             if msg:
                 raise GradcheckError(msg)
     except GradcheckError:
@@ -278,17 +335,18 @@ def gradcheck(
 def gradgradcheck(
     fn: Callable[..., Any],
     *inputs: Any,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    eps: float = EPS,
+    atol: float = ATOL,
+    rtol: float = RTOL,
     raise_exception: bool = True,
     seed: int = 0,
+    fast_mode: bool = False,
 ) -> bool:
     """Check second derivatives: :func:`gradcheck` applied to the gradient of ``fn``.
 
     The gradient is g(x) = d/dx sum(w * fn(x)) for a fixed seeded cotangent ``w``, computed
     with ``create_graph=True``; its backward (a Hessian-vector product) is compared with
-    central differences of g.
+    finite differences of g.
 
     Args and Returns: as :func:`gradcheck`.
     """
@@ -309,4 +367,5 @@ def gradgradcheck(
         rtol=rtol,
         raise_exception=raise_exception,
         seed=seed,
+        fast_mode=fast_mode,
     )

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from autograd_mnist.gradcheck import function_name, gradcheck, gradgradcheck
+from autograd_mnist.gradcheck import ATOL, EPS, RTOL, function_name, gradcheck, gradgradcheck
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, raw
 
 __all__ = ["check_forward", "check_op"]
@@ -77,9 +77,9 @@ def check_op(
     gradgrad: bool = True,
     rtol: float = 1e-10,
     atol: float = 1e-12,
-    grad_rtol: float = 1e-3,
-    grad_atol: float = 1e-5,
-    eps: float = 1e-6,
+    grad_rtol: float = RTOL,
+    grad_atol: float = ATOL,
+    eps: float = EPS,
     max_examples: int | None = None,
     seed: int = 0,
 ) -> None:
@@ -110,9 +110,10 @@ def check_op(
         gradgrad: run gradgradcheck (only meaningful if ``fn`` is twice differentiable).
         rtol: forward tolerance, relative (default 1e-10, for float64).
         atol: forward tolerance, absolute (default 1e-12, for float64).
-        grad_rtol: gradcheck relative tolerance (default 1e-3).
-        grad_atol: gradcheck absolute tolerance (default 1e-5).
-        eps: finite-difference step (default 1e-6).
+        grad_rtol: gradcheck relative tolerance (default ``gradcheck.RTOL``, 1e-5).
+        grad_atol: gradcheck absolute tolerance (default ``gradcheck.ATOL``, 1e-8).
+        eps: finite-difference step (default ``gradcheck.EPS``, 1e-4; Richardson also
+            steps eps / 2). Keep it below the inputs' distance to any kink.
         max_examples: override the active Hypothesis profile's example count.
         seed: seed of gradcheck's random cotangent.
 

@@ -301,7 +301,7 @@ def away_from_zero(
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays of either sign with margin <= |x| <= max_value: clear of a kink at 0.
 
-    Use for relu and abs (margin 1e-3, far above gradcheck's eps = 1e-6) and for
+    Use for relu and abs (margin 1e-3, ten times gradcheck's largest step eps = 1e-4) and for
     denominators (margin 1e-2).
 
     Example:
