@@ -72,7 +72,12 @@ def _outputs(result: Any) -> list[Tensor]:
 
 
 def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
-    """float64 copies of the inputs; which positions are differentiated."""
+    """float64 copies of the inputs; which positions are differentiated.
+
+    PyTorch's form, one tuple of inputs (``gradcheck(fn, (x, y))``), is unpacked.
+    """
+    if len(inputs) == 1 and isinstance(inputs[0], tuple):
+        inputs = inputs[0]
     marked = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
     xs: list[Any] = []
     diff: list[int] = []
@@ -86,7 +91,11 @@ def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
         else:
             xs.append(x)
     if not diff:
-        raise ValueError("gradcheck: no float input to differentiate")
+        got = [type(x).__name__ if not isinstance(x, Tensor) else str(x.dtype) for x in inputs]
+        raise ValueError(
+            f"gradcheck: no float input to differentiate; got inputs {got}, expected float "
+            "Tensors or arrays, as separate arguments or one tuple"
+        )
     return xs, diff
 
 
@@ -259,7 +268,9 @@ def gradcheck(
 
     Float inputs are copied to float64. If some inputs are Tensors with
     ``requires_grad=True``, only those are checked; otherwise every float input is.
-    Integer inputs (labels, indices) are passed through unchanged. Pass every tensor ``fn``
+    Integer inputs (labels, indices) are passed through unchanged. Inputs come as separate
+    arguments, ``gradcheck(fn, x, y)``, or as PyTorch passes them, one tuple
+    ``gradcheck(fn, (x, y))``. Pass every tensor ``fn``
     uses as an input: a float32 tensor captured inside ``fn`` would mix dtypes.
 
     The objective is L = sum(w * fn(x)) for a seeded random cotangent ``w``; its numerical
