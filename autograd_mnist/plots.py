@@ -324,7 +324,8 @@ def first_misclassified(
     """The first ``count`` images the model gets wrong, evaluating only as far as needed.
 
     Returns:
-        Their indices ``(K,)`` int64 and probabilities ``(K, 10)`` float32, K <= count.
+        Their indices ``(K,)`` int64 and probabilities ``(K, 10)`` float32, K <= count
+        (``(0,)`` and ``(0, 0)`` when the model gets every image right).
     """
     found: list[int] = []
     probs: list[np.ndarray] = []
@@ -336,7 +337,8 @@ def first_misclassified(
         if len(found) >= count:
             break
     idx = np.array(found[:count], dtype=np.int64)
-    return idx, np.array(probs[:count], dtype=np.float32).reshape(len(idx), -1)
+    shape = (len(idx), -1) if len(idx) else (0, 0)  # -1 cannot be inferred from 0 rows
+    return idx, np.array(probs[:count], dtype=np.float32).reshape(shape)
 
 
 def model_figures(
