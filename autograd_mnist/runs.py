@@ -122,7 +122,11 @@ def train_run(
         The run folder, trained model, per-epoch history, summary and plot files.
 
     Raises:
-        RunError: for a bad option, or an ``out`` folder that already holds a run.
+        RunError: for a bad option, or an ``out`` folder a new run may not use (a folder of
+            other files, a file, a run with a checkpoint, a run in use by another process:
+            see :mod:`autograd_mnist.rundir`); nothing is written into such a folder.
+        TrainingDiverged: (a ``RunError``) when a loss or weight stops being finite; the
+            last good checkpoint, if any, is kept and the message says where.
         RunInterrupted: on Ctrl-C (a ``KeyboardInterrupt`` saying how to resume).
         RuntimeError: if the dataset cannot be found or downloaded.
     """
@@ -166,12 +170,16 @@ def resume(
         run_dir: the run folder (or its ``checkpoint.npz``).
         epochs: total epochs wanted (None: the run's configured number).
         data: arrays to use instead of loading the run's dataset (as in :func:`train_run`).
-        data_dir: where the IDX files are, if not where the run first found them.
+        data_dir: where the IDX files are (None: ``$AUTOGRAD_MNIST_DATA`` or the user
+            cache; the folder the checkpoint records is never used).
         progress: show progress bars (None: as the run did).
 
     Raises:
         RunError: for a missing or bad checkpoint (including weights that do not fit the
-            model: the message names the keys and shapes), or ``epochs`` below those done.
+            model: the message names the keys and shapes), a damaged ``config.json``, a
+            checkpoint not named ``checkpoint.npz``, a run in use by another process, a run
+            trained on arrays resumed without ``data``, or ``epochs`` below those done.
+        TrainingDiverged: as :func:`train_run`.
         RunInterrupted: on Ctrl-C.
     """
     path = checkpoint_path(run_dir)
