@@ -13,7 +13,7 @@ import pytest
 from helpers import ROOT, run_python
 
 import autograd_mnist as am
-from autograd_mnist import nn, viz
+from autograd_mnist import cli, nn, viz
 from autograd_mnist.viz import to_dot
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
@@ -286,3 +286,24 @@ def test_viz_benchmark_runs_and_prints_its_table() -> None:
 
 def test_docs_show_the_dot_text_to_dot_gives() -> None:
     assert CLUSTERS in (ROOT / "docs" / "viz.md").read_text()
+
+
+def test_cli_graph_writes_dot_text_by_module(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "g.dot"
+    assert cli.main(["graph", "--model", "cnn", "-o", str(out)]) == 0
+    src = out.read_text()
+    assert src.startswith("digraph autograd {") and str(out) in capsys.readouterr().out
+    assert "label=Sequential" in src and 'label="0 (Conv2d)"' in src
+    assert 'label="0.weight\\n(32, 1, 3, 3) float32"' in src
+    assert cli.main(["graph", "--model", "cnn", "--collapse", "1", "-o", str(out)]) == 0
+    boxed = out.read_text()
+    # The first conv's input needs no grad: the graph starts at its unfolded columns.
+    assert "0 (Conv2d)\\nin (10, 1352)\\nout (2, 32, 26, 26)\\n320 parameters" in boxed
+    assert "0.weight" not in boxed
+
+
+def test_negative_collapse_is_refused() -> None:
+    with pytest.raises(ValueError, match="collapse must be a depth >= 0 or names; got -1"):
+        to_dot(_tiny(), collapse=-1)

@@ -158,6 +158,8 @@ def to_dot(
     Raises:
         RuntimeError: if the graph was freed by a ``backward`` without ``retain_graph``.
     """
+    if isinstance(collapse, int) and collapse < 0:
+        raise ValueError(f"to_dot: collapse must be a depth >= 0 or names; got {collapse}")
     walk = _Walk(tensor)
     if group_modules is None:
         group_modules = collapse is not None or any(c.modules for c, _, _ in walk.ops)
