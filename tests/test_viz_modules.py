@@ -307,3 +307,9 @@ def test_cli_graph_writes_dot_text_by_module(
 def test_negative_collapse_is_refused() -> None:
     with pytest.raises(ValueError, match="collapse must be a depth >= 0 or names; got -1"):
         to_dot(_tiny(), collapse=-1)
+
+
+def test_collapse_names_are_checked_and_one_name_is_a_list() -> None:
+    with pytest.raises(ValueError, match=r"\['fc1'\] are not modules called.*\['', 'scale'\]"):
+        to_dot(_tiny(), collapse=["fc1"])
+    assert to_dot(_tiny(), collapse="scale").source == COLLAPSED  # not its letters

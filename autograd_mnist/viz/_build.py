@@ -146,7 +146,8 @@ def to_dot(
             True when any op ran inside a module.
         collapse: draw modules as one box (name, class, input and output shapes,
             parameter count): an int collapses every module at that depth or deeper (0:
-            the outermost, 1: its children), a list of dotted names those modules. A box
+            the outermost, 1: its children), a list of dotted names those modules (the
+            outermost module's name is ""). A box
             hides the module's parameters, its 0-d constants and the tensors made and
             used only inside it. Implies ``group_modules``.
         show_backward: number the ops in the order backward runs them (``1. Sum``).
@@ -157,6 +158,8 @@ def to_dot(
 
     Raises:
         RuntimeError: if the graph was freed by a ``backward`` without ``retain_graph``.
+        ValueError: for a negative ``collapse``, a name no module call here has, or
+            ``collapse`` with ``group_modules=False``.
     """
     if isinstance(collapse, int) and collapse < 0:
         raise ValueError(f"to_dot: collapse must be a depth >= 0 or names; got {collapse}")
@@ -165,9 +168,12 @@ def to_dot(
         group_modules = collapse is not None or any(c.modules for c, _, _ in walk.ops)
     elif collapse is not None and not group_modules:
         raise ValueError("to_dot: collapse= needs group_modules (got group_modules=False)")
-    return _Writer(walk, tensor, show_grad, show_params, group_modules, collapse).write(
-        _steps(tensor) if show_backward else {}
-    )
+    if isinstance(collapse, str):
+        collapse = [collapse]
+    writer = _Writer(walk, tensor, show_grad, show_params, group_modules, collapse)
+    if collapse is not None and not isinstance(collapse, int):
+        writer.check_names(collapse)
+    return writer.write(_steps(tensor) if show_backward else {})
 
 
 def _steps(root: Tensor) -> dict[int, int]:
@@ -203,6 +209,16 @@ class _Writer:
         self.boxes = [self.modules.box(p) if p else None for p in self.paths]
         self.box_ids: dict[Path, str] = {}
         self.members: dict[Path, set[int]] = {}
+
+    def check_names(self, names: Sequence[str]) -> None:
+        """Raise ``ValueError`` naming the ``collapse`` names no module call here has."""
+        known = {self.modules.name(p[:n]) for p in set(self.paths) for n in range(1, len(p) + 1)}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(
+                f"to_dot: collapse names {unknown} are not modules called in this graph; "
+                f"expected some of {sorted(known)}"
+            )
 
     def _node_of_op(self, k: int) -> str:
         box = self.boxes[k]
