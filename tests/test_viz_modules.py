@@ -313,3 +313,10 @@ def test_collapse_names_are_checked_and_one_name_is_a_list() -> None:
     with pytest.raises(ValueError, match=r"\['fc1'\] are not modules called.*\['', 'scale'\]"):
         to_dot(_tiny(), collapse=["fc1"])
     assert to_dot(_tiny(), collapse="scale").source == COLLAPSED  # not its letters
+
+
+def test_show_saved_lists_what_forward_saved() -> None:
+    x = am.tensor(np.ones((1, 1, 4, 4), dtype=np.float32), requires_grad=True)
+    y = am.functional.max_pool2d(x, 2)
+    assert "saved ndarray(1, 1, 2, 2)" in to_dot(y, show_saved=True).source
+    assert "saved" not in to_dot(y).source

@@ -45,6 +45,7 @@ def graph(
     collapse: int | Sequence[str] | None = None,
     show_backward: bool = False,
     show_params: bool = True,
+    show_saved: bool = False,
 ) -> Graph:
     """The graph behind ``tensor`` as a :class:`Graph` (shown inline in Jupyter).
 
@@ -58,6 +59,7 @@ def graph(
             collapse=collapse,
             show_backward=show_backward,
             show_params=show_params,
+            show_saved=show_saved,
         )
     )
 
@@ -71,6 +73,7 @@ def draw(
     collapse: int | Sequence[str] | None = None,
     show_backward: bool = False,
     show_params: bool = True,
+    show_saved: bool = False,
 ) -> Path:
     """Write the graph of ``tensor`` to a file; the extension picks the format.
 
@@ -85,6 +88,7 @@ def draw(
         collapse: modules drawn as one box (see :func:`to_dot`).
         show_backward: number the ops in backward's order (see :func:`to_dot`).
         show_params: show each op's parameters (see :func:`to_dot`).
+        show_saved: show what each op saved for backward (see :func:`to_dot`).
 
     Returns:
         ``path`` as a ``Path``.
@@ -107,5 +111,6 @@ def draw(
         collapse=collapse,
         show_backward=show_backward,
         show_params=show_params,
+        show_saved=show_saved,
     )
     return g.save(out)

@@ -129,6 +129,7 @@ def to_dot(
     collapse: int | Sequence[str] | None = None,
     show_backward: bool = False,
     show_params: bool = True,
+    show_saved: bool = False,
 ) -> graphviz.Digraph:
     """The graph that produced ``tensor``, as a Graphviz digraph (edges run input -> output).
 
@@ -152,6 +153,8 @@ def to_dot(
             used only inside it. Implies ``group_modules``.
         show_backward: number the ops in the order backward runs them (``1. Sum``).
         show_params: show each op's parameters (``kernel=(2, 2), stride=(2, 2)``).
+        show_saved: show what each op saved for backward (``ctx.saved``: arrays by type
+            and shape, ``saved ndarray(4, 3)``).
 
     Returns:
         A ``graphviz.Digraph``; ``.source`` is the DOT text (no ``dot`` binary needed).
@@ -170,7 +173,7 @@ def to_dot(
         raise ValueError("to_dot: collapse= needs group_modules (got group_modules=False)")
     if isinstance(collapse, str):
         collapse = [collapse]
-    writer = _Writer(walk, tensor, show_grad, show_params, group_modules, collapse)
+    writer = _Writer(walk, tensor, show_grad, (show_params, show_saved), group_modules, collapse)
     if collapse is not None and not isinstance(collapse, int):
         writer.check_names(collapse)
     return writer.write(_steps(tensor) if show_backward else {})
@@ -193,12 +196,12 @@ class _Writer:
         walk: _Walk,
         root: Tensor,
         show_grad: bool,
-        show_params: bool,
+        op_text: tuple[bool, bool],
         grouped: bool,
         collapse: int | Sequence[str] | None,
     ) -> None:
         self.walk, self.root = walk, root
-        self.show_grad, self.show_params = show_grad, show_params
+        self.show_grad, self.op_text = show_grad, op_text  # (show_params, show_saved)
         self.modules = _Modules(collapse)
         gv = graphviz_module()
         small = {"fontsize": "10"}
@@ -339,7 +342,7 @@ class _Writer:
         box = self.boxes[k]
         if box is None or io is None:
             style = L.BACKWARD_OP_STYLE if ctx.in_backward else L.OP_STYLE
-            where.node(node, L.op_label(ctx, steps.get(id(ctx)), self.show_params), **style)
+            where.node(node, L.op_label(ctx, steps.get(id(ctx)), *self.op_text), **style)
             return
         nums = io[2]
         span = "" if not nums else str(min(nums))

@@ -73,13 +73,16 @@ def describe(ctx: Function) -> str:
     return ", ".join(f"{k}={_value(v)}" for k, v in ctx.params.items())
 
 
-def op_label(ctx: Function, step: int | None, show_params: bool) -> str:
-    """The op's class name (after its backward step number, if given), its parameters."""
+def op_label(ctx: Function, step: int | None, show_params: bool, show_saved: bool) -> str:
+    """The op's class name (after its backward step number, if given), its parameters,
+    what it saved for backward."""
     name = type(ctx).__name__
     lines = [name if step is None else f"{step}. {name}"]
     params = describe(ctx) if show_params else ""
     if params:
         lines.append(_escape(params))
+    if show_saved and ctx.saved:
+        lines.append(_escape("saved " + ", ".join(_value(v) for v in ctx.saved)))
     return "\\n".join(lines)
 
 
