@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from autograd_mnist import anomaly
+from autograd_mnist import anomaly, grad_mode
 from autograd_mnist._layout import accumulate
 from autograd_mnist.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from autograd_mnist.function import Function
@@ -112,7 +112,7 @@ def run_backward(
     # Arrays already owned by someone (the caller's grads, other leaves): copied, not shared.
     given = {id(g.data) for g in grads}
     anomalous = anomaly.mode.enabled  # then each backward's result is checked
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), grad_mode.backward_walk():
         for node in order:
             g = pending.pop(id(node), None)
             if g is None:

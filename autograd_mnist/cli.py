@@ -188,8 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("graph", help="draw one training step's computation graph")
     _add_model_args(p, models.DEFAULT_MODEL)
-    p.add_argument("-o", "--output", default="graph.svg", help=".svg, .png or .pdf")
+    p.add_argument("-o", "--output", default="graph.svg", help=".svg, .png, .pdf or .dot")
     p.add_argument("--batch-size", type=_positive, default=2)
+    p.add_argument("--collapse", type=int, choices=range(10), metavar="D", help="boxes at depth D")
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("summary", help="print a model's layers, output shapes and parameters")
@@ -371,7 +372,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 # ----- graph / summary -----
 def cmd_graph(args: argparse.Namespace) -> int:
-    """``graph``: forward + loss of a batch of zeros, drawn before backward."""
+    """``graph``: forward + loss of a batch of zeros, drawn before backward, by module."""
     manual_seed(0)
     model = make_model(args.model, args.model_config or {})
     for pname, p in model.named_parameters():
@@ -379,7 +380,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     n = args.batch_size
     images = Tensor(np.zeros((n, 1, 28, 28), dtype=np.float32), name="images")
     loss = F.cross_entropy(model(images), np.zeros(n, dtype=np.int64))
-    path = viz.draw(loss, args.output)
+    path = viz.draw(loss, args.output, collapse=args.collapse)
     print(f"graph of one training step of {args.model} (batch {n}) written to {path}")
     return 0
 

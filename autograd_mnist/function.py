@@ -64,6 +64,9 @@ class Function:
     In backward, ``ctx.inputs`` are the input Tensors, ``ctx.output`` the output Tensor,
     ``ctx.saved`` what forward saved, ``ctx.needs_input_grad[i]`` whether input ``i`` needs
     a gradient, and ``ctx.params`` the keyword parameters given to :meth:`apply`.
+    A recorded op also keeps ``ctx.modules``, the ``nn.Module`` calls it ran inside
+    (outermost first), and ``ctx.in_backward``, whether a backward walk recorded it (for
+    :mod:`autograd_mnist.viz`).
     ``ctx.needs_input_grad`` is already set during forward (all False when the op will not
     be recorded), so forward can skip work only backward would need.
     Run an op with ``MyOp.apply(*tensors, **params)``.
@@ -86,8 +89,12 @@ class Function:
         "_freed",
         "_versions",
         "_trace",
+        "modules",
+        "in_backward",
     )
     _trace: Any  # anomaly mode only: the forward call's stack (unset otherwise)
+    modules: tuple[Any, ...]  # recorded ops only: the nn.Module calls running, outermost first
+    in_backward: bool  # recorded ops only: recorded by a backward walk (create_graph=True)
 
     def __init__(self) -> None:
         self.inputs: tuple[Tensor, ...] = ()
@@ -154,7 +161,8 @@ class Function:
         tensors = _operands(cls.__name__, inputs)
         ctx = cls()
         needs = tuple([t.requires_grad for t in tensors])
-        record = _mode.enabled and True in needs
+        mode = _mode
+        record = mode.enabled and True in needs
         # Known before forward, so forward can skip saving what no backward will use.
         ctx.needs_input_grad = needs if record else (False,) * len(needs)
         try:
@@ -179,6 +187,8 @@ class Function:
         else:
             ctx._versions = tuple([t._vc for t in tensors])
         ctx.params = params
+        ctx.modules = mode.modules
+        ctx.in_backward = mode.in_backward
         out = _wrap(data, ctx)
         ctx._output = weakref.ref(out)
         return out

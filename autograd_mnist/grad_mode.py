@@ -7,9 +7,10 @@ from recording, and every new thread starts with grad mode on (PyTorch's rules).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -19,9 +20,18 @@ class _GradMode(threading.local):
     """The calling thread's grad mode. ``enabled`` is read once per op by
     :meth:`~autograd_mnist.function.Function.apply` (a class attribute until a thread sets
     it, so new threads start enabled); ``saved`` holds the modes that ``__enter__`` of
-    ``no_grad``/``enable_grad`` replaced, so one instance may be nested or shared."""
+    ``no_grad``/``enable_grad`` replaced, so one instance may be nested or shared.
+
+    Two more things ``apply`` copies onto each op it records, for :mod:`autograd_mnist.viz`:
+    ``modules``, the tuple of ``nn.Module`` objects whose calls are running (outermost
+    first; ``Module.__call__`` pushes and pops), and ``in_backward``, True while
+    :func:`~autograd_mnist.autograd.run_backward` walks a graph (ops recorded then, with
+    ``create_graph=True``, make the gradient's graph).
+    """
 
     enabled = True
+    modules: tuple[Any, ...] = ()
+    in_backward = False
 
     def __init__(self) -> None:
         self.saved: list[bool] = []
@@ -113,3 +123,15 @@ class set_grad_enabled:  # noqa: N801 - named as in PyTorch
                 return fn(*args, **kwargs)
 
         return cast(_F, wrapper)
+
+
+@contextlib.contextmanager
+def backward_walk() -> Iterator[None]:
+    """Mark ops recorded in this thread as recorded by a backward walk (``in_backward``);
+    :func:`~autograd_mnist.autograd.run_backward` wraps its walk in this. Nests."""
+    m = _mode
+    previous, m.in_backward = m.in_backward, True
+    try:
+        yield
+    finally:
+        m.in_backward = previous

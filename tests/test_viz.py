@@ -19,7 +19,7 @@ digraph autograd {
 \tnode [fontsize=10]
 \tedge [fontsize=10]
 \tt0 [label="() float32" fillcolor=palegreen shape=ellipse style=filled]
-\top0 [label=Sum fillcolor=lightgrey shape=box style=filled]
+\top0 [label="Sum\\naxes=(0,), keepdim=False" fillcolor=lightgrey shape=box style=filled]
 \top0 -> t0
 \tt1 -> op0
 \tt1 [label="(2,) float32" shape=ellipse]
@@ -57,7 +57,8 @@ def test_labels_show_names_shapes_dtypes_and_op_names(rng: np.random.Generator) 
     assert '"fc.bias\\n(3,) float64" fillcolor=lightblue' in src
     assert '"batch\\n(4, 5) float64" shape=ellipse style=dashed' in src  # data, not a param
     for op in ("Linear", "ReLU", "CrossEntropy"):
-        assert f"label={op} " in src
+        assert f"label={op} " in src or f'label="{op}\\n' in src
+    assert "reduction='mean'" in src and "target=ndarray(4,)" in src  # the op's parameters
     assert "(4, 3) float64" in src
     assert "grad norm" not in src
 

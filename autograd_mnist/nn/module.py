@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from autograd_mnist.grad_mode import _mode
 from autograd_mnist.hooks import RemovableHandle
 from autograd_mnist.nn._summary import summarize
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
@@ -73,7 +74,7 @@ class Module:
     ``forward``, then its forward hooks (:meth:`register_forward_hook`), if it has any.
     A NumPy array given as the first argument is wrapped as a Tensor first (no copy), so
     every layer takes the arrays ``DataLoader`` yields (PyTorch's modules take tensors
-    only); the hooks see the Tensor.
+    only); the hooks see the Tensor. Ops keep the module calls running (``ctx.modules``).
     """
 
     training: bool
@@ -133,7 +134,12 @@ class Module:
                 new = pre(self, args)
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
-        out = self.forward(*args, **kwargs)
+        mode, outer = _mode, _mode.modules  # ops recorded in forward keep the calls (viz)
+        mode.modules = (*outer, self)
+        try:
+            out = self.forward(*args, **kwargs)
+        finally:
+            mode.modules = outer
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):  # a hook may remove itself
                 result = hook(self, args, out)
