@@ -30,12 +30,13 @@ __all__ = [
     "atomic_open",
     "jsonable",
     "progress_bar",
-    "temp_files",
     "temp_pattern",
     "write_csv",
     "write_json",
     "write_text",
 ]
+
+_TEMP_SUFFIX = ".tmp"  # atomic_open's temporary files: ".<name>.<random>.tmp"
 
 PathLike = str | os.PathLike[str]
 """A file path: ``str`` or any ``os.PathLike[str]`` such as :class:`pathlib.Path`."""
@@ -74,7 +75,9 @@ def atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
     except OSError:
         mode = 0o666 & ~_umask()
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(
+            dir=target.parent, prefix=_temp_prefix(target.name), suffix=_TEMP_SUFFIX
+        )
     except OSError as exc:
         raise _naming(exc, path) from exc
     try:
@@ -198,14 +201,14 @@ def progress_bar(
 
 
 def temp_pattern(name: str) -> str:
-    """The glob pattern of the temporary files :func:`atomic_open` makes for a file ``name``."""
-    return f".{glob.escape(name)}.*.tmp"
+    """The glob pattern of the temporary files :func:`atomic_open` makes for a file ``name``.
 
-
-def temp_files(folder: PathLike, name: str) -> list[Path]:
-    """The temporary files :func:`atomic_open` made for ``folder/name`` and did not remove.
-
-    Only an interrupted process (``kill -9``, a power cut) leaves them; a live writer's
-    file has the same name, so remove them only when no other process writes there.
+    Only an interrupted process (``kill -9``, a power cut) leaves such a file behind; a
+    live writer's file has the same name, so remove them only when no other process
+    writes there.
     """
-    return sorted(Path(folder).glob(temp_pattern(name)))
+    return f"{glob.escape(_temp_prefix(name))}*{_TEMP_SUFFIX}"
+
+
+def _temp_prefix(name: str) -> str:
+    return f".{name}."

@@ -155,12 +155,17 @@ def _alive(pid: int) -> bool:
 
 def _is_ours(name: str) -> bool:
     """A file a run stopped before its first checkpoint may hold (or a live lock's temp)."""
-    return name in (CONFIG, LOCK) or _is_leftover(name) or fnmatch.fnmatchcase(name, _LOCK_TEMP)
+    return name in (CONFIG, LOCK) or _is_run_temp(name) or fnmatch.fnmatchcase(name, _LOCK_TEMP)
+
+
+def _is_run_temp(name: str) -> bool:
+    """A temp file of an atomic write of one of :data:`RUN_FILES`."""
+    return any(fnmatch.fnmatchcase(name, temp_pattern(f)) for f in RUN_FILES)
 
 
 def _is_leftover(name: str) -> bool:
     """A temp file of a run file, or of a lock whose process is gone (see ``_create``)."""
-    if any(fnmatch.fnmatchcase(name, temp_pattern(f)) for f in RUN_FILES):
+    if _is_run_temp(name):
         return True
     parts = name.split(".")  # ".lock.<pid>.<random>.tmp": ['', 'lock', pid, random, 'tmp']
     return (
