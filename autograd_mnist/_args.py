@@ -26,12 +26,12 @@ def pair(op: str, name: str, value: Size2 | Sequence[int], minimum: int) -> Pair
     """
     raw: tuple[object, ...] = (
         (value, value)
-        if _is_int(value)
+        if is_int(value)
         else tuple(value)
         if isinstance(value, (tuple, list))
         else ()
     )
-    sides = [int(v) for v in raw if _is_int(v)]
+    sides = [int(v) for v in raw if is_int(v)]
     if len(raw) != 2 or len(sides) != 2:
         raise TypeError(f"{op}: {name} must be an int or a pair of ints; got {value!r}")
     h, w = sides
@@ -65,5 +65,9 @@ def sizes(args: Sequence[Any]) -> tuple[int, ...]:
     return tuple(int(a) for a in args)
 
 
-def _is_int(v: object) -> TypeGuard[int | np.integer[Any]]:
+def is_int(v: object) -> TypeGuard[int]:
+    """An int or NumPy integer, and not a bool: the one test of "an int argument".
+
+    Typed as narrowing to ``int``: a NumPy integer compares and converts like one.
+    """
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)

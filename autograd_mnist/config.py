@@ -19,6 +19,7 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from autograd_mnist import models, optim, train
+from autograd_mnist._args import is_int
 from autograd_mnist.data import DATASETS, Data, load_dataset
 from autograd_mnist.errors import RunError
 from autograd_mnist.io import PathLike
@@ -106,11 +107,11 @@ class RunConfig:
                 _is_str(self.dataset) and self.dataset in DATASETS,
                 f"one of {sorted(DATASETS)}",
             ),
-            ("epochs", self.epochs, _is_int(self.epochs) and self.epochs >= 1, "an int >= 1"),
+            ("epochs", self.epochs, is_int(self.epochs) and self.epochs >= 1, "an int >= 1"),
             (
                 "batch_size",
                 self.batch_size,
-                _is_int(self.batch_size) and self.batch_size >= 1,
+                is_int(self.batch_size) and self.batch_size >= 1,
                 "an int >= 1",
             ),
             (
@@ -135,14 +136,14 @@ class RunConfig:
             (
                 "augment",
                 self.augment,
-                _is_int(self.augment) and 0 <= self.augment <= 8,
+                is_int(self.augment) and 0 <= self.augment <= 8,
                 "an int from 0 to 8 (pixels)",
             ),
-            ("seed", self.seed, _is_int(self.seed) and self.seed >= 0, "an int >= 0"),
+            ("seed", self.seed, is_int(self.seed) and self.seed >= 0, "an int >= 0"),
             (
                 "limit",
                 self.limit,
-                self.limit is None or (_is_int(self.limit) and self.limit >= 1),
+                self.limit is None or (is_int(self.limit) and self.limit >= 1),
                 "None or an int >= 1",
             ),
             ("out", self.out, _is_str(self.out) and self.out != "", "a folder path (not empty)"),
@@ -178,17 +179,13 @@ def resume_epochs(config: RunConfig, epochs: int | None, done: int) -> int:
         RunError: if the total is not an int or is below ``done``, the epochs already run.
     """
     total = int(config.epochs or done) if epochs is None else epochs
-    if not _is_int(total) or total < done:
+    if not is_int(total) or total < done:
         raise RunError(f"bad epochs: got {epochs!r}, expected an int >= {done} (epochs done)")
     return total
 
 
 def _is_str(v: Any) -> TypeGuard[str]:
     return isinstance(v, str)
-
-
-def _is_int(v: Any) -> TypeGuard[int]:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
 
 def _fresh_run_dir(parent: Path) -> Path:

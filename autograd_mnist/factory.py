@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist._args import sizes
+from autograd_mnist._args import is_int, sizes
 from autograd_mnist.rng import get_rng
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
@@ -52,10 +52,6 @@ def rand(
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
-def _is_integral(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
 def arange(
     start: float,
     end: float | None = None,
@@ -96,7 +92,7 @@ def arange(
             "step > 0 for end >= start and step < 0 for end <= start"
         )
     if dtype is None:
-        dtype = np.int64 if all(_is_integral(v) for v in bounds.values()) else np.float32
+        dtype = np.int64 if all(is_int(v) for v in bounds.values()) else np.float32
     if np.dtype(dtype).kind in "iu":
         data = np.arange(start, end, step, dtype=dtype)
     else:
@@ -126,7 +122,7 @@ def full(
     shape = sizes(size if isinstance(size, (tuple, list)) else (size,))
     if dtype is None:
         is_bool = isinstance(fill_value, (bool, np.bool_))
-        dtype = np.bool_ if is_bool else np.int64 if _is_integral(fill_value) else np.float32
+        dtype = np.bool_ if is_bool else np.int64 if is_int(fill_value) else np.float32
     return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad, name=name)
 
 

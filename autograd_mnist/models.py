@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import nn
+from autograd_mnist._args import is_int
 from autograd_mnist.errors import RunError
 from autograd_mnist.nn import init
 
@@ -22,7 +23,7 @@ def _sizes(name: str, value: Any, count: int | None = None) -> list[int]:
     """``value`` (a sequence of layer sizes) checked: ints >= 1, ``count`` of them if given."""
     ok = isinstance(value, Sequence) and not isinstance(value, str)
     sizes = list(value) if ok else []
-    ok = ok and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in sizes)
+    ok = ok and all(map(is_int, sizes))
     if not ok or any(v < 1 for v in sizes) or (count is not None and len(sizes) != count):
         n = f"{count} " if count is not None else ""
         raise ValueError(f"{name}: got {value!r}, expected a list of {n}ints >= 1")
