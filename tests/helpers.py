@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+"""Skip a test that renders through Graphviz's ``dot`` program when it is not installed."""
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

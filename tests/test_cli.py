@@ -6,14 +6,13 @@ Data comes from ``synthetic_data`` through a patched ``config.load_data``: no ne
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_python
+from helpers import needs_dot, run_python
 
 from autograd_mnist import cli, config, serialization, train
 from autograd_mnist.checkpoint import load_checkpoint, restore_model
@@ -183,7 +182,7 @@ def test_feature_maps_before_and_after_pooling(run_dir: Path) -> None:
     ]
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+@needs_dot
 def test_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "graph.svg"
     code, stdout, err = _main(capsys, "graph", "--model", "cnn", "-o", str(out))

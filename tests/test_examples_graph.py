@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, run_python
+from helpers import ROOT, needs_dot, run_python
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+@needs_dot
 @pytest.mark.parametrize("extra", [[], ["--grad"]])
 def test_plot_graph_example(tmp_path: Path, extra: list[str]) -> None:
     out = tmp_path / "mlp.svg"

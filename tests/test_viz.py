@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import needs_dot
 
 import autograd_mnist as am
 from autograd_mnist import functional as F
 from autograd_mnist.viz import draw, to_dot
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 
 TINY = """\
 digraph autograd {

@@ -4,19 +4,16 @@ numbering, backward-graph styling, inline rendering, the CLI's DOT output."""
 # ruff: noqa: E501  (DOT text compared verbatim: long lines inside the strings)
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ROOT, run_python
+from helpers import ROOT, needs_dot, run_python
 
 import autograd_mnist as am
 from autograd_mnist import cli, nn, viz
 from autograd_mnist.viz import to_dot
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 
 CLUSTERS = """\
 digraph autograd {
