@@ -1,0 +1,68 @@
+"""Options shared by several commands: model preset, model config, dataset and data folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from autograd_mnist import models
+from autograd_mnist.data import DATASETS
+
+__all__ = ["add_data_args", "add_model_args", "model_config", "positive"]
+
+
+def model_config(text: str) -> dict[str, Any]:
+    """``--model-config``: a JSON object of the preset's keyword arguments."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON object such as '{{\"hidden\": [40]}}'; got {text!r}"
+        )
+    return value
+
+
+def positive(text: str) -> int:
+    """An integer >= 1 (argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {value}")
+    return value
+
+
+def add_model_args(p: argparse.ArgumentParser, default: str | None) -> None:
+    """``--model`` (default ``default``; None: the model's own) and ``--model-config``."""
+    shown = default or models.DEFAULT_MODEL
+    p.add_argument(
+        "--model",
+        choices=sorted(models.MODELS),
+        default=default,
+        help=f"model preset (default {shown})",
+    )
+    p.add_argument(
+        "--model-config",
+        type=model_config,
+        default=None,
+        metavar="JSON",
+        help="keyword arguments of the preset, e.g. '{\"hidden\": [40, 20]}'",
+    )
+
+
+def add_data_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--dataset`` (its help naming the default ``what``) and ``--data-dir``."""
+    p.add_argument(
+        "--dataset", choices=sorted(DATASETS), default=None, help=f"dataset (default {what})"
+    )
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="folder holding <dataset>/ with the four IDX files "
+        "(default $AUTOGRAD_MNIST_DATA, else the user cache)",
+    )
