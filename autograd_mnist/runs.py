@@ -6,6 +6,8 @@ A run folder (``runs/<YYYYmmdd-HHMMSS>`` unless ``out`` is given) holds:
   (:mod:`autograd_mnist.config`);
 - ``checkpoint.npz``: the latest epoch's model, optimizer, scheduler and RNG state, the
   model's name and config, the run config and the history (:mod:`autograd_mnist.checkpoint`);
+- ``model.safetensors``: the model's weights alone, rewritten with the checkpoint, in the
+  format PyTorch and ONNX tools read (:mod:`autograd_mnist.weights`; older runs lack it);
 - ``metrics.csv``, ``summary.json``, ``loss.png``, ``accuracy.png``: per-epoch metrics,
   final results and curves (:mod:`autograd_mnist.report`).
 
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import config as _config
-from autograd_mnist import nn, optim, rundir, serialization, train
+from autograd_mnist import nn, optim, rundir, serialization, train, weights
 from autograd_mnist import rng as _rng
 from autograd_mnist.checkpoint import (
     CHECKPOINT,
@@ -298,6 +300,7 @@ def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
             cfg, model, state.optimizer, state.scheduler, history, state.trained_on
         )
         serialization.save(ckpt, run_dir / CHECKPOINT)
+        weights.save_run_weights(run_dir, model, cfg.model, cfg.model_config)
         saved = m.epoch
         write_metrics(run_dir / METRICS, history)
         if not cfg.progress:  # with progress, fit prints the same line after each bar
