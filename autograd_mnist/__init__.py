@@ -25,6 +25,8 @@ from autograd_mnist import func, functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from autograd_mnist import nn, optim, viz
 from autograd_mnist.serialization import load, save
+from autograd_mnist.weights import load_weights, save_weights
+from autograd_mnist import onnx  # am.onnx.export; the onnx package is imported when it runs
 import numpy as np
 
 # dtype names as in torch (torch.float32, ...): the NumPy types, so t.to(am.float64) and
@@ -56,10 +58,12 @@ __all__ = [
     "is_anomaly_enabled",
     "is_grad_enabled",
     "load",
+    "load_weights",
     "manual_seed",
     "maximum",
     "minimum",
     "nn",
+    "onnx",
     "no_grad",
     "numerical_gradient",
     "ones",
@@ -70,6 +74,7 @@ __all__ = [
     "randn",
     "randn_like",
     "save",
+    "save_weights",
     "set_detect_anomaly",
     "set_grad_enabled",
     "stack",
