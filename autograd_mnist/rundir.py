@@ -34,6 +34,7 @@ from autograd_mnist.config import CONFIG
 from autograd_mnist.errors import RunError
 from autograd_mnist.io import temp_pattern
 from autograd_mnist.report import CURVES, METRICS, SUMMARY
+from autograd_mnist.weights import WEIGHTS
 
 __all__ = [
     "LOCK",
@@ -47,7 +48,7 @@ __all__ = [
 
 LOCK = ".lock"
 """The lock file's name in a run folder."""
-RUN_FILES = (CONFIG, CHECKPOINT, METRICS, SUMMARY, *CURVES)
+RUN_FILES = (CONFIG, CHECKPOINT, WEIGHTS, METRICS, SUMMARY, *CURVES)
 """The files a run writes into its folder."""
 
 _LOCK_TEMP = f"{LOCK}.*.*.tmp"

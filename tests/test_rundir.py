@@ -165,6 +165,7 @@ def test_a_live_lock_refuses_a_second_process(tmp_path: Path) -> None:
         (tmp_path / "checkpoint.npz").unlink()
         (tmp_path / "metrics.csv").unlink()
         (tmp_path / "summary.json").unlink()
+        (tmp_path / "model.safetensors").unlink()
         for png in tmp_path.glob("*.png"):
             png.unlink()
         with pytest.raises(RunError, match="in use by process"):
