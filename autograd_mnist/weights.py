@@ -29,6 +29,7 @@ import safetensors.numpy
 from autograd_mnist import nn
 from autograd_mnist.io import PathLike, atomic_open
 from autograd_mnist.models import make_model
+from autograd_mnist.tensor import Tensor
 
 __all__ = [
     "MODEL_CONFIG_KEY",
@@ -74,7 +75,7 @@ def _torch_state(state: Mapping[str, Any], where: str) -> dict[str, np.ndarray]:
             raise TypeError(
                 f"save_weights: bad key {key!r} for '{where}', expected a non-empty str"
             )
-        array = np.asarray(value.data if isinstance(value, nn.Parameter) else value)
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
         if array.dtype.kind not in "biuf":
             raise TypeError(
                 f"save_weights: key {key!r} for '{where}': got dtype {array.dtype}, expected "
@@ -98,7 +99,8 @@ def save_weights(
     ``load_state_dict`` accepts the file.
 
     Args:
-        model_or_state_dict: a Module (its ``state_dict()``) or a mapping of str to arrays.
+        model_or_state_dict: a Module (its ``state_dict()``) or a mapping of str to arrays
+            (or Tensors).
         path: the file (``.safetensors`` is the customary suffix); its folder must exist.
         metadata: str -> str entries stored in the header (e.g. :func:`preset_metadata`);
             ``"format": "pt"`` is added unless given.
@@ -145,6 +147,14 @@ def save_run_weights(
     return path
 
 
+def _plain(array: np.ndarray) -> np.ndarray:
+    """A copy of ``array`` in a NumPy dtype: BF16 (NumPy knows it only when ``ml_dtypes``
+    is loaded, e.g. by onnx or JAX) becomes float32, exactly."""
+    if array.dtype.kind == "V" and array.dtype.name == "bfloat16":
+        return array.astype(np.float32)
+    return np.array(array)
+
+
 def _read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Every array and the metadata of a safetensors file; errors name the file and key."""
     where = os.fspath(path)
@@ -161,8 +171,8 @@ def _read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         meta = dict(f.metadata() or {})
         for key in f.keys():  # noqa: SIM118 - safe_open has keys(), not iteration
             try:
-                state[key] = np.array(f.get_tensor(key))
-            except Exception as exc:  # e.g. BF16, which NumPy has no dtype for
+                state[key] = _plain(f.get_tensor(key))
+            except Exception as exc:  # e.g. BF16 when NumPy has no dtype for it
                 raise ValueError(
                     f"load_weights: '{where}': key {key!r}: cannot read it as a NumPy array "
                     f"({type(exc).__name__}: {exc}); expected F16/F32/F64 or an integer dtype"
@@ -227,8 +237,9 @@ def load_weights(path: PathLike, model: nn.Module | None = None) -> dict[str, np
         FileNotFoundError: if there is no such file.
         ValueError: if it is not a safetensors file (too short, a truncated or hostile
             header, data not covering the arrays), holds a dtype NumPy cannot represent
-            (BF16), or, with ``model``, has missing or unexpected keys, a shape or a dtype
-            kind that does not fit; the message names the file and every such key.
+            (BF16 unless ``ml_dtypes`` is loaded: then it is read as float32), or, with
+            ``model``, has missing or unexpected keys, a shape or a dtype kind that does
+            not fit; the message names the file and every such key.
     """
     state, _ = _read(path)
     if model is None:

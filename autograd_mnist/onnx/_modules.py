@@ -136,8 +136,9 @@ def _silu(g: Graph, m: nn.Module, x: str, _t: Tensor, _n: Names, where: str) -> 
 
 
 def _softplus(g: Graph, m: nn.Module, x: str, t: Tensor, _n: Names, where: str) -> str:
-    """ONNX's Softplus has no beta and no threshold; above the threshold (``beta x > 20``
-    by default) log(1 + e**(beta x)) / beta and x differ by less than 3e-9 * x."""
+    """ONNX's Softplus has no beta and no threshold: where ``beta x`` is above the threshold
+    (20 by default) ours is x, ONNX's log(1 + e**(beta x)) / beta, larger by
+    log(1 + e**-(beta x)) / beta < 2.1e-9 / beta."""
     assert isinstance(m, nn.Softplus)
     if m.beta == 1.0:
         return g.node("Softplus", [x], where)
