@@ -25,7 +25,16 @@ ENGINE = (
     "ops",
 )
 # Imports inside functions are allowed only for optional dependencies, loaded when used.
-LAZY_OK = {"graphviz", "matplotlib", "tqdm", "torch", "threadpoolctl", "resource"}
+LAZY_OK = {
+    "graphviz",
+    "matplotlib",
+    "tqdm",
+    "torch",
+    "threadpoolctl",
+    "resource",
+    "starlette",  # serve (the serve extra)
+    "uvicorn",
+}
 
 
 def _modules() -> dict[str, Path]:

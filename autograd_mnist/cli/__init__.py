@@ -2,7 +2,8 @@
 
 Subcommands: ``train`` (into a run folder, or ``--resume`` one), ``evaluate``, ``predict``,
 ``show`` (filters, feature maps, mistakes as PNGs), ``graph`` (one training step's
-computation graph) and ``summary`` (a model's layers). :func:`main` returns the exit code:
+computation graph), ``summary`` (a model's layers) and ``serve`` (a local page to draw a
+digit on). :func:`main` returns the exit code:
 0 on success, 2 for a usage error or a problem such as a missing run folder or a bad
 checkpoint (one message on stderr, no traceback; set ``AUTOGRAD_MNIST_DEBUG=1`` for the
 traceback), 130 when interrupted with Ctrl-C. Run as a program (``main()`` with no
@@ -21,7 +22,7 @@ from typing import Any
 
 from autograd_mnist import runtime
 from autograd_mnist.checkpoint import RunInterrupted
-from autograd_mnist.cli import evaluate, model, train
+from autograd_mnist.cli import evaluate, model, serve, train
 from autograd_mnist.errors import RunError
 from autograd_mnist.report import format_confusion, format_per_class
 
@@ -30,7 +31,12 @@ __all__ = ["COMMANDS", "PROG", "build_parser", "format_confusion", "format_per_c
 PROG = "autograd-mnist"
 """The program's name in usage lines and messages."""
 
-COMMANDS: tuple[Callable[[Any], None], ...] = (train.register, evaluate.register, model.register)
+COMMANDS: tuple[Callable[[Any], None], ...] = (
+    train.register,
+    evaluate.register,
+    model.register,
+    serve.register,
+)
 """Each command module's ``register(subparsers)``, in the order ``--help`` lists them. A new
 command is a module of this package with a ``register`` function, added here."""
 
