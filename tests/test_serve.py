@@ -361,7 +361,7 @@ def test_the_benchmark_runs(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-@pytest.mark.parametrize("missing", ["uvicorn", "starlette.applications"])
+@pytest.mark.parametrize("missing", ["uvicorn", "starlette.applications", "threadpoolctl"])
 def test_serve_without_the_extra_says_how_to_install_it(
     best_run: Path,
     missing: str,
@@ -372,3 +372,10 @@ def test_serve_without_the_extra_says_how_to_install_it(
     assert cli.main(["serve", str(best_run)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'pip install -e ".[serve]"' in err
+
+
+def test_serving_uses_one_blas_thread() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with app.one_blas_thread():
+        blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)

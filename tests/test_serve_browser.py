@@ -140,6 +140,17 @@ def test_draw_a_digit_and_load_a_test_image(server_url: str, tmp_path: Path) -> 
 
             page.locator("#clear").click()
             expect(page.locator("#guess")).to_have_text("?")
+
+            # without test images the server answers 404 (tests/test_serve.py): the button says so
+            missing = {"error": "test images not available: no t10k-images-idx3-ubyte[.gz]"}
+            page.route(
+                "**/api/test-image",
+                lambda route: route.fulfill(status=404, json=missing),
+            )
+            page.locator("#test").click()
+            expect(page.locator("#test")).to_have_text("no test images")
+            expect(page.locator("#test")).to_be_disabled()
+            expect(page.locator("#status")).to_contain_text("test images not available")
             assert not errors, errors
         finally:
             browser.close()
