@@ -133,11 +133,13 @@ def test_test_image_has_its_true_label(best_run: Path) -> None:
 
 
 def test_encode_tiles_scales_each_tile_or_all() -> None:
-    tiles = np.array([[[0.0, 1.0]], [[2.0, 6.0]]])  # (2, 1, 2)
+    tiles = np.array([[[-1.0, 1.0]], [[2.0, 5.0]]])  # (2, 1, 2)
     own = np.frombuffer(base64.b64decode(encode_tiles(tiles)["data"]), np.uint8)
     np.testing.assert_array_equal(own, [0, 255, 0, 255])
     shared = np.frombuffer(base64.b64decode(encode_tiles(tiles, True)["data"]), np.uint8)
-    np.testing.assert_array_equal(shared, [0, 42, 85, 255])
+    np.testing.assert_array_equal(shared, [0, 85, 128, 255])
+    flat = encode_tiles(np.ones((2, 3)))  # a constant tile: all 0, no division by zero
+    assert flat["shape"] == [2, 3] and base64.b64decode(flat["data"]) == bytes(6)
 
 
 # ----- the endpoints -----

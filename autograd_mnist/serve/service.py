@@ -36,11 +36,12 @@ def encode_tiles(tiles: np.ndarray, shared_scale: bool = False) -> dict[str, Any
     """``(K, h, w)`` (or ``(h, w)``) values as uint8 grey levels in base64, with their shape.
 
     Each tile is scaled from its own [min, max] to [0, 255] (``shared_scale``: all tiles
-    from 0 to the largest value of any, so that weak and strong responses compare).
+    from the smallest value of any to the largest, so that weak and strong responses
+    compare).
     """
     values = np.asarray(tiles, dtype=np.float64)
     axes = tuple(range(values.ndim)) if shared_scale else (-2, -1)
-    lo = np.zeros(1) if shared_scale else values.min(axis=axes, keepdims=True)
+    lo = values.min(axis=axes, keepdims=True)
     span = values.max(axis=axes, keepdims=True) - lo
     grey = np.round(255 * np.clip((values - lo) / np.where(span > 0, span, 1.0), 0, 1))
     data = base64.b64encode(grey.astype(np.uint8).tobytes()).decode("ascii")
