@@ -19,7 +19,7 @@ from helpers import ROOT, needs_dot, run_python
 
 from autograd_mnist import cli
 from autograd_mnist.config import RunConfig
-from autograd_mnist.data import Split, synthetic_data, write_idx
+from autograd_mnist.data import FASHION_MNIST_CLASSES, Split, synthetic_data, write_idx
 from autograd_mnist.data.sources import FILES
 from autograd_mnist.runs import train_run
 from autograd_mnist.serve import (
@@ -329,6 +329,9 @@ def test_serve_serves_the_latest_run_on_localhost(
     assert service.run.path == str(Path("runs", "r1", "checkpoint.npz"))
     assert cli.main(["serve", str(best_run), "--port", "8123", "--host", "0.0.0.0"]) == 0
     assert calls[1][1:] == ("0.0.0.0", 8123)
+    assert cli.main(["serve", str(best_run), "--dataset", "fashion"]) == 0
+    assert calls[2][0].test_classes == list(FASHION_MNIST_CLASSES)
+    assert calls[2][0].classes == [str(k) for k in range(10)]
 
 
 def test_the_page_ships_in_the_package() -> None:
@@ -381,3 +384,10 @@ def test_serving_uses_one_blas_thread() -> None:
     with app.one_blas_thread():
         blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
         assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_test_images_of_another_dataset_keep_their_names(best_run: Path) -> None:
+    service = Service(load_run(best_run), synthetic_test_data, seed=0, test_dataset="fashion")
+    answer = service.test_image()
+    assert answer["true_label"] == FASHION_MNIST_CLASSES[answer["true_class"]]
+    assert answer["label"] == str(answer["prediction"])  # the model's own classes: digits

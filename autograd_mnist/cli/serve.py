@@ -56,7 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     loaded = load_run(run)
     dataset = args.dataset or loaded.dataset
-    service = Service(loaded, functools.partial(read_test_split, dataset, args.data_dir))
+    test_data = functools.partial(read_test_split, dataset, args.data_dir)
+    service = Service(loaded, test_data, test_dataset=dataset)
     where = "this machine only" if app.is_loopback(args.host) else "reachable from the network"
     print(f"serving model {loaded.name} from {loaded.path}")
     print(f"open http://{args.host}:{args.port}/ ({where}); Ctrl-C to stop", flush=True)

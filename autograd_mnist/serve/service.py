@@ -61,13 +61,25 @@ class Service:
             :func:`~autograd_mnist.serve.loading.read_test_split` bound to a data folder);
             called once, on the first "test image"; may raise :class:`MissingTestImages`.
         seed: seeds the choice of test images (None: unpredictable).
+        test_dataset: the test images' dataset, naming their true labels (None: the
+            run's; the model's answers keep the names of the dataset it was trained on).
+
+    Attributes:
+        run: as given.
+        classes: the names of the model's ten classes (its training dataset's).
+        test_classes: the names of the test images' true classes.
     """
 
     def __init__(
-        self, run: LoadedRun, test_data: Callable[[], Split], seed: int | None = None
+        self,
+        run: LoadedRun,
+        test_data: Callable[[], Split],
+        seed: int | None = None,
+        test_dataset: str | None = None,
     ) -> None:
         self.run = run
         self.classes = dataset_info(run.dataset).class_names()
+        self.test_classes = dataset_info(test_dataset or run.dataset).class_names()
         self._test_data = test_data
         self._test: Split | None = None
         self._svg: bytes | None = None
@@ -137,7 +149,8 @@ class Service:
         x, y = self._test
         i = int(self._rng.integers(len(x)))
         answer = self.classify(x[i, 0])
-        return answer | {"index": i, "true_class": int(y[i]), "true_label": self.classes[y[i]]}
+        true = {"index": i, "true_class": int(y[i]), "true_label": self.test_classes[y[i]]}
+        return answer | true
 
     def graph_svg(self) -> bytes:
         """The model's computation graph for one image, as SVG, rendered once and kept in
