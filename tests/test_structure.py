@@ -33,6 +33,8 @@ LAZY_OK = {
     "threadpoolctl",
     "resource",
     "onnx",
+    "starlette",  # serve (the serve extra)
+    "uvicorn",
 }
 
 

@@ -2,12 +2,13 @@
 
 Subcommands: ``train`` (into a run folder, or ``--resume`` one), ``evaluate``, ``predict``,
 ``show`` (filters, feature maps, mistakes as PNGs), ``graph`` (one training step's
-computation graph), ``summary`` (a model's layers) and ``export`` (safetensors or ONNX).
-:func:`main` returns the exit code: 0 on success, 2 for a usage error or a problem such as
-a missing run folder or a bad checkpoint (one message on stderr, no traceback; set
-``AUTOGRAD_MNIST_DEBUG=1`` for the traceback), 130 when interrupted with Ctrl-C. Run as a
-program (``main()`` with no ``argv``), it first makes sure OpenBLAS's idle threads do not
-spin (:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`).
+computation graph), ``summary`` (a model's layers), ``export`` (safetensors or ONNX)
+and ``serve`` (a local page to draw a digit on). :func:`main` returns the exit code:
+0 on success, 2 for a usage error or a problem such as a missing run folder or a bad
+checkpoint (one message on stderr, no traceback; set ``AUTOGRAD_MNIST_DEBUG=1`` for the
+traceback), 130 when interrupted with Ctrl-C. Run as a program (``main()`` with no
+``argv``), it first makes sure OpenBLAS's idle threads do not spin
+(:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from autograd_mnist import runtime
 from autograd_mnist.checkpoint import RunInterrupted
-from autograd_mnist.cli import evaluate, export, model, train
+from autograd_mnist.cli import evaluate, export, model, serve, train
 from autograd_mnist.errors import RunError
 from autograd_mnist.report import format_confusion, format_per_class
 
@@ -35,6 +36,7 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     evaluate.register,
     model.register,
     export.register,
+    serve.register,
 )
 """Each command module's ``register(subparsers)``, in the order ``--help`` lists them. A new
 command is a module of this package with a ``register`` function, added here."""
