@@ -60,6 +60,7 @@ __all__ = [
     "MirrorSource",
     "Source",
     "SourceError",
+    "find_idx",
     "WheelSource",
     "check_url",
     "default_sources",
@@ -114,7 +115,8 @@ class Source(Protocol):
         ...
 
 
-def _find_idx(folder: Path, name: str) -> Path | None:
+def find_idx(folder: Path, name: str) -> Path | None:
+    """``folder/<name>.gz`` if it is a file, else ``folder/<name>``, else None."""
     for candidate in (folder / f"{name}.gz", folder / name):
         if candidate.is_file():
             return candidate
@@ -133,7 +135,7 @@ class DirectorySource:
 
     def fetch(self, workdir: Path) -> Arrays:
         """See :class:`Source`; raises SourceError naming missing files."""
-        found = {key: _find_idx(self.path, name) for key, name in FILES.items()}
+        found = {key: find_idx(self.path, name) for key, name in FILES.items()}
         missing = [FILES[key] for key, p in found.items() if p is None]
         if missing:
             raise SourceError(f"missing {', '.join(f'{m}[.gz]' for m in missing)}")

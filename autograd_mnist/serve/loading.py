@@ -17,7 +17,7 @@ from autograd_mnist.checkpoint import CHECKPOINT, load_checkpoint, restore_model
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import dataset_dir, read_idx, to_float
 from autograd_mnist.data.datasets import Split, dataset_info
-from autograd_mnist.data.sources import FILES
+from autograd_mnist.data.sources import FILES, find_idx
 from autograd_mnist.io import PathLike
 
 __all__ = ["LoadedRun", "MissingTestImages", "latest_run", "load_run", "read_test_split"]
@@ -80,9 +80,9 @@ class MissingTestImages(RuntimeError):
 
 
 def _idx_file(folder: Path, name: str) -> Path:
-    for candidate in (folder / f"{name}.gz", folder / name):
-        if candidate.is_file():
-            return candidate
+    found = find_idx(folder, name)
+    if found is not None:
+        return found
     raise MissingTestImages(
         f"no {name}[.gz] in {folder}: `autograd-mnist train` downloads the data there "
         "(or set --data-dir / $AUTOGRAD_MNIST_DATA)"
