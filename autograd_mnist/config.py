@@ -55,8 +55,9 @@ class RunConfig:
             zoomed and shifted (by up to ``augment`` pixels, not rounded) by
             ``data.random_affine``, else shifted by whole pixels by ``data.random_shift``;
             ``ema`` is the decay per optimizer step of an exponential moving average of
-            the weights, which is then what is evaluated and saved as the result (0: no
-            average); ``label_smoothing`` is the cross-entropy's (PyTorch's), in [0, 1].
+            the weights (with a warm-up: ``train.make_ema``), which is then what is
+            evaluated and saved as the result (0: no average); ``label_smoothing`` is the
+            cross-entropy's (PyTorch's), in [0, 1].
         weight_decay: L2 coefficient passed to the optimizer.
         seed: seeds the package generator (initial weights, shuffling, dropout).
         limit: train on the first ``limit`` training images only (the test set stays whole).

@@ -116,12 +116,13 @@ def make_scheduler(
 
 def make_ema(model: nn.Module, decay: float) -> optim.AveragedModel | None:
     """An exponential moving average of ``model``'s weights and buffers (BatchNorm's
-    running statistics too), PyTorch's
-    ``AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)``;
-    None when ``decay`` is 0 (no average)."""
+    running statistics too): PyTorch's
+    ``AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)``
+    with the warm-up of :func:`~autograd_mnist.optim.get_ema_multi_avg_fn` (the decay of
+    update n is ``min(decay, (1 + n) / (10 + n))``); None when ``decay`` is 0."""
     if not decay:
         return None
-    avg = optim.get_ema_multi_avg_fn(decay)
+    avg = optim.get_ema_multi_avg_fn(decay, warmup=True)
     return optim.AveragedModel(model, multi_avg_fn=avg, use_buffers=True)
 
 

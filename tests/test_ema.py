@@ -166,3 +166,13 @@ def test_checkpoint_restores_the_average_unless_asked_for_the_trained_weights(
     logits = averaged(Tensor(XT)).data
     acc = float(np.mean(logits.argmax(axis=1) == YT))
     assert result.summary["test_accuracy"] == pytest.approx(acc)
+
+
+def test_warmup_uses_the_smaller_decay_early_on() -> None:
+    plain, warm = get_ema_multi_avg_fn(0.99), get_ema_multi_avg_fn(0.99, warmup=True)
+    for n, want in ((1, 2 / 11), (10, 11 / 20), (1000, 0.99)):  # min(0.99, (1+n)/(10+n))
+        a, b = [np.zeros(1)], [np.zeros(1)]
+        warm(a, [np.ones(1)], n)
+        plain(b, [np.ones(1)], n)
+        np.testing.assert_allclose(a[0], 1 - want, rtol=1e-12)
+        np.testing.assert_allclose(b[0], 1 - 0.99, rtol=1e-12)

@@ -24,23 +24,35 @@ MultiAvgFn = Callable[[Sequence[np.ndarray], Sequence[np.ndarray], int], None]
 """``fn(averaged_arrays, model_arrays, n_averaged)``: updates the averaged arrays in place."""
 
 
-def get_ema_multi_avg_fn(decay: float = 0.999) -> MultiAvgFn:
+def get_ema_multi_avg_fn(decay: float = 0.999, warmup: bool = False) -> MultiAvgFn:
     """The exponential moving average: ``avg <- decay * avg + (1 - decay) * current``.
 
     As PyTorch's: the first update copies the model (see :class:`AveragedModel`), later
     ones move each averaged array ``1 - decay`` of the way towards the model's.
 
+    ``warmup`` is not PyTorch's: the n-th update (n = ``n_averaged``, 1 for the update
+    after the copy) uses ``min(decay, (1 + n) / (10 + n))``, TensorFlow's
+    ``ExponentialMovingAverage(num_updates=n)`` rule, so that the first weights of a run
+    (random, then quickly changing) fade out of the average after a few hundred updates
+    instead of lingering for ``1 / (1 - decay)`` of them. Short runs need it: with
+    ``decay=0.999`` and no warm-up, the initial random weights still hold
+    ``0.999 ** 1000 = 37%`` of the average after 1000 steps.
+
     Args:
         decay: in [0, 1].
+        warmup: use the smaller decay above while ``(1 + n) / (10 + n) < decay``.
 
     Raises:
         ValueError: for a decay outside [0, 1].
     """
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"get_ema_multi_avg_fn: decay must be in [0, 1]; got {decay!r}")
-    weight = 1.0 - decay
 
-    def ema_update(averaged: Sequence[np.ndarray], current: Sequence[np.ndarray], _: int) -> None:
+    def ema_update(
+        averaged: Sequence[np.ndarray], current: Sequence[np.ndarray], n_averaged: int
+    ) -> None:
+        d = min(decay, (1 + n_averaged) / (10 + n_averaged)) if warmup else decay
+        weight = 1.0 - d
         for a, c in zip(averaged, current, strict=True):
             a += weight * (c - a)
 
