@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import ROOT, run_python
 
 from autograd_mnist import models, runs, serialization
 from autograd_mnist.checkpoint import load_checkpoint, restore_model
@@ -104,3 +105,12 @@ def test_every_ingredient_changes_the_run(tmp_path: Path) -> None:
         cfg = RunConfig(out=str(tmp_path / str(i)), epochs=1, **{**SMALL, **change})
         other = runs.train_run(cfg, data=DATA).model.state_dict()["1.weight"]
         assert not np.array_equal(ref, other), change
+
+
+def test_validation_script_runs_offline() -> None:
+    """benchmarks/validate_recipe.py (how the presets were chosen), on synthetic data."""
+    script = str(ROOT / "benchmarks" / "validate_recipe.py")
+    args = ["--synthetic", "--model", "fast", "--set", "epochs=1", "--set", "ema=0.9"]
+    proc = run_python([script, *args], cwd=ROOT, env={"OPENBLAS_NUM_THREADS": "1"}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "validation accuracy" in proc.stdout and '"ema": 0.9' in proc.stdout
