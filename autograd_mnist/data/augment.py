@@ -72,7 +72,7 @@ def affine(
         scale: zoom factor (> 1 enlarges), a number or an (N,) array.
 
     Returns:
-        A new (N, C, H, W) array of the same dtype.
+        A new (N, C, H, W) array of the same dtype (computed in float32).
 
     Raises:
         ValueError: for a wrong rank, parameters of the wrong length or a scale <= 0.
