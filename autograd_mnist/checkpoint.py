@@ -2,7 +2,8 @@
 
 ``<run>/checkpoint.npz`` is written (atomically, by :func:`autograd_mnist.serialization.save`)
 after every epoch. It holds the latest epoch's model, optimizer, scheduler and package RNG
-state, the model's name and config, the run config and the history: everything needed to
+state, the average of the weights (``"ema"``: an ``AveragedModel``'s state, or None), the
+model's name and config, the run config and the history: everything needed to
 rebuild the model (:func:`restore_model`) or to continue the run bit for bit
 (:func:`autograd_mnist.runs.resume`).
 """
@@ -71,8 +72,11 @@ def checkpoint_state(
     scheduler: optim.LRScheduler | None,
     history: list[train.EpochMetrics],
     trained_on: str | None = None,
+    ema: optim.AveragedModel | None = None,
 ) -> dict[str, Any]:
     """Everything a resume needs, as a tree :func:`serialization.save` can write.
+
+    ``ema`` is the run's average of the weights, if it keeps one (``train.make_ema``).
 
     ``trained_on`` says what the model was trained on (None: ``cfg.dataset``), e.g.
     ``"arrays passed from Python"``; ``evaluate`` warns when it differs from the data scored.
@@ -85,6 +89,7 @@ def checkpoint_state(
         "model_state": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "ema": ema.state_dict() if ema is not None else None,
         "rng": _rng.get_rng_state(),
         "config": cfg.to_dict(),
         "history": [m.as_dict() for m in history],
@@ -160,6 +165,7 @@ def _check_entries(ckpt: dict[str, Any], path: Path) -> None:
         ("model_state", isinstance(ckpt["model_state"], dict), "a dict of arrays"),
         ("optimizer", isinstance(ckpt["optimizer"], dict), "a dict"),
         ("scheduler", isinstance(ckpt.get("scheduler") or {}, dict), "a dict or None"),
+        ("ema", isinstance(ckpt.get("ema") or {}, dict), "a dict of arrays or None"),
         ("config", isinstance(ckpt["config"], dict), "a dict of run settings"),
         (
             "history",
@@ -213,8 +219,14 @@ def history_of(ckpt: dict[str, Any]) -> list[train.EpochMetrics]:
     return [train.EpochMetrics(**h) for h in ckpt["history"]]
 
 
-def restore_model(ckpt: dict[str, Any]) -> nn.Module:
+def restore_model(ckpt: dict[str, Any], averaged: bool = True) -> nn.Module:
     """Rebuild the checkpoint's model and load its weights (in eval mode).
+
+    Args:
+        ckpt: a checkpoint from :func:`load_checkpoint`.
+        averaged: load the average of the weights (the run's result, what it evaluated)
+            when the run kept one (an EMA); False: the trained weights themselves (what a
+            resumed run trains on).
 
     Raises:
         RunError: if the weights do not fit the model, naming the keys and shapes.
@@ -222,8 +234,11 @@ def restore_model(ckpt: dict[str, Any]) -> nn.Module:
     name, config = ckpt["model"]["name"], dict(ckpt["model"].get("config") or {})
     with bad_checkpoint(ckpt.get("path", ""), "model"):
         model = make_model(name, config)
+    state = ckpt["model_state"]
+    if averaged and ckpt.get("ema"):  # AveragedModel's state: module.<name>, n_averaged
+        state = {k[7:]: v for k, v in ckpt["ema"].items() if k.startswith("module.")}
     try:
-        model.load_state_dict(ckpt["model_state"])
+        model.load_state_dict(state)
     except (ValueError, TypeError) as exc:
         raise RunError(
             f"checkpoint {ckpt.get('path', '')} does not fit model {name!r}: {exc}"

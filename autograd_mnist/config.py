@@ -45,10 +45,19 @@ class RunConfig:
         model: a preset name from ``models.MODELS``.
         model_config: keyword arguments for the preset (e.g. ``{"hidden": [40, 20]}``).
         dataset: a name from ``data.DATASETS``: ``'mnist'`` or ``'fashion'``.
-        epochs, batch_size, optimizer, lr, schedule, augment: from
-            ``models.TRAIN_DEFAULTS[model]`` when None; ``schedule`` is a name from
-            ``train.SCHEDULES`` (``'none'``, ``'step'``, ``'cosine'``); ``augment`` is the
-            largest random shift of the training images in pixels (0: none).
+        epochs, batch_size, optimizer, lr, schedule, augment, rotation, scale, ema,
+            label_smoothing: from ``models.TRAIN_DEFAULTS[model]`` when None.
+            ``schedule`` is a name from ``train.SCHEDULES`` (``'none'``, ``'step'``,
+            ``'cosine'``, ``'onecycle'``); ``augment`` is the largest random shift of the
+            training images in pixels (0: none); ``rotation`` the largest random rotation
+            in degrees and ``scale`` the largest random zoom, as a fraction (0.1: zoom
+            factors from 0.9 to 1.1): with either set, each training image is rotated,
+            zoomed and shifted (by up to ``augment`` pixels, not rounded) by
+            ``data.random_affine``, else shifted by whole pixels by ``data.random_shift``;
+            ``ema`` is the decay per optimizer step of an exponential moving average of
+            the weights (with a warm-up: ``train.make_ema``), which is then what is
+            evaluated and saved as the result (0: no average); ``label_smoothing`` is the
+            cross-entropy's (PyTorch's), in [0, 1].
         weight_decay: L2 coefficient passed to the optimizer.
         seed: seeds the package generator (initial weights, shuffling, dropout).
         limit: train on the first ``limit`` training images only (the test set stays whole).
@@ -67,6 +76,10 @@ class RunConfig:
     weight_decay: float = 0.0
     schedule: str | None = None
     augment: int | None = None
+    rotation: float | None = None
+    scale: float | None = None
+    ema: float | None = None
+    label_smoothing: float | None = None
     seed: int = 0
     limit: int | None = None
     data_dir: str | None = None
@@ -139,6 +152,25 @@ class RunConfig:
                 is_int(self.augment) and 0 <= self.augment <= 8,
                 "an int from 0 to 8 (pixels)",
             ),
+            (
+                "rotation",
+                self.rotation,
+                _is_number(self.rotation) and 0 <= self.rotation <= 180,
+                "a number from 0 to 180 (degrees)",
+            ),
+            (
+                "scale",
+                self.scale,
+                _is_number(self.scale) and 0 <= self.scale < 1,
+                "a number >= 0 and < 1 (zoom factors 1 - scale to 1 + scale)",
+            ),
+            ("ema", self.ema, _is_number(self.ema) and 0 <= self.ema < 1, "a number in [0, 1)"),
+            (
+                "label_smoothing",
+                self.label_smoothing,
+                _is_number(self.label_smoothing) and 0 <= self.label_smoothing <= 1,
+                "a number in [0, 1]",
+            ),
             ("seed", self.seed, is_int(self.seed) and self.seed >= 0, "an int >= 0"),
             (
                 "limit",
@@ -165,11 +197,19 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        """Rebuild from :meth:`to_dict` output; unknown keys are ignored."""
+        """Rebuild from :meth:`to_dict` output; unknown keys are ignored.
+
+        A setting added after the run was made (see :data:`ADDED_SETTINGS`) gets the value
+        that means "off", as the run had it, not today's default.
+        """
         known = {f.name for f in fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in known}
+        kwargs = {**ADDED_SETTINGS, **{k: v for k, v in d.items() if k in known}}
         kwargs["model_config"] = dict(kwargs.get("model_config") or {})
         return cls(**kwargs)
+
+
+ADDED_SETTINGS: dict[str, Any] = {"rotation": 0, "scale": 0, "ema": 0, "label_smoothing": 0}
+"""Settings newer than the first run configs, with the value an older run had (off)."""
 
 
 def resume_epochs(config: RunConfig, epochs: int | None, done: int) -> int:
@@ -186,6 +226,10 @@ def resume_epochs(config: RunConfig, epochs: int | None, done: int) -> int:
 
 def _is_str(v: Any) -> TypeGuard[str]:
     return isinstance(v, str)
+
+
+def _is_number(v: Any) -> TypeGuard[int | float]:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v == v  # not nan
 
 
 def _fresh_run_dir(parent: Path) -> Path:

@@ -156,8 +156,8 @@ def cross_entropy(
     _check_reduction("cross_entropy", reduction)
     _check_class_options("cross_entropy", ignore_index, label_smoothing)
     t = _target("cross_entropy", input, target, ignore_index)
-    if not label_smoothing and not (t == ignore_index).any():
-        return ops.cross_entropy(input, t, reduction)  # fused: the training path
+    if not (t == ignore_index).any():  # fused: the training path
+        return ops.cross_entropy(input, t, reduction, float(label_smoothing))
     logp = ops.log_softmax(input, 1)
     return _class_losses(logp, t, ignore_index, float(label_smoothing), reduction)
 

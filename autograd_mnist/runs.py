@@ -5,8 +5,10 @@ A run folder (``runs/<YYYYmmdd-HHMMSS>`` unless ``out`` is given) holds:
 - ``config.json``: the run's settings, defaults filled in from ``models.TRAIN_DEFAULTS``
   (:mod:`autograd_mnist.config`);
 - ``checkpoint.npz``: the latest epoch's model, optimizer, scheduler and RNG state, the
-  model's name and config, the run config and the history (:mod:`autograd_mnist.checkpoint`);
-- ``model.safetensors``: the model's weights alone, rewritten with the checkpoint, in the
+  average of the weights (when the run keeps an EMA), the model's name and config, the
+  run config and the history (:mod:`autograd_mnist.checkpoint`);
+- ``model.safetensors``: the model's weights alone (the averaged ones when the run keeps
+  an EMA), rewritten with the checkpoint, in the
   format PyTorch and ONNX tools read (:mod:`autograd_mnist.weights`; older runs lack it);
 - ``metrics.csv``, ``summary.json``, ``loss.png``, ``accuracy.png``: per-epoch metrics,
   final results and curves (:mod:`autograd_mnist.report`).
@@ -46,7 +48,7 @@ from autograd_mnist.checkpoint import (
     restore_model,
 )
 from autograd_mnist.config import CONFIG, RunConfig, check_data, resume_epochs
-from autograd_mnist.data import DATASETS, Data, Split, random_shift, synthetic_data
+from autograd_mnist.data import DATASETS, Data, Split, random_affine, random_shift, synthetic_data
 from autograd_mnist.errors import RunError, TrainingDiverged
 from autograd_mnist.io import PathLike, write_json
 from autograd_mnist.models import make_model
@@ -97,7 +99,9 @@ __all__ = [
 
 @dataclass
 class RunResult:
-    """What :func:`train_run` and :func:`resume` return."""
+    """What :func:`train_run` and :func:`resume` return; ``model`` is the run's result,
+    the one it evaluates and exports: the averaged weights when the run keeps an EMA
+    (``train.eval_model``)."""
 
     run_dir: Path
     model: nn.Module
@@ -142,7 +146,8 @@ def train_run(
     assert cfg.optimizer is not None and cfg.lr is not None and cfg.epochs is not None
     assert cfg.schedule is not None
     optimizer = train.make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
-    scheduler = train.make_scheduler(cfg.schedule, optimizer, cfg.epochs)
+    scheduler = train.make_scheduler(cfg.schedule, optimizer, cfg.epochs, _steps(cfg, train_xy))
+    ema = train.make_ema(model, cfg.ema or 0.0)
     with rundir.claim_new(run_dir):
         config_doc = {"format": FORMAT, **cfg.to_dict(), "trained_on": trained_on}
         write_json(run_dir / CONFIG, {**config_doc, "created": _now(), "resumed": []})
@@ -150,7 +155,7 @@ def train_run(
             f"run folder: {run_dir}  (model {cfg.model}, {len(train_xy[0])} training images, "
             f"{cfg.epochs} epochs)"
         )
-        state = _RunState(cfg, run_dir, model, optimizer, scheduler, [], trained_on)
+        state = _RunState(cfg, run_dir, model, optimizer, scheduler, [], trained_on, ema)
         return _run(state, train_xy, test_xy)
 
 
@@ -163,9 +168,9 @@ def resume(
 ) -> RunResult:
     """Continue a run from its checkpoint up to ``epochs`` in total, in the same folder.
 
-    The model is rebuilt after ``manual_seed(seed)`` and the model, optimizer, scheduler
-    and package RNG states are restored, so the result equals a run that was never
-    interrupted, bit for bit. With more epochs than first planned, the schedule is
+    The model is rebuilt after ``manual_seed(seed)`` and the model, optimizer, scheduler,
+    weight average (EMA) and package RNG states are restored, so the result equals a run
+    that was never interrupted, bit for bit. With more epochs than first planned, the schedule is
     recomputed for the new total (epochs already run keep the rates they had).
 
     Args:
@@ -214,16 +219,20 @@ def resume(
             )
         train_xy, test_xy = _get_data(cfg, data)
         _rng.manual_seed(cfg.seed)
-        model = restore_model(ckpt)
+        model = restore_model(ckpt, averaged=False)
         assert cfg.optimizer is not None and cfg.lr is not None and cfg.schedule is not None
-        with bad_checkpoint(path, "optimizer, scheduler and random state"):
+        with bad_checkpoint(path, "optimizer, scheduler, average and random state"):
             optimizer = train.make_optimizer(
                 cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay
             )
-            scheduler = train.make_scheduler(cfg.schedule, optimizer, total)
+            steps = _steps(cfg, train_xy)
+            scheduler = train.make_scheduler(cfg.schedule, optimizer, total, steps)
             optimizer.load_state_dict(ckpt["optimizer"])
             if scheduler is not None and ckpt.get("scheduler") is not None:
                 scheduler.load_state_dict(ckpt["scheduler"])
+            ema = train.make_ema(model, cfg.ema or 0.0)
+            if ema is not None:
+                ema.load_state_dict(ckpt["ema"])
             _rng.set_rng_state(ckpt["rng"])
         history = history_of(ckpt)
         this_resume = {"from_epoch": done, "to_epoch": total, "at": _now()}
@@ -231,7 +240,7 @@ def resume(
         config_doc = {**stored, "format": FORMAT, **cfg.to_dict(), "trained_on": trained_on}
         write_json(folder / CONFIG, {**config_doc, "resumed": resumed})
         print(f"resuming {folder} at epoch {done}/{total}")
-        state = _RunState(cfg, folder, model, optimizer, scheduler, history, trained_on)
+        state = _RunState(cfg, folder, model, optimizer, scheduler, history, trained_on, ema)
         return _run(state, train_xy, test_xy)
 
 
@@ -268,11 +277,28 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
-def _augmenter(shift: int) -> Callable[[np.ndarray], np.ndarray] | None:
-    """Random shifts of up to ``shift`` pixels (package generator), or None."""
+def _steps(cfg: RunConfig, train_xy: Split) -> int:
+    """Optimizer steps per epoch (the last batch may be short)."""
+    return -(-len(train_xy[0]) // (cfg.batch_size or 1))
+
+
+def _augmenter(cfg: RunConfig) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The run's augmentation (package generator): random affine transforms when
+    ``rotation`` or ``scale`` is set, else whole-pixel shifts of up to ``augment`` pixels,
+    or None."""
+    shift, degrees, zoom = cfg.augment or 0, cfg.rotation or 0, cfg.scale or 0
+    if degrees or zoom:
+        return functools.partial(_affine, degrees=degrees, shift=shift, zoom=zoom)
     if not shift:
         return None
     return functools.partial(random_shift, max_shift=shift)
+
+
+def _affine(images: np.ndarray, degrees: float, shift: float, zoom: float) -> np.ndarray:
+    """``random_affine`` with the translation given in pixels and the zoom as 1 +- zoom."""
+    H, W = images.shape[-2:]
+    out: np.ndarray = random_affine(images, degrees, (shift / W, shift / H), (1 - zoom, 1 + zoom))
+    return out
 
 
 @dataclass
@@ -286,6 +312,7 @@ class _RunState:
     scheduler: optim.LRScheduler | None
     history: list[train.EpochMetrics]
     trained_on: str
+    ema: optim.AveragedModel | None = None
 
 
 def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
@@ -297,10 +324,11 @@ def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
         nonlocal saved
         history.append(m)
         ckpt = checkpoint_state(
-            cfg, model, state.optimizer, state.scheduler, history, state.trained_on
+            cfg, model, state.optimizer, state.scheduler, history, state.trained_on, state.ema
         )
         serialization.save(ckpt, run_dir / CHECKPOINT)
-        weights.save_run_weights(run_dir, model, cfg.model, cfg.model_config)
+        exported = train.eval_model(model, state.ema)  # the averaged weights, if kept
+        weights.save_run_weights(run_dir, exported, cfg.model, cfg.model_config)
         saved = m.epoch
         write_metrics(run_dir / METRICS, history)
         if not cfg.progress:  # with progress, fit prints the same line after each bar
@@ -318,7 +346,9 @@ def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
             start_epoch=saved,
             progress=cfg.progress,
             on_epoch_end=on_epoch_end,
-            augment=_augmenter(cfg.augment or 0),
+            augment=_augmenter(cfg),
+            ema=state.ema,
+            label_smoothing=cfg.label_smoothing or 0.0,
         )
     except KeyboardInterrupt:
         raise RunInterrupted(run_dir, saved, cfg.epochs) from None
@@ -331,7 +361,8 @@ def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
     if not history:  # nothing trained and nothing before (cannot happen with epochs >= 1)
         raise RunError(f"{run_dir}: no epoch was run")
     write_metrics(run_dir / METRICS, history)
-    summary = run_summary(cfg, model, history, len(train_xy[0]), len(test_xy[0]))
+    result = train.eval_model(model, state.ema)
+    summary = run_summary(cfg, result, history, len(train_xy[0]), len(test_xy[0]))
     write_json(run_dir / SUMMARY, summary)
     paths = write_plots(run_dir, history)
-    return RunResult(run_dir, model, history, summary, paths)
+    return RunResult(run_dir, result, history, summary, paths)

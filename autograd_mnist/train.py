@@ -2,7 +2,8 @@
 
 ``fit`` trains a model for some epochs and reports each epoch's metrics; ``evaluate``
 computes loss, accuracy and predictions on a dataset; ``train_step`` is one optimiser step
-on one mini-batch. ``SCHEDULES`` is the table of learning-rate schedules by name and
+on one mini-batch. ``SCHEDULES`` is the table of learning-rate schedules by name,
+``make_ema`` the exponential moving average of the weights a run may evaluate, and
 ``format_epoch`` the one-line report of an epoch. Everything runs in float32.
 """
 
@@ -72,32 +73,63 @@ def make_optimizer(
     return optim.OPTIMIZERS[key](params, lr=lr, weight_decay=weight_decay)
 
 
-def _step_schedule(optimizer: optim.Optimizer, epochs: int) -> optim.LRScheduler:
+def _no_schedule(optimizer: optim.Optimizer, epochs: int, steps: int) -> None:
+    return None
+
+
+def _step_schedule(optimizer: optim.Optimizer, epochs: int, steps: int) -> optim.LRScheduler:
     return optim.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
 
 
-def _cosine_schedule(optimizer: optim.Optimizer, epochs: int) -> optim.LRScheduler:
+def _cosine_schedule(optimizer: optim.Optimizer, epochs: int, steps: int) -> optim.LRScheduler:
     return optim.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
 
 
-SCHEDULES: dict[str, Callable[[optim.Optimizer, int], optim.LRScheduler | None]] = {
-    "none": lambda optimizer, epochs: None,
+def _onecycle_schedule(optimizer: optim.Optimizer, epochs: int, steps: int) -> optim.LRScheduler:
+    return optim.OneCycleLR(optimizer, optimizer.lr, epochs=epochs, steps_per_epoch=max(1, steps))
+
+
+SCHEDULES: dict[str, Callable[[optim.Optimizer, int, int], optim.LRScheduler | None]] = {
+    "none": _no_schedule,
     "step": _step_schedule,  # x0.1 after each third of the run
     "cosine": _cosine_schedule,  # cosine from lr down to 0 over the run
+    "onecycle": _onecycle_schedule,  # per batch: up to lr over 30% of the run, then down
 }
-"""Schedule name -> ``factory(optimizer, epochs)`` returning the scheduler (None: constant)."""
+"""Schedule name -> ``factory(optimizer, epochs, steps_per_epoch)`` returning the
+scheduler (None: constant)."""
 
 
-def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int) -> optim.LRScheduler | None:
-    """A scheduler from :data:`SCHEDULES`: 'none', 'step' (x0.1 every third of the run) or
-    'cosine' (to 0 over ``epochs``).
+def make_scheduler(
+    name: str, optimizer: optim.Optimizer, epochs: int, steps_per_epoch: int = 1
+) -> optim.LRScheduler | None:
+    """A scheduler from :data:`SCHEDULES`: 'none', 'step' (x0.1 every third of the run),
+    'cosine' (to 0 over ``epochs``) or 'onecycle' (:class:`~autograd_mnist.optim.OneCycleLR`
+    peaking at the optimizer's rate, over ``epochs * steps_per_epoch`` optimizer steps).
 
     Raises:
         ValueError: for an unknown name.
     """
     if name not in SCHEDULES:
         raise ValueError(f"schedule: unknown {name!r}; expected one of {list(SCHEDULES)}")
-    return SCHEDULES[name](optimizer, epochs)
+    return SCHEDULES[name](optimizer, epochs, steps_per_epoch)
+
+
+def make_ema(model: nn.Module, decay: float) -> optim.AveragedModel | None:
+    """An exponential moving average of ``model``'s weights and buffers (BatchNorm's
+    running statistics too): PyTorch's
+    ``AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)``
+    with the warm-up of :func:`~autograd_mnist.optim.get_ema_multi_avg_fn` (the decay of
+    update n is ``min(decay, (1 + n) / (10 + n))``); None when ``decay`` is 0."""
+    if not decay:
+        return None
+    avg = optim.get_ema_multi_avg_fn(decay, warmup=True)
+    return optim.AveragedModel(model, multi_avg_fn=avg, use_buffers=True)
+
+
+def eval_model(model: nn.Module, ema: optim.AveragedModel | None) -> nn.Module:
+    """The model a run evaluates, checkpoints as its result and exports: the average's
+    ``module`` when the run keeps an EMA, else ``model`` itself."""
+    return ema.module if ema is not None else model
 
 
 def format_epoch(m: EpochMetrics, epochs: int) -> str:
@@ -110,11 +142,16 @@ def format_epoch(m: EpochMetrics, epochs: int) -> str:
 
 
 def train_step(
-    model: nn.Module, optimizer: optim.Optimizer, xb: np.ndarray, yb: np.ndarray
+    model: nn.Module,
+    optimizer: optim.Optimizer,
+    xb: np.ndarray,
+    yb: np.ndarray,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, int]:
-    """One step: forward, cross-entropy, backward, update. Returns (loss, correct count)."""
+    """One step: forward, cross-entropy (targets smoothed by ``label_smoothing``),
+    backward, update. Returns (loss, correct count)."""
     logits = model(Tensor(xb))
-    loss = F.cross_entropy(logits, yb)
+    loss = F.cross_entropy(logits, yb, label_smoothing=label_smoothing)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -180,6 +217,8 @@ def fit(
     progress: bool = True,
     on_epoch_end: Callable[[EpochMetrics], None] | None = None,
     augment: Callable[[np.ndarray], np.ndarray] | None = None,
+    ema: optim.AveragedModel | None = None,
+    label_smoothing: float = 0.0,
 ) -> list[EpochMetrics]:
     """Train ``model`` from epoch ``start_epoch`` up to ``epochs`` (in total).
 
@@ -194,13 +233,18 @@ def fit(
         test_data: (x, y) evaluated after every epoch (or None).
         epochs: total number of epochs (the run stops after epoch ``epochs``).
         batch_size: mini-batch size.
-        scheduler: a learning-rate schedule stepped after every epoch.
+        scheduler: a learning-rate schedule stepped after every epoch (after every
+            optimizer step when its ``per_batch`` is True, e.g. ``OneCycleLR``).
         start_epoch: epochs already done (when resuming).
         progress: show a progress bar (tqdm, when installed) with running loss and accuracy.
         on_epoch_end: called with each epoch's metrics (e.g. to save a checkpoint).
         augment: applied to each training batch of images before the step (e.g.
             ``lambda x: random_shift(x, 2)``); it should draw from the package generator
             so that resuming stays reproducible.
+        ema: an :class:`~autograd_mnist.optim.AveragedModel` of ``model`` (see
+            :func:`make_ema`), updated after every optimizer step; the epochs are then
+            evaluated with its averaged weights (``ema.module``).
+        label_smoothing: the cross-entropy's label smoothing (PyTorch's), in [0, 1].
 
     Returns:
         The metrics of the epochs run.
@@ -221,14 +265,19 @@ def fit(
             bar = progress_bar(len(loader), desc, leave=False, dynamic_ncols=True, mininterval=0.5)
         start = time.perf_counter()
         total_loss, total_correct, seen = 0.0, 0, 0
+        lr = optimizer.lr  # the epoch's rate (its first step's, for a per-batch schedule)
         for step, (xb, yb) in enumerate(_batches(loader, bar), 1):
             if augment is not None:
                 xb = augment(xb)
-            loss, correct = train_step(model, optimizer, xb, yb)
+            loss, correct = train_step(model, optimizer, xb, yb, label_smoothing)
             if not math.isfinite(loss):
                 if bar is not None:
                     bar.close()
                 raise _diverged(optimizer, epoch, step, loss)
+            if scheduler is not None and scheduler.per_batch:
+                scheduler.step()
+            if ema is not None:
+                ema.update_parameters(model)
             total_loss += loss * len(yb)
             total_correct += correct
             seen += len(yb)
@@ -243,10 +292,10 @@ def fit(
             bar.close()
         if not all(np.isfinite(p.data).all() for p in model.parameters()):
             raise _diverged(optimizer, epoch, None, None)
-        lr = optimizer.lr
-        if scheduler is not None:
+        if scheduler is not None and not scheduler.per_batch:
             scheduler.step()
-        test = evaluate(model, *test_data) if test_data is not None else None
+        scored = eval_model(model, ema)
+        test = evaluate(scored, *test_data) if test_data is not None else None
         metrics = EpochMetrics(
             epoch=epoch,
             train_loss=total_loss / max(seen, 1),

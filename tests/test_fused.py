@@ -91,29 +91,33 @@ def test_linear_equals_matmul_with_transposed_weight_plus_bias(
     check_equal(ops.linear, composite, arrays, seed)
 
 
-# ----- CrossEntropy == mean(-log_softmax(x)[range(N), t]) -----
+# ----- CrossEntropy == mean((1 - s) * -log_softmax(x)[range(N), t] + s * mean_k(...)) -----
 
 
 @st.composite
-def cross_entropy_inputs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, str]:
+def cross_entropy_inputs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, str, float]:
     n, k = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     x = draw(float_arrays((n, k), min_value=-5.0, max_value=5.0))
-    return x, draw(class_targets(n, k)), draw(st.sampled_from(["mean", "sum", "none"]))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return x, draw(class_targets(n, k)), reduction, draw(st.sampled_from([0.0, 0.1, 0.37, 1.0]))
 
 
 @given(cross_entropy_inputs(), st.integers(0, 2**16))
 def test_cross_entropy_equals_picked_negative_log_softmax(
-    inputs: tuple[np.ndarray, np.ndarray, str], seed: int
+    inputs: tuple[np.ndarray, np.ndarray, str, float], seed: int
 ) -> None:
-    x, target, reduction = inputs
+    x, target, reduction, smoothing = inputs
     reduce = {"mean": ops.mean, "sum": ops.sum, "none": lambda t: t}[reduction]
 
     def fused(x: Tensor) -> Tensor:
-        return ops.cross_entropy(x, target, reduction)
+        return ops.cross_entropy(x, target, reduction, smoothing)
 
     def composite(x: Tensor) -> Tensor:
-        picked = ops.getitem(ops.log_softmax(x, 1), (np.arange(x.shape[0]), target))  # (N,)
-        return reduce(ops.neg(picked))
+        logp = ops.log_softmax(x, 1)
+        picked = ops.getitem(logp, (np.arange(x.shape[0]), target))  # (N,)
+        losses = ops.mul(ops.neg(picked), 1.0 - smoothing)
+        losses = ops.add(losses, ops.mul(ops.neg(ops.mean(logp, 1)), smoothing))
+        return reduce(losses)
 
     check_equal(fused, composite, [x], seed)
 

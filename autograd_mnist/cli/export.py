@@ -50,7 +50,8 @@ def register(sub: Any) -> None:
 
 
 def model_to_export(ckpt: dict[str, Any]) -> nn.Module:
-    """The model a run exports: the checkpoint's (in eval mode)."""
+    """The model a run exports (in eval mode): the checkpoint's result, i.e. the average
+    of the weights when the run kept one (an EMA), else the trained weights."""
     return restore_model(ckpt)
 
 

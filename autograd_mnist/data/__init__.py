@@ -5,7 +5,7 @@ Nothing here downloads at import time; see ``docs/data.md`` for sources and offl
 
 from __future__ import annotations
 
-from .augment import random_shift
+from .augment import affine, random_affine, random_shift
 from .datasets import DATASETS, FASHION_MNIST_CLASSES, Data, DatasetInfo, Split, dataset_info
 from .idx import read_idx, write_idx
 from .loader import DataLoader
@@ -31,6 +31,7 @@ __all__ = [
     "DataLoader",
     "DatasetInfo",
     "Split",
+    "affine",
     "clear_cache",
     "dataset_dir",
     "dataset_info",
@@ -40,6 +41,7 @@ __all__ = [
     "load_mnist",
     "load_raw",
     "one_hot",
+    "random_affine",
     "random_shift",
     "read_idx",
     "synthetic_data",

@@ -63,19 +63,32 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 class CrossEntropy(Function):
-    """Softmax cross-entropy of logits x (N, K) with class indices ``target`` (N,);
-    dx = (softmax(x) - onehot(target)) * g, scaled by 1/N for the mean reduction.
+    """Softmax cross-entropy of logits x (N, K) with class indices ``target`` (N,) and
+    label smoothing s: the target distribution is ``q = (1 - s) * onehot(target) + s / K``;
+    dx = (softmax(x) - q) * g, scaled by 1/N for the mean reduction.
 
-    Equals ``mean(-log_softmax(x, 1)[arange(N), target])`` (``sum`` or no reduction for the
-    other ``reduction`` values). Fused: the forward builds no graph of log_softmax, indexing
-    and mean, and the backward is one subtraction.
+    Equals ``mean((1 - s) * nll + s * mean_k(-log_softmax(x, 1)))`` with
+    ``nll = -log_softmax(x, 1)[arange(N), target]`` (``sum`` or no reduction for the
+    other ``reduction`` values): PyTorch's ``cross_entropy(..., label_smoothing=s)``.
+    Fused: the forward builds no graph of log_softmax, indexing and mean, and the backward
+    is one subtraction.
     """
 
     @staticmethod
-    def forward(ctx: CrossEntropy, x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
+    def forward(
+        ctx: CrossEntropy,
+        x: np.ndarray,
+        target: np.ndarray,
+        reduction: str,
+        label_smoothing: float = 0.0,
+    ) -> np.ndarray:
         shifted = x - np.max(x, axis=1, keepdims=True)
         logz = np.log(np.sum(np.exp(shifted), axis=1))
-        losses: np.ndarray = logz - shifted[np.arange(x.shape[0]), target]  # (N,)
+        picked = shifted[np.arange(x.shape[0]), target]
+        if label_smoothing:
+            s = label_smoothing
+            picked = (1 - s) * picked + s * np.mean(shifted, axis=1)
+        losses: np.ndarray = (logz - picked).astype(x.dtype, copy=False)  # (N,)
         if reduction == "none":
             return losses
         total = losses.sum(dtype=x.dtype)
@@ -86,18 +99,26 @@ class CrossEntropy(Function):
         (x,) = ctx.inputs
         N, K = x.shape
         target, reduction = ctx.params["target"], ctx.params["reduction"]
-        onehot = np.zeros((N, K), dtype=x.dtype)
-        onehot[np.arange(N), target] = 1
-        d = sub(exp(LogSoftmax.apply(x, axis=1)), constant(onehot))  # (N, K)
+        s = ctx.params.get("label_smoothing", 0.0)
+        q = np.full((N, K), s / K, dtype=x.dtype)
+        q[np.arange(N), target] += 1 - s
+        d = sub(exp(LogSoftmax.apply(x, axis=1)), constant(q))  # (N, K)
         if reduction == "none":
             return mul(d, reshape(g, (N, 1)))
         return mul(d, mul(g, 1.0 / N) if reduction == "mean" else g)
 
 
-def cross_entropy(x: Tensor, target: np.ndarray, reduction: str) -> Tensor:
+def cross_entropy(
+    x: Tensor, target: np.ndarray, reduction: str, label_smoothing: float = 0.0
+) -> Tensor:
     """Softmax cross-entropy of logits x (N, K) and class indices ``target`` (N,), reduced
-    by 'mean', 'sum' or 'none' (arguments already checked by ``functional.cross_entropy``)."""
-    return CrossEntropy.apply(x, target=target, reduction=reduction)
+    by 'mean', 'sum' or 'none', targets smoothed by ``label_smoothing`` (arguments already
+    checked by ``functional.cross_entropy``)."""
+    if not label_smoothing:  # the parameters a graph shows stay as they were
+        return CrossEntropy.apply(x, target=target, reduction=reduction)
+    return CrossEntropy.apply(
+        x, target=target, reduction=reduction, label_smoothing=float(label_smoothing)
+    )
 
 
 class BatchNorm(Function):

@@ -5,7 +5,10 @@
 - :func:`blockwise` (with :data:`BLOCK`, :data:`PARALLEL_MIN`, :func:`cores`): the
   cache-blocked, multi-threaded kernel the largest updates run through;
 - :func:`penalty`: L1/L2 weight penalties to add to the loss (R4);
-- :mod:`~autograd_mnist.optim.schedulers`: :class:`StepLR`, :class:`CosineAnnealingLR`.
+- :mod:`~autograd_mnist.optim.schedulers`: :class:`StepLR`, :class:`CosineAnnealingLR`
+  (per epoch), :class:`OneCycleLR` (per optimizer step);
+- :mod:`~autograd_mnist.optim.swa_utils`: :class:`AveragedModel` and
+  :func:`get_ema_multi_avg_fn`, an exponential moving average of a model's weights.
 """
 
 from autograd_mnist.optim._blockwise import BLOCK, PARALLEL_MIN, blockwise, cores
@@ -22,7 +25,12 @@ from autograd_mnist.optim.optimizers import (
     RMSprop,
 )
 from autograd_mnist.optim.penalties import penalty
-from autograd_mnist.optim.schedulers import CosineAnnealingLR, LRScheduler, StepLR
+from autograd_mnist.optim.schedulers import CosineAnnealingLR, LRScheduler, OneCycleLR, StepLR
+from autograd_mnist.optim.swa_utils import (
+    AveragedModel,
+    get_ema_multi_avg_fn,
+    get_swa_multi_avg_fn,
+)
 
 __all__ = [
     "BLOCK",
@@ -33,14 +41,18 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AveragedModel",
     "CosineAnnealingLR",
     "LRScheduler",
     "Momentum",
+    "OneCycleLR",
     "Optimizer",
     "RMSProp",
     "RMSprop",
     "StepLR",
     "blockwise",
     "cores",
+    "get_ema_multi_avg_fn",
+    "get_swa_multi_avg_fn",
     "penalty",
 ]

@@ -1,4 +1,9 @@
-"""Epoch-wise learning-rate schedules (PyTorch's names and formulas)."""
+"""Learning-rate schedules (PyTorch's names and formulas).
+
+:class:`StepLR` and :class:`CosineAnnealingLR` are stepped once per epoch;
+:class:`OneCycleLR` once per optimizer step (its ``per_batch`` is True, which tells
+``train.fit`` where to call ``step()``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # for the annotations only: a schedule needs just ``optimizer.lr``
     from autograd_mnist.optim.optimizers import Optimizer
 
-__all__ = ["CosineAnnealingLR", "LRScheduler", "StepLR"]
+__all__ = ["CosineAnnealingLR", "LRScheduler", "OneCycleLR", "StepLR"]
 
 
 class LRScheduler:
-    """Base of the epoch-wise learning-rate schedules; call ``step()`` once per epoch."""
+    """Base of the learning-rate schedules; call ``step()`` once per epoch, or once per
+    optimizer step when ``per_batch`` is True. ``last_epoch`` counts the calls so far."""
+
+    per_batch: bool = False
+    """True for a schedule stepped after every optimizer step (``train.fit`` reads it)."""
 
     def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
@@ -20,11 +29,11 @@ class LRScheduler:
         self.last_epoch = 0
 
     def lr_at(self, epoch: int) -> float:
-        """The learning rate for ``epoch`` (0-based)."""
+        """The learning rate after ``epoch`` calls of :meth:`step` (0: the start)."""
         raise NotImplementedError
 
     def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate."""
+        """Advance one epoch (or batch) and set the optimizer's learning rate."""
         self.last_epoch += 1
         self.optimizer.lr = self.lr_at(self.last_epoch)
 
@@ -68,3 +77,96 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, epoch: int) -> float:
         cos = math.cos(math.pi * epoch / self.T_max)
         return self.eta_min + (self.base_lr - self.eta_min) * (1 + cos) / 2
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith and Topin, 2017), stepped after every optimizer step.
+
+    The rate rises from ``max_lr / div_factor`` to ``max_lr`` over the first
+    ``pct_start`` of the ``total_steps``, then anneals down to
+    ``max_lr / div_factor / final_div_factor`` (with ``three_phase``: back down to the
+    initial rate over the same number of steps, then to the minimum). PyTorch's formula,
+    phases and arguments; unlike PyTorch, momentum (or Adam's beta1) is not cycled: there
+    is no ``cycle_momentum``, and the optimizer's momentum stays as it was built. Building
+    the schedule sets the optimizer's rate to the initial rate.
+
+    Args:
+        optimizer: its ``lr`` is set at every step.
+        max_lr: the peak learning rate.
+        total_steps: the number of ``step()`` calls in the cycle; or give ``epochs`` and
+            ``steps_per_epoch`` (their product).
+        epochs: epochs in the cycle (with ``steps_per_epoch``).
+        steps_per_epoch: optimizer steps per epoch.
+        pct_start: the fraction of the cycle spent rising, in [0, 1].
+        anneal_strategy: 'cos' or 'linear'.
+        div_factor: initial rate = max_lr / div_factor.
+        final_div_factor: minimum rate = initial rate / final_div_factor.
+        three_phase: the three-phase variant (see above).
+
+    Raises:
+        ValueError: for a bad argument, and from ``step()`` past ``total_steps``.
+    """
+
+    per_batch = True
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float,
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+    ) -> None:
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None or epochs < 1 or steps_per_epoch < 1:
+                raise ValueError(
+                    "OneCycleLR: give total_steps, or epochs and steps_per_epoch (ints >= 1); "
+                    f"got total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
+                )
+            total_steps = epochs * steps_per_epoch
+        if total_steps < 1:
+            raise ValueError(f"OneCycleLR: total_steps must be >= 1; got {total_steps!r}")
+        if not 0.0 <= pct_start <= 1.0:
+            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1]; got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"OneCycleLR: anneal_strategy must be 'cos' or 'linear'; got {anneal_strategy!r}"
+            )
+        super().__init__(optimizer)
+        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        self.max_lr = float(max_lr)
+        self.initial_lr = self.max_lr / div_factor
+        self.min_lr = self.initial_lr / final_div_factor
+        rise = float(pct_start * total_steps) - 1
+        if three_phase:
+            self._phases = [
+                (rise, self.initial_lr, self.max_lr),
+                (float(2 * pct_start * total_steps) - 2, self.max_lr, self.initial_lr),
+                (total_steps - 1.0, self.initial_lr, self.min_lr),
+            ]
+        else:
+            self._phases = [
+                (rise, self.initial_lr, self.max_lr),
+                (total_steps - 1.0, self.max_lr, self.min_lr),
+            ]
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, epoch: int) -> float:
+        if epoch > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR: stepped {epoch} times; got more than total_steps {self.total_steps}"
+            )
+        start = 0.0
+        for i, (end, lr_from, lr_to) in enumerate(self._phases):
+            if epoch <= end or i == len(self._phases) - 1:
+                pct = (epoch - start) / (end - start)
+                if self.anneal_strategy == "linear":
+                    return (lr_to - lr_from) * pct + lr_from
+                return lr_to + (lr_from - lr_to) / 2.0 * (math.cos(math.pi * pct) + 1)
+            start = end
+        raise AssertionError("unreachable")  # pragma: no cover
