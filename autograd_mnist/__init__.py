@@ -25,6 +25,7 @@ from autograd_mnist import func, functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from autograd_mnist import nn, optim, viz
 from autograd_mnist.serialization import load, save
+from autograd_mnist.threads import get_num_threads, set_num_threads
 import numpy as np
 
 # dtype names as in torch (torch.float32, ...): the NumPy types, so t.to(am.float64) and
@@ -49,6 +50,7 @@ __all__ = [
     "full_like",
     "func",
     "functional",
+    "get_num_threads",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -72,6 +74,7 @@ __all__ = [
     "save",
     "set_detect_anomaly",
     "set_grad_enabled",
+    "set_num_threads",
     "stack",
     "tensor",
     "viz",

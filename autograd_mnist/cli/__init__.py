@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from autograd_mnist import runtime
+from autograd_mnist import runtime, threads
 from autograd_mnist.checkpoint import RunInterrupted
 from autograd_mnist.cli import evaluate, model, train
 from autograd_mnist.errors import RunError
@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        if getattr(args, "threads", None) is not None:  # the commands that compute
+            threads.set_num_threads(args.threads)
+        threads.refresh()  # else the default's first choice, before the command computes
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe fails here, not in Python's final flush
         return code
