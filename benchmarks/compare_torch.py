@@ -68,6 +68,7 @@ from _timing import fmt, interleaved, matmul_rate, memory_child, print_medians, 
 from _torch_models import Ours, Torch
 from _user_loop import TIMED_SECONDS, WARMUP_SECONDS, Busy, report
 
+import autograd_mnist as am
 from autograd_mnist import nn
 from autograd_mnist.models import build_model
 from autograd_mnist.runtime import ensure_blas_thread_timeout
@@ -89,10 +90,14 @@ def print_header(args: argparse.Namespace) -> None:
     print(f"rounds {args.rounds} x {args.steps} timed steps after {args.warmup} warm-up steps")
 
 
-def print_threads(torch: Any, note: str) -> None:
+def print_threads(torch: Any, note: str, explicit: bool) -> None:
     env = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in (*THREAD_VARS, SPIN_VAR))
     torch_threads = torch.get_num_threads() if torch is not None else "-"
-    print(f"threads: numpy OpenBLAS {numpy_blas_threads()}, torch {torch_threads} ({env})")
+    print(
+        f"threads: numpy OpenBLAS {numpy_blas_threads()}, ours {am.get_num_threads()} "
+        f"({'set' if explicit else 'default: the idle cores, re-checked as it runs'}), "
+        f"torch {torch_threads} ({env})"
+    )
     if note:
         print(note)
 
@@ -318,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         print_memory(args, torch_version() is not None, os.path.abspath(__file__))
     torch, note = load_torch()
     set_threads(args.threads, torch)
-    print_threads(torch, note)
+    print_threads(torch, note, args.threads is not None)
     data = load_data(args.mnist)
     keys = list(MODELS) if args.model == "both" else [args.model]
     with Busy() if args.contend else contextlib.nullcontext():
