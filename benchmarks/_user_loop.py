@@ -34,6 +34,7 @@ CASES = {
     "ours": "ours, import numpy first, default threads",
     "ours-pkg-first": "ours, import autograd_mnist first, default threads",
     "ours-1": "ours, import numpy first, am.set_num_threads(1)",
+    "ours-all": "ours, import numpy first, am.set_num_threads(every core): the old default",
     "torch": "PyTorch, default threads",
     "torch-1": "PyTorch, torch.set_num_threads(1)",
 }
@@ -72,10 +73,10 @@ def run_ours(case: str, model_label: str, seconds: tuple[float, float]) -> dict[
 
     import autograd_mnist as am
     from autograd_mnist import functional as F
-    from autograd_mnist import models, optim
+    from autograd_mnist import models, optim, threads
 
-    if case == "ours-1":
-        am.set_num_threads(1)
+    if case in ("ours-1", "ours-all"):
+        am.set_num_threads(1 if case == "ours-1" else threads.max_threads())
     fn, batch, opt_name, lr = SETUP[model_label]
     x, y = _data(np)
     am.manual_seed(0)
@@ -173,47 +174,41 @@ def report(
     with_torch: bool,
     seconds: tuple[float, float] = (WARMUP_SECONDS, TIMED_SECONDS),
 ) -> None:
-    """Run every case of every model ``rounds`` times in turn; print each round and the
-    median over rounds of each time and of each ratio (ratios within a round). Each child
-    warms up for ``seconds[0]`` and times for ``seconds[1]``."""
+    """Run every case of every model ``rounds`` times in turn; print each round's times and
+    ratios (both sides of a ratio from the same round), then the medians over rounds. Each
+    child warms up for ``seconds[0]`` and times for ``seconds[1]``."""
     cases = [c for c in CASES if with_torch or not c.startswith("torch")]
     if not contend:
         cases = [c for c in cases if c != "torch-1"]
     ratios = [("ours", "torch"), ("ours-pkg-first", "torch"), ("ours", "ours-1")]
-    ratios += [("ours", "torch-1")] if "torch-1" in cases else []
+    ratios += [("ours-all", "ours-1"), ("ours", "torch-1")]
     ratios = [(a, b) for a, b in ratios if a in cases and b in cases]
     busy = "with a busy process pinned to one core" if contend else "quiet"
     print(
         f"\n== user loop ({busy}): ms per training step, median over {seconds[1]:g} s after "
-        f"{seconds[0]:g} s of warm-up, one fresh process per case"
+        f"{seconds[0]:g} s of warm-up, one fresh process per case, cases in turn"
     )
     for case in cases:
         print(f"  {case:15} {CASES[case]}")
-    head = (
-        " ".join(f"{c:>14}" for c in cases)
-        + " "
-        + " ".join(f"{a + '/' + b:>21}" for a, b in ratios)
-    )
-    print(f"{'model':5} {'round':>5} {head}")
+    names = [f"{a}/{b}" for a, b in ratios]
+    print(f"{'model':5} {'round':>5} " + " ".join(f"{c:>14}" for c in cases))
+    print(f"{'':5} {'':>5} " + " ".join(f"{n:>21}" for n in names))
     for label in model_labels:
         times: dict[str, list[float]] = {c: [] for c in cases}
-        rat: dict[tuple[str, str], list[float]] = {r: [] for r in ratios}
         threads: dict[str, set[int]] = {c: set() for c in cases}
+        rat: list[list[float]] = []
         for i in range(rounds):
-            row = {}
             for case in cases:
                 result = run_case(case, label, seconds)
-                row[case] = result["ms"]
                 times[case].append(result["ms"])
                 threads[case].add(int(result["threads"]))
-            for a, b in ratios:
-                rat[(a, b)].append(row[a] / row[b])
-            cells = " ".join(f"{row[c]:14.2f}" for c in cases)
-            rcells = " ".join(f"{row[a] / row[b]:21.2f}" for a, b in ratios)
-            print(f"{label:5} {i + 1:>5} {cells} {rcells}", flush=True)
-        cells = " ".join(f"{statistics.median(times[c]):14.2f}" for c in cases)
-        rcells = " ".join(f"{statistics.median(rat[r]):21.2f}" for r in ratios)
-        print(f"{label:5} {'med':>5} {cells} {rcells}")
+            rat.append([times[a][-1] / times[b][-1] for a, b in ratios])
+            print(f"{label:5} {i + 1:>5} " + " ".join(f"{times[c][-1]:14.2f}" for c in cases))
+            print(f"{'':5} {'':>5} " + " ".join(f"{r:21.2f}" for r in rat[-1]), flush=True)
+        meds = [statistics.median(times[c]) for c in cases]
+        print(f"{label:5} {'med':>5} " + " ".join(f"{m:14.2f}" for m in meds))
+        rmeds = [statistics.median(col) for col in zip(*rat)]
+        print(f"{'':5} {'':>5} " + " ".join(f"{r:21.2f}" for r in rmeds))
         shown = ", ".join(f"{c} {sorted(threads[c])}" for c in cases)
         print(f"{label:5} threads at the end of each child: {shown}")
 

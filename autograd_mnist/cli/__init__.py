@@ -7,7 +7,9 @@ computation graph) and ``summary`` (a model's layers). :func:`main` returns the 
 checkpoint (one message on stderr, no traceback; set ``AUTOGRAD_MNIST_DEBUG=1`` for the
 traceback), 130 when interrupted with Ctrl-C. Run as a program (``main()`` with no
 ``argv``), it first makes sure OpenBLAS's idle threads do not spin
-(:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`).
+(:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`). ``--threads N`` (on the
+commands that compute) is applied before the command runs; without it the default thread
+count is first chosen then (:mod:`autograd_mnist.threads`).
 """
 
 from __future__ import annotations
