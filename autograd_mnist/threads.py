@@ -8,14 +8,14 @@ The default. A BLAS thread that waits for a core another process holds costs far
 it brings (on a 2-core machine with one busy process, R2's step on two threads took about
 twice its step on one: ``benchmarks/compare_torch.py --user-loop --contend``). So unless
 the user chose a number, the count is the number of cores the rest of the machine leaves
-idle: every :data:`REFRESH_SECONDS` at most, at a
-safe point (:func:`refresh`, called by ``optim.blockwise``, i.e. by each parameter's SGD,
-Adam or AdamW update, and by the CLI before a command; in the main thread, between
-NumPy calls, never while a BLAS call of ours is running), the CPU time of the cores we may
-run on (``/proc/stat``) minus our own process's CPU time gives the cores other processes
-used since the last check; the cores they left idle (:func:`choose_threads`) are the count
-(at least 1). The first check, having no interval yet, counts the runnable tasks
-instead. Where ``/proc/stat`` is missing (not Linux), the count is every core.
+idle. Every :data:`REFRESH_SECONDS` at most, at a safe point (:func:`refresh`, called by
+``optim.blockwise``, i.e. by each parameter's SGD, Adam or AdamW update, and by the CLI
+before a command; in the main thread, between NumPy calls, never while a BLAS call of ours
+is running), the CPU time of the cores we may run on (``/proc/stat``) minus our own
+process's CPU time gives the cores other processes used since the last check; the cores
+they left idle (:func:`choose_threads`) are the count (at least 1). The first check,
+having no interval yet, counts the runnable tasks instead. Where ``/proc/stat`` is missing
+(not Linux), the count is every core.
 
 A user's choice always wins and stops the adapting: :func:`set_num_threads`, one of
 :data:`ENV_VARS` set when the count is first needed, or a BLAS thread count changed behind
