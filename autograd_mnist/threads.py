@@ -101,6 +101,8 @@ def read_cpu_sample(cpus: set[int], path: str | None = None) -> CpuSample | None
         return None
     busy_ticks, running = 0, 0
     for line in lines:
+        if not line.startswith(("cpu", "procs_running")):
+            continue  # e.g. the long "intr" line: not split for nothing
         name, *fields = line.split()
         if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
             user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
