@@ -91,52 +91,55 @@ def ensure_blas_thread_timeout() -> bool:
         return False
 
 
-def _openblas() -> Any:
-    """NumPy's OpenBLAS as a ctypes library (first OpenBLAS threadpoolctl finds), or None."""
+def _openblas_libs() -> list[Any]:
+    """Every loaded OpenBLAS (NumPy's, and SciPy's if it has its own) as a ctypes library."""
+    libs = []
     for lib in ThreadpoolController().lib_controllers:
         if lib.internal_api == "openblas":
             try:
-                return ctypes.CDLL(lib.filepath)
+                libs.append(ctypes.CDLL(lib.filepath))
             except OSError:
-                return None
-    return None
+                pass
+    return libs
 
 
 def blas_thread_timeout() -> int | None:
-    """The thread timeout OpenBLAS has read (log2 of cycles; 0: its default of about 0.1 s),
-    or None if there is no OpenBLAS or it does not say."""
-    lib = _openblas()
-    get = getattr(lib, "openblas_thread_timeout", None)
+    """The thread timeout the first loaded OpenBLAS has read (log2 of cycles; 0: its default
+    of about 0.1 s), or None if there is no OpenBLAS or it does not say."""
+    libs = _openblas_libs()
+    get = getattr(libs[0], "openblas_thread_timeout", None) if libs else None
     return None if get is None else int(get())
 
 
 def make_idle_blas_threads_sleep() -> bool:
     """Make OpenBLAS's idle threads sleep after under a millisecond, now, in this process.
 
-    If the user set ``OPENBLAS_THREAD_TIMEOUT``, or OpenBLAS already read a timeout, nothing
-    changes. Otherwise the variable is set for OpenBLAS to read (``openblas_read_env``),
-    then removed from the environment again, and OpenBLAS's thread pool is shut down
-    (``blas_thread_shutdown_``, what it does itself before a ``fork``); its next threaded
-    call starts the threads again, with the new timeout. Call it between computations, from
-    the thread that computes: never while a BLAS call runs in another thread.
+    If the user set ``OPENBLAS_THREAD_TIMEOUT``, nothing changes. Otherwise, for each
+    loaded OpenBLAS that has not read a timeout, the variable is set for it to read
+    (``openblas_read_env``), then removed from the environment again, and its thread pool
+    is shut down (``blas_thread_shutdown_``, what OpenBLAS does itself before a ``fork``);
+    its next threaded call starts the threads again, with the new timeout. Call it between
+    computations, from the thread that computes: never while a BLAS call runs in another
+    thread.
 
     Returns:
-        True if idle threads now sleep after the short timeout (or a timeout was already
-        set); False if this BLAS offers no way (not OpenBLAS, or without those symbols):
+        True if idle threads now sleep after a short timeout (or one was already set);
+        False if a BLAS offers no way (none is OpenBLAS, or one lacks those symbols):
         export the variable before starting Python then.
     """
     if os.environ.get(BLAS_THREAD_TIMEOUT_VAR) is not None:
         return True
-    lib = _openblas()
+    libs = _openblas_libs()
     names = ("openblas_thread_timeout", "openblas_read_env", "blas_thread_shutdown_")
-    if lib is None or not all(hasattr(lib, name) for name in names):
+    if not libs or not all(hasattr(lib, name) for lib in libs for name in names):
         return False
-    if lib.openblas_thread_timeout() > 0:
-        return True
-    os.environ[BLAS_THREAD_TIMEOUT_VAR] = BLAS_THREAD_TIMEOUT
-    try:
-        lib.openblas_read_env()
-    finally:
-        del os.environ[BLAS_THREAD_TIMEOUT_VAR]  # read: leave the environment as it was
-    lib.blas_thread_shutdown_()
-    return bool(lib.openblas_thread_timeout() == int(BLAS_THREAD_TIMEOUT))
+    for lib in libs:
+        if lib.openblas_thread_timeout() > 0:
+            continue
+        os.environ[BLAS_THREAD_TIMEOUT_VAR] = BLAS_THREAD_TIMEOUT
+        try:
+            lib.openblas_read_env()
+        finally:
+            del os.environ[BLAS_THREAD_TIMEOUT_VAR]  # read: leave the environment as it was
+        lib.blas_thread_shutdown_()
+    return all(lib.openblas_thread_timeout() > 0 for lib in libs)
