@@ -17,6 +17,10 @@ they left idle (:func:`choose_threads`) are the count (at least 1). The first ch
 having no interval yet, counts the runnable tasks instead. Where ``/proc/stat`` is missing
 (not Linux), the count is every core.
 
+The count can change the last bits of float32 results: OpenBLAS takes another code path
+for some shapes on one thread than on two. Fix the count for runs that must match bit for
+bit across processes (a run and its resume).
+
 A user's choice always wins and stops the adapting: :func:`set_num_threads`, one of
 :data:`ENV_VARS` set when the count is first needed, or a BLAS thread count changed behind
 our back (e.g. ``threadpoolctl.threadpool_limits``), noticed at the next check.
