@@ -27,6 +27,7 @@ from autograd_mnist import nn, optim, viz
 from autograd_mnist.serialization import load, save
 from autograd_mnist.weights import load_weights, save_weights
 from autograd_mnist import onnx  # am.onnx.export; the onnx package is imported when it runs
+from autograd_mnist.threads import get_num_threads, set_num_threads
 import numpy as np
 
 # dtype names as in torch (torch.float32, ...): the NumPy types, so t.to(am.float64) and
@@ -51,6 +52,7 @@ __all__ = [
     "full_like",
     "func",
     "functional",
+    "get_num_threads",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -77,6 +79,7 @@ __all__ = [
     "save_weights",
     "set_detect_anomaly",
     "set_grad_enabled",
+    "set_num_threads",
     "stack",
     "tensor",
     "viz",

@@ -73,10 +73,13 @@ def checkpoint_state(
     history: list[train.EpochMetrics],
     trained_on: str | None = None,
     ema: optim.AveragedModel | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Everything a resume needs, as a tree :func:`serialization.save` can write.
 
     ``ema`` is the run's average of the weights, if it keeps one (``train.make_ema``).
+    ``threads`` is the thread count the run computes with (``threads.fixed``): a resume
+    uses it again, since another count can change the last bits of float32 results.
 
     ``trained_on`` says what the model was trained on (None: ``cfg.dataset``), e.g.
     ``"arrays passed from Python"``; ``evaluate`` warns when it differs from the data scored.
@@ -94,6 +97,7 @@ def checkpoint_state(
         "config": cfg.to_dict(),
         "history": [m.as_dict() for m in history],
         "trained_on": cfg.dataset if trained_on is None else trained_on,
+        "threads": threads,
     }
 
 
@@ -166,6 +170,11 @@ def _check_entries(ckpt: dict[str, Any], path: Path) -> None:
         ("optimizer", isinstance(ckpt["optimizer"], dict), "a dict"),
         ("scheduler", isinstance(ckpt.get("scheduler") or {}, dict), "a dict or None"),
         ("ema", isinstance(ckpt.get("ema") or {}, dict), "a dict of arrays or None"),
+        (
+            "threads",
+            ckpt.get("threads") is None or (_is_count(ckpt["threads"]) and ckpt["threads"] >= 1),
+            "an int >= 1",
+        ),
         ("config", isinstance(ckpt["config"], dict), "a dict of run settings"),
         (
             "history",

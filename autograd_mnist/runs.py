@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import config as _config
-from autograd_mnist import nn, optim, rundir, serialization, train, weights
+from autograd_mnist import nn, optim, rundir, serialization, threads, train, weights
 from autograd_mnist import rng as _rng
 from autograd_mnist.checkpoint import (
     CHECKPOINT,
@@ -156,7 +156,8 @@ def train_run(
             f"{cfg.epochs} epochs)"
         )
         state = _RunState(cfg, run_dir, model, optimizer, scheduler, [], trained_on, ema)
-        return _run(state, train_xy, test_xy)
+        with threads.fixed() as state.threads:
+            return _run(state, train_xy, test_xy)
 
 
 def resume(
@@ -241,7 +242,14 @@ def resume(
         write_json(folder / CONFIG, {**config_doc, "resumed": resumed})
         print(f"resuming {folder} at epoch {done}/{total}")
         state = _RunState(cfg, folder, model, optimizer, scheduler, history, trained_on, ema)
-        return _run(state, train_xy, test_xy)
+        recorded = ckpt.get("threads")
+        with threads.fixed(recorded) as state.threads:
+            if recorded is not None and state.threads != recorded:
+                print(
+                    f"note: the run computed on {recorded} threads, this resume on "
+                    f"{state.threads}: the last bits of the results may differ"
+                )
+            return _run(state, train_xy, test_xy)
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -313,6 +321,7 @@ class _RunState:
     history: list[train.EpochMetrics]
     trained_on: str
     ema: optim.AveragedModel | None = None
+    threads: int | None = None  # the count the run computes with (threads.fixed)
 
 
 def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
@@ -324,7 +333,14 @@ def _run(state: _RunState, train_xy: Split, test_xy: Split) -> RunResult:
         nonlocal saved
         history.append(m)
         ckpt = checkpoint_state(
-            cfg, model, state.optimizer, state.scheduler, history, state.trained_on, state.ema
+            cfg,
+            model,
+            state.optimizer,
+            state.scheduler,
+            history,
+            state.trained_on,
+            state.ema,
+            state.threads,
         )
         serialization.save(ckpt, run_dir / CHECKPOINT)
         exported = train.eval_model(model, state.ema)  # the averaged weights, if kept

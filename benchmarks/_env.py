@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import importlib.metadata
 import importlib.util
 import os
@@ -12,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
+
+import autograd_mnist as am
 
 BATCH = 128
 LR = 1e-3
@@ -46,35 +48,18 @@ def load_torch() -> tuple[Any, str]:
     return torch, ""
 
 
-def _openblas(func: str) -> Any:
-    """NumPy's OpenBLAS function ``func`` ('get_num_threads', ...), or None (best effort)."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = [ln.split()[-1] for ln in f if "openblas" in ln.lower()]
-        lib = ctypes.CDLL(paths[0])
-    except (OSError, IndexError):
-        return None
-    for sym in (f"scipy_openblas_{func}64_", f"openblas_{func}64_", f"openblas_{func}"):
-        if hasattr(lib, sym):
-            return getattr(lib, sym)
-    return None
-
-
 def numpy_blas_threads() -> str:
-    """Threads of NumPy's OpenBLAS, read from the loaded library."""
-    get = _openblas("get_num_threads")
-    return "?" if get is None else str(get())
+    """Threads of NumPy's BLAS now, as threadpoolctl reads them from the loaded library."""
+    libs = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+    return str(libs[0].get_num_threads()) if libs else "?"
 
 
 def set_threads(n: int | None, torch: Any) -> None:
-    """Set NumPy's OpenBLAS and torch's intra-op threads to ``n`` (None: leave defaults)."""
+    """Set our threads (``am.set_num_threads``: NumPy's BLAS and our update's pool) and
+    torch's intra-op threads to ``n`` (None: leave each library's default)."""
     if n is None:
         return
-    put = _openblas("set_num_threads")
-    if put is None:
-        print(f"warning: cannot set NumPy's BLAS threads; use OPENBLAS_NUM_THREADS={n}")
-    else:
-        put(n)
+    am.set_num_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
 

@@ -16,22 +16,30 @@ times. Sections:
 - peak memory: R2 trained for ``--memory-steps`` steps in a fresh process per framework;
 - FLOP lower bound: matmul/conv FLOPs of a step over this machine's NumPy matmul rate.
 
+``--user-loop`` instead times a plain PyTorch-style loop as a user writes it, in a fresh
+process per framework and import order (``_user_loop.py``): ours with NumPy imported first
+and with the package first, ours on one thread, and PyTorch. ``--contend`` keeps a busy
+process pinned to one core during every turn of both frameworks (either mode), to show
+what a shared machine does to each; the user-loop mode then adds PyTorch on one thread.
+
 Without PyTorch installed only our figures are printed. R0 and R2 are the reference
 experiments of docs/reference_experiments.md; their networks are ``cnn`` and ``keras-cnn``.
 This file is the command line and the report; beside it are ``_env.py`` (settings,
 threads, data), ``_torch_models.py`` (our network and its PyTorch twin), ``_timing.py``
-(rounds, medians, matmul rate, peak-memory children) and ``_profile.py`` (the per-op
-breakdown).
+(rounds, medians, matmul rate, peak-memory children), ``_profile.py`` (the per-op
+breakdown) and ``_user_loop.py`` (the user-loop children and the busy process).
 
     python benchmarks/compare_torch.py [--rounds 5] [--steps 20] [--model cnn|keras-cnn|both]
     python benchmarks/compare_torch.py --quick --no-memory     # smoke test, ~30 s
     python benchmarks/compare_torch.py --threads 1             # steadier on a busy machine
+    python benchmarks/compare_torch.py --user-loop [--contend] [--rounds 3]
     PYTHONPATH=. python benchmarks/compare_torch.py            # from a bare checkout
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import time
@@ -58,7 +66,9 @@ from _env import (
 from _profile import print_breakdown
 from _timing import fmt, interleaved, matmul_rate, memory_child, print_medians, print_memory
 from _torch_models import Ours, Torch
+from _user_loop import TIMED_SECONDS, WARMUP_SECONDS, Busy, report
 
+import autograd_mnist as am
 from autograd_mnist import nn
 from autograd_mnist.models import build_model
 from autograd_mnist.runtime import ensure_blas_thread_timeout
@@ -80,10 +90,14 @@ def print_header(args: argparse.Namespace) -> None:
     print(f"rounds {args.rounds} x {args.steps} timed steps after {args.warmup} warm-up steps")
 
 
-def print_threads(torch: Any, note: str) -> None:
+def print_threads(torch: Any, note: str, explicit: bool) -> None:
     env = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in (*THREAD_VARS, SPIN_VAR))
     torch_threads = torch.get_num_threads() if torch is not None else "-"
-    print(f"threads: numpy OpenBLAS {numpy_blas_threads()}, torch {torch_threads} ({env})")
+    print(
+        f"threads: numpy OpenBLAS {numpy_blas_threads()}, ours {am.get_num_threads()} "
+        f"({'set' if explicit else 'default: the idle cores, re-checked as it runs'}), "
+        f"torch {torch_threads} ({env})"
+    )
     if note:
         print(note)
 
@@ -141,6 +155,10 @@ QUICK = {
 }
 
 
+QUICK_USER_LOOP = (0.2, 0.3)
+"""--quick --user-loop: each child's warm-up and timed seconds."""
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
@@ -173,13 +191,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds of sleep before each framework's turn, so that the other's idle BLAS "
         "threads have stopped spinning (default 0.3; 0: none)",
     )
+    p.add_argument(
+        "--user-loop",
+        action="store_true",
+        help="time a user's own PyTorch-style loop, fresh process per case (see above)",
+    )
+    p.add_argument(
+        "--contend",
+        action="store_true",
+        help="a busy process pinned to one core runs during every turn of both frameworks",
+    )
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--no-breakdown", action="store_true", help="skip the per-op breakdown")
     p.add_argument(
         "--quick",
         action="store_true",
         help="smoke test: 1 round of 3 steps, 1 warm-up, 1 inference batch, "
-        "memory 10 steps, breakdown 2 steps",
+        "memory 10 steps, breakdown 2 steps (--user-loop: 0.2 s warm-up, 0.3 s timed)",
     )
     p.add_argument("--memory-child", choices=("ours", "torch"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -273,6 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory_child:
         return memory_child(args.memory_child, args.memory_steps, args.mnist, args.threads)
     start = time.perf_counter()
+    if args.user_loop:
+        print(f"== user loop: ours vs PyTorch\ncommand: {command_line()}")
+        labels = [MODELS[k][0] for k in (list(MODELS) if args.model == "both" else [args.model])]
+        with Busy() if args.contend else contextlib.nullcontext():
+            seconds = QUICK_USER_LOOP if args.quick else (WARMUP_SECONDS, TIMED_SECONDS)
+            report(args.rounds, labels, args.contend, torch_version() is not None, seconds)
+        print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
+        return 0
     set_threads(args.threads, None)
     print_header(args)
     rate, rates = matmul_rate()
@@ -287,10 +323,13 @@ def main(argv: list[str] | None = None) -> int:
         print_memory(args, torch_version() is not None, os.path.abspath(__file__))
     torch, note = load_torch()
     set_threads(args.threads, torch)
-    print_threads(torch, note)
+    print_threads(torch, note, args.threads is not None)
     data = load_data(args.mnist)
     keys = list(MODELS) if args.model == "both" else [args.model]
-    results = [bench_model(k, args, data, torch) for k in keys]
+    with Busy() if args.contend else contextlib.nullcontext():
+        if args.contend:
+            print("a busy process is pinned to one core during every turn (--contend)")
+        results = [bench_model(k, args, data, torch) for k in keys]
     print_flops(results, rate)
     print_summary(results)
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")

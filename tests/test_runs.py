@@ -275,3 +275,34 @@ def test_old_names_stay_importable_from_runs() -> None:
     assert all(hasattr(runs, name) for name in runs.__all__)
     assert runs.RunError is RunError and runs.load_checkpoint is load_checkpoint
     assert models.r0_cnn is models.cnn  # deprecated alias
+
+
+def test_a_run_records_its_thread_count_and_resume_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autograd_mnist import threads
+
+    monkeypatch.setattr(threads, "_state", threads._State())  # no setting yet
+    for var in threads.ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    seen: list[int] = []
+    real_step = train.train_step
+
+    def step(*args: object) -> tuple[float, int]:
+        seen.append(threads.get_num_threads())
+        return real_step(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(train, "train_step", step)
+    mlp = RECIPES["plain"]
+    with threads.fixed(1):  # the count the run starts with
+        runs.train_run(RunConfig(out=str(tmp_path / "r"), epochs=1, **mlp), data=DATA)
+    assert load_checkpoint(tmp_path / "r")["threads"] == 1 and set(seen) == {1}
+    seen.clear()
+    runs.resume(tmp_path / "r", epochs=2, data=DATA)  # no choice now: the recorded count
+    assert set(seen) == {1} and load_checkpoint(tmp_path / "r")["threads"] == 1
+    assert "note:" not in capsys.readouterr().out
+    threads.set_num_threads(2)  # the user's choice wins, with a note
+    seen.clear()
+    runs.resume(tmp_path / "r", epochs=3, data=DATA)
+    assert set(seen) == {2} and "computed on 1 threads, this resume on 2" in capsys.readouterr().out
+    threads.set_num_threads(1)

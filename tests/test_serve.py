@@ -366,7 +366,7 @@ def test_the_benchmark_runs(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-@pytest.mark.parametrize("missing", ["uvicorn", "starlette.applications", "threadpoolctl"])
+@pytest.mark.parametrize("missing", ["uvicorn", "starlette.applications"])
 def test_serve_without_the_extra_says_how_to_install_it(
     best_run: Path,
     missing: str,

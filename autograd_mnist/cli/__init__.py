@@ -8,7 +8,9 @@ and ``serve`` (a local page to draw a digit on). :func:`main` returns the exit c
 checkpoint (one message on stderr, no traceback; set ``AUTOGRAD_MNIST_DEBUG=1`` for the
 traceback), 130 when interrupted with Ctrl-C. Run as a program (``main()`` with no
 ``argv``), it first makes sure OpenBLAS's idle threads do not spin
-(:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`).
+(:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`). ``--threads N`` (on the
+commands that compute) is applied before the command runs; without it the default thread
+count is first chosen then (:mod:`autograd_mnist.threads`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from autograd_mnist import runtime
+from autograd_mnist import runtime, threads
 from autograd_mnist.checkpoint import RunInterrupted
 from autograd_mnist.cli import evaluate, export, model, serve, train
 from autograd_mnist.errors import RunError
@@ -82,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        if getattr(args, "threads", None) is not None:  # the commands that compute
+            threads.set_num_threads(args.threads)
+        threads.refresh()  # else the default's first choice, before the command computes
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe fails here, not in Python's final flush
         return code

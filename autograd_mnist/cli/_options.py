@@ -1,4 +1,5 @@
-"""Options shared by several commands: model preset, model config, dataset and data folder."""
+"""Options shared by several commands: model preset, model config, dataset and data folder,
+threads."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from autograd_mnist import models
 from autograd_mnist.data import DATASETS
 
-__all__ = ["add_data_args", "add_model_args", "model_config", "positive"]
+__all__ = ["add_data_args", "add_model_args", "add_threads_arg", "model_config", "positive"]
 
 
 def model_config(text: str) -> dict[str, Any]:
@@ -65,4 +66,16 @@ def add_data_args(p: argparse.ArgumentParser, what: str) -> None:
         metavar="DIR",
         help="folder holding <dataset>/ with the four IDX files "
         "(default $AUTOGRAD_MNIST_DATA, else the user cache)",
+    )
+
+
+def add_threads_arg(p: argparse.ArgumentParser) -> None:
+    """``--threads N`` for a command that computes; :func:`autograd_mnist.cli.main` applies
+    it (``autograd_mnist.set_num_threads``) before the command runs."""
+    p.add_argument(
+        "--threads",
+        type=positive,
+        metavar="N",
+        help="threads for the BLAS and the optimizer (default: the cores other processes "
+        "leave idle; a training run keeps the count it starts with, and --resume reuses it)",
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from autograd_mnist import config, nn, plots, train
 from autograd_mnist.checkpoint import load_checkpoint, restore_model
-from autograd_mnist.cli._options import add_data_args, positive
+from autograd_mnist.cli._options import add_data_args, add_threads_arg, positive
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import DATASETS, Split
 from autograd_mnist.errors import RunError
@@ -22,6 +22,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
     p.add_argument("run", metavar="RUN_OR_CHECKPOINT")
     add_data_args(p, "the run's")
+    add_threads_arg(p)
     p.add_argument("--limit", type=positive, metavar="N", help="only the first N test images")
     p.add_argument("--batch-size", type=positive, default=500)
     p.set_defaults(func=cmd_evaluate)
@@ -30,6 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("run", metavar="RUN_OR_CHECKPOINT")
     p.add_argument("--index", type=int, default=0, help="test image index (default 0)")
     add_data_args(p, "the run's")
+    add_threads_arg(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("show", help="PNGs: conv filters, feature maps, misclassified images")
@@ -42,6 +44,7 @@ def register(sub: Any) -> None:
         help="test images whose feature maps are drawn (default 3)",
     )
     add_data_args(p, "the run's")
+    add_threads_arg(p)
     p.set_defaults(func=cmd_show)
 
 

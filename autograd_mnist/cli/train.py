@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import models, optim, runs, train
-from autograd_mnist.cli._options import add_data_args, add_model_args, positive
+from autograd_mnist.cli._options import add_data_args, add_model_args, add_threads_arg, positive
 from autograd_mnist.config import RunConfig
 from autograd_mnist.errors import RunError
 
@@ -70,6 +70,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<YYYYmmdd-HHMMSS>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_threads_arg(p)
     p.set_defaults(func=cmd_train)
 
 
@@ -89,7 +90,7 @@ def _train(args: argparse.Namespace) -> int:
         if given:
             raise RunError(
                 f"--resume continues a run with its own settings; drop {' '.join(given)} "
-                "(only --epochs, --data-dir and --no-progress apply)"
+                "(only --epochs, --data-dir, --no-progress and --threads apply)"
             )
         result = runs.resume(
             args.resume, epochs=args.epochs, data_dir=args.data_dir, progress=not args.no_progress

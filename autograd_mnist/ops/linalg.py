@@ -19,7 +19,12 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx: MatMul, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        y: np.ndarray = np.matmul(a, b)
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
+            # An outer product (a weight's gradient at batch 1): each element is the one
+            # product matmul makes, without the BLAS's packing (~10x faster at 128 x 5408).
+            y: np.ndarray = np.multiply(a, b, order="C")
+        else:
+            y = np.matmul(a, b)
         return y
 
     @staticmethod

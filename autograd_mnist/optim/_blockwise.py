@@ -6,16 +6,20 @@ memory; run block by block, all the passes over one block stay in the cache. Lar
 parameters have their blocks shared out to a small thread pool (NumPy releases the GIL
 inside its loops). Each element sees the same operations in either case, so the result is
 bit-identical to one call on the whole arrays.
+
+The pool uses as many threads as :func:`autograd_mnist.threads.get_num_threads` says (at
+most :func:`cores`), and every call is a safe point where that count is re-checked
+(:func:`autograd_mnist.threads.refresh`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from autograd_mnist import threads
 from autograd_mnist._layout import flat_views
 
 __all__ = ["BLOCK", "PARALLEL_MIN", "blockwise", "cores"]
@@ -31,12 +35,8 @@ _pool: ThreadPoolExecutor | None = None
 
 
 def cores() -> int:
-    """The cores this process may run on (at most 8): the number of update threads."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
+    """The cores this process may run on (at most 8): the most update threads."""
+    return min(threads.max_threads(), 8)
 
 
 def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: np.ndarray) -> None:
@@ -45,9 +45,10 @@ def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: n
     ``kernel`` receives views of the same ``BLOCK`` or fewer elements of every array, and a
     scratch array of that length to write temporaries into; it must be elementwise. Blocks
     keep every pass in the cache; arrays of ``PARALLEL_MIN`` elements or more have their
-    blocks shared out to one thread per row of ``work`` (NumPy releases the GIL inside its
-    loops, so a large update uses every core, as PyTorch's does). Each element sees the
-    same operations, so the result is bit-identical to one ``kernel`` call on the whole.
+    blocks shared out to up to one thread per row of ``work`` (NumPy releases the GIL inside
+    its loops, so a large update uses every core, as PyTorch's does), as many as
+    :func:`autograd_mnist.threads.get_num_threads` allows. Each element sees the same
+    operations, so the result is bit-identical to one ``kernel`` call on the whole.
 
     Args:
         kernel: the update, writing in place into its views.
@@ -56,6 +57,7 @@ def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: n
             arrays' dtype; row ``k`` is thread ``k``'s.
     """
     global _pool
+    threads.refresh()
     n = arrays[0].size
     flat = flat_views(arrays)
     if flat is None:  # not all C-contiguous: one call on the whole arrays
@@ -68,7 +70,7 @@ def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: n
             kernel(*(f[a:b] for f in flat), row[: b - a])
 
     blocks = -(-n // BLOCK)
-    workers = min(len(work), blocks) if n >= PARALLEL_MIN else 1
+    workers = min(len(work), blocks, threads.kernel_threads()) if n >= PARALLEL_MIN else 1
     if workers <= 1:
         run(0, n, work[0])
         return

@@ -26,6 +26,8 @@ import importlib.resources
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from threadpoolctl import threadpool_limits
+
 from autograd_mnist.serve.loading import MissingTestImages
 from autograd_mnist.serve.service import Service
 from autograd_mnist.serve.validate import MAX_BODY, BadRequest
@@ -46,7 +48,7 @@ __all__ = [
     "run",
 ]
 
-INSTALL = 'the serve extra: pip install -e ".[serve]" (Starlette, uvicorn, threadpoolctl)'
+INSTALL = 'the serve extra: pip install -e ".[serve]" (Starlette, uvicorn)'
 """What ``serve`` needs and how to install it."""
 STATIC: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
@@ -173,14 +175,7 @@ def one_blas_thread() -> Iterator[None]:
     One image's matrices are too small to share out: on this project's 2-core machine, busy
     with other work, the best model's answer took 3-10 ms (median; p90 16-23 ms) with two
     BLAS threads and 0.9 ms with one (measured in turns, in one process).
-
-    Raises:
-        ImportError: without threadpoolctl, saying how to install it.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError as exc:
-        raise ImportError(f"serve needs {INSTALL}; {exc}") from None
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
@@ -192,7 +187,7 @@ def run(service: Service, host: str = "127.0.0.1", port: int = 8000) -> None:
     On a loopback ``host`` only the local ``Host`` names are accepted (:data:`LOCAL_HOSTS`).
 
     Raises:
-        ImportError: without uvicorn, Starlette or threadpoolctl, saying how to install them.
+        ImportError: without uvicorn or Starlette, saying how to install them.
     """
     try:
         import uvicorn
