@@ -9,12 +9,13 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from helpers import needs_dot, run_python
 
-from autograd_mnist import cli, config, serialization, train
+from autograd_mnist import cli, config, runs, serialization, train
 from autograd_mnist.checkpoint import load_checkpoint, restore_model
 from autograd_mnist.data import Data, synthetic_data
 
@@ -353,3 +354,23 @@ def test_python_dash_m(tmp_path: Path) -> None:
     result = run_python(["-m", "autograd_mnist", "evaluate", "nowhere"], cwd=tmp_path, timeout=60)
     assert result.returncode == 2
     assert result.stderr == "autograd-mnist: error: no run folder or checkpoint at nowhere\n"
+
+
+def test_train_flags_of_the_recipe_reach_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--rotation, --scale, --ema and --label-smoothing end up in the run's config, and
+    --resume refuses them (a run keeps its recipe)."""
+    captured: dict[str, Any] = {}
+
+    def fake_train_run(cfg: Any) -> Any:
+        captured.update(vars(cfg))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs, "train_run", fake_train_run)
+    argv = ["train", "--rotation", "10", "--scale", "0.1", "--ema", "0.99"]
+    assert cli.main([*argv, "--label-smoothing", "0.1", "--out", str(tmp_path / "r")]) == 130
+    assert (captured["rotation"], captured["scale"]) == (10.0, 0.1)
+    assert (captured["ema"], captured["label_smoothing"]) == (0.99, 0.1)
+    for flag in ("--rotation", "--scale", "--ema", "--label-smoothing"):
+        assert cli.main(["train", "--resume", str(tmp_path), flag, "1"]) == 2

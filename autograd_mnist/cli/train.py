@@ -16,8 +16,8 @@ __all__ = ["cmd_train", "register"]
 
 # The `train` options a run keeps for good: --resume refuses them.
 _FIXED = tuple(
-    "model model_config dataset batch_size optimizer lr weight_decay schedule augment seed limit "
-    "out".split()
+    "model model_config dataset batch_size optimizer lr weight_decay schedule augment rotation "
+    "scale ema label_smoothing seed limit out".split()
 )
 
 
@@ -33,8 +33,8 @@ def register(sub: Any) -> None:
         "train",
         help="train a model into a run folder (or --resume one)",
         description="Train a model; everything goes into one run folder. Unset --epochs, "
-        "--batch-size, --optimizer, --lr, --schedule and --augment come from the model's defaults "
-        "(models.TRAIN_DEFAULTS).",
+        "--batch-size, --optimizer, --lr, --schedule, --augment, --rotation, --scale, --ema and "
+        "--label-smoothing come from the model's defaults (models.TRAIN_DEFAULTS).",
     )
     add_model_args(p, None)
     add_data_args(p, RunConfig.dataset)
@@ -64,6 +64,31 @@ def register(sub: Any) -> None:
         metavar="PX",
         help="shift training images by up to PX pixels at random (0: none); "
         + _defaults("augment"),
+    )
+    p.add_argument(
+        "--rotation",
+        type=float,
+        metavar="DEG",
+        help="also rotate them by up to DEG degrees at random (0: none); " + _defaults("rotation"),
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        metavar="F",
+        help="and zoom them by a factor in [1-F, 1+F] at random (0: none); " + _defaults("scale"),
+    )
+    p.add_argument(
+        "--ema",
+        type=float,
+        metavar="DECAY",
+        help="evaluate and keep an exponential moving average of the weights with this decay "
+        "per step (0: none); " + _defaults("ema"),
+    )
+    p.add_argument(
+        "--label-smoothing",
+        type=float,
+        metavar="E",
+        help="cross-entropy label smoothing, in [0, 1]; " + _defaults("label_smoothing"),
     )
     p.add_argument("--seed", type=int, help=f"random seed (default {RunConfig.seed})")
     p.add_argument("--limit", type=positive, metavar="N", help="train on the first N images")
