@@ -29,8 +29,9 @@ our back (e.g. ``threadpoolctl.threadpool_limits``), noticed at the next check.
 
 Also at the first safe point (or the first :func:`set_num_threads`),
 :func:`autograd_mnist.runtime.make_idle_blas_threads_sleep` makes OpenBLAS's idle threads
-sleep instead of spinning, whatever the import order. Importing the package changes
-nothing.
+sleep instead of spinning, whatever the import order, and
+:func:`autograd_mnist.allocator.keep_large_blocks` keeps freed large blocks for reuse.
+Importing the package changes nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
-from autograd_mnist import runtime
+from autograd_mnist import allocator, runtime
 
 __all__ = [
     "ENV_VARS",
@@ -187,10 +188,12 @@ def _apply(s: _State, n: int) -> None:
 
 
 def _start(s: _State) -> None:
-    """First use: idle BLAS threads sleep; a count from the environment is the user's."""
+    """First use: idle BLAS threads sleep, large freed blocks stay in the process
+    (:mod:`autograd_mnist.allocator`); a count from the environment is the user's."""
     if not s.started:
         s.started = True
         runtime.make_idle_blas_threads_sleep()
+        allocator.keep_large_blocks()
         if s.explicit is None:
             s.explicit = env_threads()
             if s.explicit is not None:
