@@ -9,8 +9,8 @@ it brings (on a 2-core machine with one busy process, R2's step on two threads t
 twice its step on one: ``benchmarks/compare_torch.py --user-loop --contend``). So unless
 the user chose a number, the count is the number of cores the rest of the machine leaves
 idle. Every :data:`REFRESH_SECONDS` at most, at a safe point (:func:`refresh`, called by
-``optim.blockwise``, i.e. by each parameter's SGD, Adam or AdamW update, and by the CLI
-before a command; in the main thread, between NumPy calls, never while a BLAS call of ours
+every optimizer's ``step`` and ``optim.blockwise`` (each parameter's SGD, Adam or AdamW
+update), and by the CLI before a command; in the main thread, between NumPy calls, never while a BLAS call of ours
 is running), the CPU time of the cores we may run on (``/proc/stat``) minus our own
 process's CPU time gives the cores other processes used since the last check; the cores
 they left idle (:func:`choose_threads`) are the count (at least 1). The first check,

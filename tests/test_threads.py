@@ -288,3 +288,14 @@ def test_a_choice_made_inside_fixed_is_kept_after_it(monkeypatch: pytest.MonkeyP
 def test_fixed_rejects_bad_counts(bad: Any) -> None:
     with pytest.raises(ValueError, match="fixed"), threads.fixed(bad):
         pass
+
+
+@pytest.mark.parametrize("name", ["RMSprop", "Adagrad", "Adam", "SGD"])
+def test_every_optimizer_step_is_a_safe_point(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Optimizers whose update bypasses the blockwise kernel re-check the count too."""
+    calls: list[int] = []
+    monkeypatch.setattr(threads, "refresh", lambda: calls.append(1))
+    p = am.tensor(np.ones(3, np.float32), requires_grad=True)
+    (p * p).sum().backward()
+    getattr(am.optim, name)([p], lr=0.1).step()
+    assert calls

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist import threads
 from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.optim._blockwise import blockwise, workspace_shape
 from autograd_mnist.tensor import Tensor
@@ -62,6 +63,7 @@ class Optimizer:
     @no_grad()
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
+        threads.refresh()  # a safe point: the default thread count may be re-checked
         self.steps += 1
         group = self.param_groups[0]
         for i, p in enumerate(self.params):
