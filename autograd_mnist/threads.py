@@ -10,12 +10,12 @@ twice its step on one: ``benchmarks/compare_torch.py --user-loop --contend``). S
 the user chose a number, the count is the number of cores the rest of the machine leaves
 idle. Every :data:`REFRESH_SECONDS` at most, at a safe point (:func:`refresh`, called by
 every optimizer's ``step`` and ``optim.blockwise`` (each parameter's SGD, Adam or AdamW
-update), and by the CLI before a command; in the main thread, between NumPy calls, never while a BLAS call of ours
-is running), the CPU time of the cores we may run on (``/proc/stat``) minus our own
-process's CPU time gives the cores other processes used since the last check; the cores
-they left idle (:func:`choose_threads`) are the count (at least 1). The first check,
-having no interval yet, counts the runnable tasks instead. Where ``/proc/stat`` is missing
-(not Linux), the count is every core.
+update), and by the CLI before a command; in the main thread, between NumPy calls, never
+while a BLAS call of ours is running), the CPU time of the cores we may run on
+(``/proc/stat``) minus our own process's CPU time gives the cores other processes used
+since the last check; the cores they left idle (:func:`choose_threads`) are the count (at
+least 1). The first check, having no interval yet, counts the runnable tasks instead.
+Where ``/proc/stat`` is missing (not Linux), the count is every core.
 
 The count can change the last bits of float32 results: OpenBLAS takes another code path
 for some shapes on one thread than on two. So a training run keeps one count from start to
