@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import platform
 
@@ -41,9 +42,9 @@ USER_VARS = (
 """Environment variables through which a user tunes glibc's malloc: any set, we do nothing."""
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
-_done: list[bool] = []  # the result of the first call (one per process)
 
 
+@functools.cache  # once per process: the first call's result
 def keep_large_blocks() -> bool:
     """Raise glibc's mmap and trim thresholds (:data:`MMAP_THRESHOLD`,
     :data:`TRIM_THRESHOLD`), once per process.
@@ -53,12 +54,6 @@ def keep_large_blocks() -> bool:
         ``MALLOC_*``/``GLIBC_TUNABLES`` variable of the user's is set, or ``mallopt``
         refused.
     """
-    if not _done:
-        _done.append(_apply())
-    return _done[0]
-
-
-def _apply() -> bool:
     if platform.libc_ver()[0] != "glibc" or any(os.environ.get(v) for v in USER_VARS):
         return False
     try:

@@ -275,7 +275,7 @@ def fixed(n: int | None = None) -> Iterator[int]:
         The count in use.
 
     Raises:
-        TypeError, ValueError: for an ``n`` that is not an int >= 1.
+        ValueError: for an ``n`` that is not an int >= 1 (or None).
     """
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"fixed: got {n!r}, expected an int >= 1 or None")

@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "threads", None) is not None:  # the commands that compute
             threads.set_num_threads(args.threads)
-        threads.refresh()  # else the default's first choice, before the command computes
+        elif hasattr(args, "threads"):  # else the default's first choice, before they compute
+            threads.refresh()
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe fails here, not in Python's final flush
         return code
