@@ -305,6 +305,25 @@ def test_cross_entropy_with_every_target_ignored_is_nan_as_torch() -> None:
     np.testing.assert_array_equal(F.nll_loss(x, t, reduction="none").data, [0.0, 0.0])
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_of_an_empty_batch_is_nan_with_an_empty_gradient_as_torch(
+    smoothing: float,
+) -> None:
+    torch = import_torch()
+    x = Tensor(np.zeros((0, 10), dtype=np.float32), requires_grad=True)
+    xt = torch.zeros((0, 10), requires_grad=True)
+    t = np.zeros(0, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value in divide" on the way
+        loss = F.cross_entropy(x, t, label_smoothing=smoothing)
+        loss.backward()
+    lt = torch.nn.functional.cross_entropy(xt, torch.from_numpy(t), label_smoothing=smoothing)
+    lt.backward()
+    assert np.isnan(loss.item()) and np.isnan(lt.item())
+    assert x.grad is not None and x.grad.shape == tuple(xt.grad.shape) == (0, 10)
+    assert F.cross_entropy(x, t, reduction="sum").item() == 0.0
+
+
 def test_nll_loss_ignore_index_matches_torch() -> None:
     torch = import_torch()
     logp = np.log(np.random.default_rng(4).dirichlet(np.ones(3), 5))

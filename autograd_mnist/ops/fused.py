@@ -92,7 +92,9 @@ class CrossEntropy(Function):
         if reduction == "none":
             return losses
         total = losses.sum(dtype=x.dtype)
-        return np.asarray(total / x.shape[0] if reduction == "mean" else total, dtype=x.dtype)
+        if reduction == "sum":
+            return np.asarray(total, dtype=x.dtype)
+        return np.asarray(total / x.shape[0] if x.shape[0] else np.nan, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: CrossEntropy, g: Tensor) -> Tensor:
@@ -105,7 +107,8 @@ class CrossEntropy(Function):
         d = sub(exp(LogSoftmax.apply(x, axis=1)), constant(q))  # (N, K)
         if reduction == "none":
             return mul(d, reshape(g, (N, 1)))
-        return mul(d, mul(g, 1.0 / N) if reduction == "mean" else g)
+        # The mean of an empty batch is NaN (as PyTorch's), and its gradient is empty.
+        return mul(d, mul(g, 1.0 / N if N else np.nan) if reduction == "mean" else g)
 
 
 def cross_entropy(
