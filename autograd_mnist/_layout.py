@@ -12,8 +12,10 @@ layout costs no copy and pays downstream:
 - every per-kernel-offset view that pooling and :func:`batch_last` (im2col) take has the
   batch as a contiguous inner run, where an NCHW array gives runs of one element;
 - flattening (C, H, W) of a batch-last tensor is a view, a column-major (N, C*H*W)
-  matrix; Linear's backward recognises it (:func:`column_major`) and gives the input
-  gradient the same layout, so reshaping that gradient back is a view too.
+  matrix; Linear recognises it (:func:`column_major`): its forward multiplies
+  ``W @ x^T`` (no transposed operand, faster in BLAS) and returns the column-major
+  transpose, and its backward gives the input gradient the same layout, so reshaping that
+  gradient back is a view too.
 
 A leaf's ``.grad`` is stored like the leaf's data (:func:`leaf_grad`): C order for the
 parameters, which the optimizer updates through flat views (:func:`flat_views`), and

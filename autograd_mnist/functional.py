@@ -23,6 +23,7 @@ from autograd_mnist.losses import (
     mse_loss,
     nll_loss,
 )
+from autograd_mnist.ops._bn_kernels import batch_stats
 from autograd_mnist.rng import get_rng
 from autograd_mnist.spatial import avg_pool2d, conv2d, max_pool2d, pad
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
@@ -196,8 +197,7 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training; "
                 f"got input {t.shape}"
             )
-        mu = t.data.mean(axis=axes, keepdims=True)  # (1, C) or (1, C, 1, 1)
-        var = ((t.data - mu) ** 2).mean(axis=axes, keepdims=True)
+        mu, var = batch_stats(t.data, axes)  # (1, C) or (1, C, 1, 1)
         if training and running_mean is not None and running_var is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mu.reshape(C)

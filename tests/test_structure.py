@@ -20,6 +20,7 @@ ENGINE = (
     "function.py",
     "autograd.py",
     "_layout.py",
+    "_parallel.py",
     "hooks.py",
     "anomaly.py",
     "ops",

@@ -14,7 +14,7 @@ from helpers import run_python
 from threadpoolctl import ThreadpoolController
 
 import autograd_mnist as am
-from autograd_mnist import cli, runtime, threads
+from autograd_mnist import _parallel, cli, runtime, threads
 from autograd_mnist.optim import _blockwise
 
 STAT = """\
@@ -98,7 +98,9 @@ def test_blockwise_runs_on_one_thread_when_told(monkeypatch: pytest.MonkeyPatch)
         def map(self, *args: Any) -> Any:
             raise AssertionError("the pool was used with one thread")
 
-    monkeypatch.setattr(_blockwise, "_pool", NoPool())
+        submit = map
+
+    monkeypatch.setattr(_parallel, "_pool", NoPool())
     am.set_num_threads(1)
     p = np.ones(_blockwise.PARALLEL_MIN * 2, np.float32)
 

@@ -23,7 +23,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd_mnist._args import Pair
-from autograd_mnist._layout import batch_last, copy_as, empty_as, nchw_view
+from autograd_mnist._layout import batch_last, empty_as, nchw_view
+from autograd_mnist._parallel import parallel_for
 from autograd_mnist.function import Function
 from autograd_mnist.ops.shape import GetItem
 from autograd_mnist.tensor import Tensor
@@ -81,10 +82,15 @@ class Im2col(Function):
         K = C * KH * KW
         cols = np.empty((K + ones_row, OH * OW * N), dtype=x.dtype)
         blocks = cols[:K].reshape(C, KH, KW, OH, OW, N)  # a view
-        for kh in range(KH):
-            for kw in range(KW):
-                hs, ws = _offset_slices((kh, kw), (OH, OW), stride, dilation)
-                blocks[:, kh, kw] = xt[:, hs, ws]  # (C, OH, OW, N)
+
+        def rows(lo: int, hi: int) -> None:  # output rows lo..hi-1, shared out to threads
+            for kh in range(KH):
+                for kw in range(KW):
+                    hs, ws = _offset_slices((kh, kw), (hi - lo, OW), stride, dilation)
+                    hs = slice(hs.start + lo * SH, hs.stop + lo * SH, SH)
+                    blocks[:, kh, kw, lo:hi] = xt[:, hs, ws]  # (C, hi - lo, OW, N)
+
+        parallel_for(OH, rows, cols.size)
         if ones_row:
             cols[K] = 1
         return cols
@@ -120,10 +126,14 @@ class Col2im(Function):
         C, N = cols.shape[0] // (KH * KW), cols.shape[1] // (OH * OW)
         blocks = cols.reshape(C, KH, KW, OH, OW, N)
         out = np.zeros((C, H + 2 * PH, W + 2 * PW, N), dtype=cols.dtype)
-        for kh in range(KH):
-            for kw in range(KW):
-                hs, ws = _offset_slices((kh, kw), (OH, OW), stride, dilation)
-                out[:, hs, ws] += blocks[:, kh, kw]  # (C, OH, OW, N)
+
+        def channels(lo: int, hi: int) -> None:  # windows overlap: threads split channels
+            for kh in range(KH):
+                for kw in range(KW):
+                    hs, ws = _offset_slices((kh, kw), (OH, OW), stride, dilation)
+                    out[lo:hi, hs, ws] += blocks[lo:hi, kh, kw]  # (hi - lo, OH, OW, N)
+
+        parallel_for(C, channels, cols.size)
         if PH or PW:  # crop, into a buffer of its own
             out = np.ascontiguousarray(out[:, PH : PH + H, PW : PW + W])
         return nchw_view(out)
@@ -217,10 +227,13 @@ class PoolScatter(Function):
             out = empty_as(g, (N, C, H, W))
             out[:, :, OH * KH :] = 0  # rows and columns no window covers
             out[:, :, :, OW * KW :] = 0
-            for k in range(KH * KW):
-                kh, kw = divmod(k, KW)
-                view = out[:, :, kh : OH * KH : KH, kw : OW * KW : KW]  # (N, C, OH, OW)
-                np.multiply(g, arg == k, out=view)
+
+            def channels(lo: int, hi: int) -> None:
+                views = _offset_views(out[:, lo:hi], kernel)  # (N, hi - lo, OH, OW) each
+                for k, view in enumerate(views):
+                    np.multiply(g[:, lo:hi], arg[:, lo:hi] == k, out=view)
+
+            parallel_for(C, channels, out.size)
             return out
         out = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=g.dtype)  # padded
         for k in range(KH * KW):
@@ -286,22 +299,29 @@ def _tiled_max(ctx: MaxPool2d, x: np.ndarray, kernel: Pair) -> np.ndarray:
     update is ``max(arg, k * later)``, branch-free (``np.where`` on a random mask is
     several times slower).
     """
-    views = _offset_views(x, kernel)
-    out = copy_as(views[0])  # x's memory layout, as every array below
-    if not ctx.needs_input_grad[0]:
-        for v in views[1:]:
-            np.maximum(out, v, out=out)
-        return out
-    index = np.uint8 if len(views) <= 256 else np.uint16
-    arg = np.zeros_like(out, dtype=index)
-    later = np.empty_like(out, dtype=bool)
-    candidate = np.empty_like(out, dtype=index)
-    for k, v in enumerate(views[1:], start=1):
-        np.greater(v, out, out=later)
-        np.maximum(out, v, out=out)
-        np.multiply(later, index(k), out=candidate)
-        np.maximum(arg, candidate, out=arg)
-    ctx.save(arg)
+    N, C, H, W = x.shape
+    out = empty_as(x, (N, C, H // kernel[0], W // kernel[1]))  # x's memory layout
+    index = np.uint8 if kernel[0] * kernel[1] <= 256 else np.uint16
+    arg = np.zeros_like(out, dtype=index) if ctx.needs_input_grad[0] else None
+
+    def channels(lo: int, hi: int) -> None:  # channels lo..hi-1 (a thread's share)
+        views, o = _offset_views(x[:, lo:hi], kernel), out[:, lo:hi]
+        o[...] = views[0]
+        if arg is None:
+            for v in views[1:]:
+                np.maximum(o, v, out=o)
+            return
+        a = arg[:, lo:hi]
+        later, candidate = np.empty_like(o, dtype=bool), np.empty_like(o, dtype=index)
+        for k, v in enumerate(views[1:], start=1):
+            np.greater(v, o, out=later)
+            np.maximum(o, v, out=o)
+            np.multiply(later, index(k), out=candidate)
+            np.maximum(a, candidate, out=a)
+
+    parallel_for(C, channels, x.size)
+    if arg is not None:
+        ctx.save(arg)
     return out
 
 

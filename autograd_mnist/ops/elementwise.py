@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist._parallel import elementwise
 from autograd_mnist.function import Function
+from autograd_mnist.grad_mode import is_grad_enabled
 from autograd_mnist.tensor import Tensor, constant
 
 
@@ -163,13 +165,20 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: ReLU, x: np.ndarray) -> np.ndarray:
-        y: np.ndarray = np.maximum(x, 0)
+        y = np.empty_like(x)  # x's layout; large arrays are shared out to threads
+        if not elementwise(lambda a, out: np.maximum(a, 0, out=out), x, y):
+            np.maximum(x, 0, out=y)
         return y
 
     @staticmethod
     def backward(ctx: ReLU, g: Tensor) -> Tensor:
         # y > 0 exactly where x > 0; a bool mask multiplies without a float copy.
-        return mul(g, constant(ctx.output.data > 0))
+        y = ctx.output.data
+        if not is_grad_enabled() and g.dtype == y.dtype:  # the same product, threaded
+            dx = np.empty_like(y)
+            if elementwise(lambda a, b, out: np.multiply(a, b > 0, out=out), g.data, y, dx):
+                return constant(dx)
+        return mul(g, constant(y > 0))
 
 
 class Sigmoid(Function):

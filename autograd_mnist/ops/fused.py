@@ -12,6 +12,7 @@ import numpy as np
 from autograd_mnist._layout import column_major
 from autograd_mnist.function import Function
 from autograd_mnist.grad_mode import is_grad_enabled
+from autograd_mnist.ops._bn_kernels import normalize, normalize_backward
 from autograd_mnist.ops.elementwise import exp, mul, pow, sub
 from autograd_mnist.ops.linalg import MatMul, matmul
 from autograd_mnist.ops.reduction import mean, sum
@@ -30,7 +31,13 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx: Linear, x: np.ndarray, w: np.ndarray, *b: np.ndarray) -> np.ndarray:
-        y: np.ndarray = np.matmul(x, w.T)
+        if column_major(x):
+            # x is a transposed view (a flattened batch-last conv output, or the output of
+            # a Linear that had one): BLAS multiplies untransposed operands faster, so take
+            # y as the transpose of W @ x^T, column-major too.
+            y: np.ndarray = np.matmul(w, x.T).T
+        else:
+            y = np.matmul(x, w.T)
         if b:
             y += b[0]
         return y
@@ -148,11 +155,9 @@ class BatchNorm(Function):
         axes: tuple[int, ...],
         eps: float,
     ) -> np.ndarray:
-        shape = mean.shape  # (1, C) or (1, C, 1, 1)
-        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-        xhat = (x - mean) * invstd
+        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)  # (1, C) or (1, C, 1, 1)
+        y, xhat = normalize(x, mean, invstd, w, b)
         ctx.save(xhat, invstd)
-        y: np.ndarray = xhat * w.reshape(shape) + b.reshape(shape)
         return y
 
     @staticmethod
@@ -172,13 +177,8 @@ class BatchNorm(Function):
             )
             return dx, sum(gx, axes), sum(g, axes)
         xhat_a, invstd_a = ctx.saved
-        ga = g.data
-        m = ga.size // w.shape[0]
-        db = ga.sum(axis=axes)
-        dw = (ga * xhat_a).sum(axis=axes)
-        centred = ga - (db / m).reshape(shape) - xhat_a * (dw / m).reshape(shape)
-        dx = centred * (w.data.reshape(shape) * invstd_a)
-        return constant(dx), constant(dw.astype(w.dtype)), constant(db.astype(b.dtype))
+        dx_a, dw, db = normalize_backward(g.data, xhat_a, invstd_a, w.data, axes)
+        return constant(dx_a), constant(dw.astype(w.dtype)), constant(db.astype(b.dtype))
 
 
 def batch_norm(

@@ -15,12 +15,12 @@ most :func:`cores`), and every call is a safe point where that count is re-check
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from autograd_mnist import threads
 from autograd_mnist._layout import flat_views
+from autograd_mnist._parallel import cores, pool
 
 __all__ = ["BLOCK", "PARALLEL_MIN", "blockwise", "cores"]
 
@@ -31,12 +31,6 @@ BLOCK = 1 << 18
 #: From this many elements an update is spread over the cores (a thread hand-off costs ~50 us,
 #: and threads need long NumPy calls, since each call takes the GIL to start).
 PARALLEL_MIN = 1 << 19
-_pool: ThreadPoolExecutor | None = None
-
-
-def cores() -> int:
-    """The cores this process may run on (at most 8): the most update threads."""
-    return min(threads.max_threads(), 8)
 
 
 def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: np.ndarray) -> None:
@@ -56,7 +50,6 @@ def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: n
         work: scratch of shape ``(threads, L)``, ``L >= min(BLOCK, size)``, in the
             arrays' dtype; row ``k`` is thread ``k``'s.
     """
-    global _pool
     threads.refresh()
     n = arrays[0].size
     flat = flat_views(arrays)
@@ -74,11 +67,9 @@ def blockwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray], work: n
     if workers <= 1:
         run(0, n, work[0])
         return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="autograd_mnist")
     # Whole blocks to each thread, as evenly as they go.
     bounds = [min(n, BLOCK * (blocks * k // workers)) for k in range(workers + 1)]
-    list(_pool.map(lambda k: run(bounds[k], bounds[k + 1], work[k]), range(workers)))
+    list(pool().map(lambda k: run(bounds[k], bounds[k + 1], work[k]), range(workers)))
 
 
 def workspace_shape(size: int) -> tuple[int, int]:
