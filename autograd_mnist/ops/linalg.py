@@ -23,6 +23,12 @@ class MatMul(Function):
             # An outer product (a weight's gradient at batch 1): each element is the one
             # product matmul makes, without the BLAS's packing (~10x faster at 128 x 5408).
             y: np.ndarray = np.multiply(a, b, order="C")
+        elif _wide_nt(a, b):
+            # A @ B^T-view with more output columns than rows and a small output (a conv's
+            # weight gradient, g @ cols^T, when C*KH*KW > OC): OpenBLAS is faster on the
+            # transposed product, (B @ A^T)^T (64x25088 @ 25088x288: 6.3 ms instead of
+            # 8.2), and copying the small result back to C order costs next to nothing.
+            y = np.ascontiguousarray(np.matmul(b.T, a.T).T)
         else:
             y = np.matmul(a, b)
         return y
@@ -34,6 +40,23 @@ class MatMul(Function):
         ga = MatMul.apply(g, transpose(b, -1, -2)) if da else None
         gb = MatMul.apply(transpose(a, -1, -2), g) if db else None
         return ga, gb
+
+
+#: Output elements up to which :func:`_wide_nt` products are computed transposed.
+SMALL_OUTPUT = 1 << 16
+
+
+def _wide_nt(a: np.ndarray, b: np.ndarray) -> bool:
+    """2-D ``a`` in C order times a transposed view ``b`` (column-major), with more
+    output columns than rows, and at most ``SMALL_OUTPUT`` of them in all."""
+    return (
+        a.ndim == b.ndim == 2
+        and a.shape[0] < b.shape[1]
+        and a.shape[0] * b.shape[1] <= SMALL_OUTPUT
+        and a.flags.c_contiguous
+        and b.flags.f_contiguous
+        and not b.flags.c_contiguous
+    )
 
 
 def matmul(a: Any, b: Any) -> Tensor:
