@@ -8,7 +8,9 @@ Notation (used in every shape comment below):
 Linear helpers come in adjoint pairs, each the other's backward:
 ``im2col``/``col2im`` and, for max-pooling, ``pool_gather``/``pool_scatter`` (gather each
 window's value at its saved argmax / scatter-add it back). Loops run only over the
-KH*KW kernel offsets, never over batch, channels or pixels.
+KH*KW kernel offsets, never over batch, channels or pixels; on large tensors, threads take
+a range of channels (or of output rows, for im2col) each
+(:func:`autograd_mnist._parallel.parallel_for`).
 
 Memory layout: ``col2im`` (and so ``conv2d``) returns its NCHW result batch-last in
 memory, and pooling keeps its input's layout; why, and the helpers, are in
