@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_mnist import Tensor, _parallel, threads
+from autograd_mnist import Tensor, _parallel, gradcheck, gradgradcheck, threads
 from autograd_mnist import functional as F
 from autograd_mnist._layout import is_batch_last, nchw_view
 
@@ -96,7 +96,8 @@ def _step(x: np.ndarray, fn: Callable[[Tensor], Tensor]) -> tuple[np.ndarray, ..
     """fn's output and x's gradient (for a fixed random output gradient), as arrays."""
     t = Tensor(x, requires_grad=True)
     y = fn(t)
-    g = np.random.default_rng(7).standard_normal(y.shape).astype(y.dtype)
+    g = np.empty_like(y.data)  # y's layout, as a gradient flowing back in training has
+    g[...] = np.random.default_rng(7).standard_normal(y.shape)
     y.backward(Tensor(g))
     assert t.grad is not None
     return np.array(y.data), np.array(t.grad.data), g
@@ -187,3 +188,52 @@ def test_threaded_conv2d_is_bit_identical_to_one_thread(
     windows = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))
     ref = np.einsum("nchwij,ocij->nohw", windows[:, :, ::stride, ::stride], w64)
     np.testing.assert_allclose(out[1][0], ref, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads_", [1, 2])
+def test_batch_norm_per_channel_path_equals_the_whole_array_path(
+    workers: Callable[[int], None], dtype: Any, threads_: int
+) -> None:
+    """A batch-last input takes the per-channel kernels, a C-order one whole-array calls."""
+    workers(threads_)
+    rng = np.random.default_rng(5)
+    x_bl = _batch_last(rng, (64, 16, 32, 32)).astype(dtype, order="K")
+    assert is_batch_last(x_bl)
+    x_c = np.ascontiguousarray(x_bl)
+    w = rng.standard_normal(16).astype(dtype)
+    b = rng.standard_normal(16).astype(dtype)
+    got = []
+    for x in (x_bl, x_c):
+        running = [np.zeros(16, dtype), np.ones(16, dtype)]
+        wt, bt = Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)
+        y, dx, _ = _step(x, lambda t: F.batch_norm(t, *running, wt, bt, training=True))
+        assert wt.grad is not None and bt.grad is not None
+        got.append((y, dx, wt.grad.data, bt.grad.data, *running))
+    tol = dict(rtol=2e-4, atol=2e-3) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
+    for a, c in zip(*got):
+        np.testing.assert_allclose(a, c, **tol)
+
+
+def test_batch_norm_between_convs_passes_gradcheck_and_gradgradcheck() -> None:
+    """conv2d's output is batch-last, and so is the gradient conv2d sends back to its
+    input: batch norm's per-channel kernels, forward and backward, are checked here against
+    central differences (float64), and its second order (the composite) too."""
+    rng = np.random.default_rng(6)
+    x = Tensor(rng.standard_normal((3, 2, 5, 5)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    gamma = Tensor(rng.standard_normal(4), requires_grad=True)
+    beta = Tensor(rng.standard_normal(4), requires_grad=True)
+
+    w2 = Tensor(rng.standard_normal((2, 4, 3, 3)), requires_grad=True)
+    seen: list[bool] = []
+
+    def fn(x: Tensor, w: Tensor, gamma: Tensor, beta: Tensor, w2: Tensor) -> Tensor:
+        h = F.conv2d(x, w, padding=1)
+        h = F.batch_norm(h, None, None, gamma, beta, training=True)
+        h.register_hook(lambda g: seen.append(is_batch_last(g.data)))
+        return F.conv2d(h, w2, padding=1)
+
+    assert gradcheck(fn, x, w, gamma, beta, w2)
+    assert seen and all(seen)  # the per-channel backward ran
+    assert gradgradcheck(fn, x, w, gamma, beta, w2)
