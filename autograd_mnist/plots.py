@@ -280,7 +280,8 @@ def feature_maps(model: nn.Module, x: np.ndarray) -> list[tuple[str, np.ndarray]
 
     Runs the layers of a :class:`~autograd_mnist.nn.Sequential` in eval mode up to the
     first conv, then on through element-wise layers (batch norm, activations) to the first
-    pooling layer, as R2 shows them.
+    pooling layer, as R2 shows them, and through the element-wise layers after it (``best``
+    pools before its ReLU).
 
     Args:
         model: the network.
@@ -301,18 +302,14 @@ def feature_maps(model: nn.Module, x: np.ndarray) -> list[tuple[str, np.ndarray]
         with no_grad():
             h = Tensor(np.asarray(x, dtype=np.float32))
             for layer in model:
-                if not stages:
-                    h = layer(h)
-                    if isinstance(layer, nn.Conv2d):
-                        stages.append(("conv", h.data))
-                elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
-                    stages.append(("pooled", layer(h).data))
+                pooling = isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) and len(stages) == 1
+                if stages and not (pooling or isinstance(layer, elementwise)):
                     break
-                elif isinstance(layer, elementwise):
-                    h = layer(h)
-                    stages[0] = ("conv", h.data)
-                else:
-                    break
+                h = layer(h)
+                if pooling or (not stages and isinstance(layer, nn.Conv2d)):
+                    stages.append(("pooled" if stages else "conv", h.data))
+                elif stages:  # an element-wise layer: part of the current stage
+                    stages[-1] = (stages[-1][0], h.data)
     finally:
         model.train(was_training)
     return stages

@@ -1,6 +1,6 @@
 """The project's best model, trained into a run folder (same as the CLI's default).
 
-``models.best``: (Conv 3x3 -> BatchNorm -> ReLU -> MaxPool) x 2 with 32 and 64 channels,
+``models.best``: (Conv 3x3 -> BatchNorm -> MaxPool -> ReLU) x 2 with 32 and 64 channels,
 then Dense 128 -> ReLU -> Dropout -> Dense 10; Adam with a one-cycle schedule peaking at
 lr 2e-3, batch 128, random shifts of up to 2 pixels, label smoothing 0.1, an EMA of the
 weights (decay 0.999) as the result, 8 epochs (``models.TRAIN_DEFAULTS["best"]``).

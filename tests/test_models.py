@@ -1,7 +1,7 @@
 """The model presets, pinned: each preset's layers in order (type and output shape), and
 each preset's weight initialisation (the standard deviation of every initialised layer).
 
-A preset losing a layer (the ReLU after ``best``'s second BatchNorm) or an init using the
+A preset losing a layer (the ReLU after ``best``'s second pooling) or an init using the
 wrong rule (``mlp(weight_init="xavier")`` with He's std) trains, just worse: only these
 tests see it.
 """
@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import autograd_mnist as am
-from autograd_mnist import models, nn
+from autograd_mnist import Tensor, models, nn
+from autograd_mnist import functional as F
 
 N = 2  # batch size of the probe input
 
@@ -26,12 +27,12 @@ LAYERS: dict[tuple[str, str], list[tuple[str, tuple[int, ...]]]] = {
     ("best", ""): [
         ("Conv2d", (N, 32, 28, 28)),
         ("BatchNorm2d", (N, 32, 28, 28)),
-        ("ReLU", (N, 32, 28, 28)),
         ("MaxPool2d", (N, 32, 14, 14)),
+        ("ReLU", (N, 32, 14, 14)),
         ("Conv2d", (N, 64, 14, 14)),
         ("BatchNorm2d", (N, 64, 14, 14)),
-        ("ReLU", (N, 64, 14, 14)),
         ("MaxPool2d", (N, 64, 7, 7)),
+        ("ReLU", (N, 64, 7, 7)),
         ("Flatten", (N, 3136)),
         ("Linear", (N, 128)),
         ("ReLU", (N, 128)),
@@ -41,12 +42,12 @@ LAYERS: dict[tuple[str, str], list[tuple[str, tuple[int, ...]]]] = {
     ("fast", ""): [
         ("Conv2d", (N, 8, 28, 28)),
         ("BatchNorm2d", (N, 8, 28, 28)),
-        ("ReLU", (N, 8, 28, 28)),
         ("MaxPool2d", (N, 8, 14, 14)),
+        ("ReLU", (N, 8, 14, 14)),
         ("Conv2d", (N, 16, 14, 14)),
         ("BatchNorm2d", (N, 16, 14, 14)),
-        ("ReLU", (N, 16, 14, 14)),
         ("MaxPool2d", (N, 16, 7, 7)),
+        ("ReLU", (N, 16, 7, 7)),
         ("Flatten", (N, 784)),
         ("Linear", (N, 128)),
         ("ReLU", (N, 128)),
@@ -125,6 +126,27 @@ def test_every_preset_is_pinned() -> None:
 def test_preset_layer_sequence(name: str, config: str) -> None:
     model = models.build_model(name, **_config(config))
     assert _layers(model) == LAYERS[(name, config)]
+
+
+def test_best_pooling_before_relu_gives_the_values_and_gradients_of_relu_before_pooling() -> None:
+    """``best`` pools before its ReLUs (a quarter of the ReLU work): max and ReLU commute,
+    so outputs and every gradient equal those of the usual order exactly."""
+    x = np.random.default_rng(0).standard_normal((16, 1, 28, 28)).astype(np.float32)
+    y = np.arange(16) % 10
+    results = []
+    for swap in (False, True):
+        am.manual_seed(0)
+        model = models.best()
+        if swap:  # back to Conv -> BatchNorm -> ReLU -> MaxPool
+            layers = list(model)
+            layers[2], layers[3], layers[6], layers[7] = layers[3], layers[2], layers[7], layers[6]
+            model = nn.Sequential(*layers)
+            assert [type(m).__name__ for m in model][2:4] == ["ReLU", "MaxPool2d"]
+        loss = F.cross_entropy(model(Tensor(x)), y)
+        loss.backward()
+        results.append([loss.data] + [p.grad.data for p in model.parameters()])  # type: ignore[union-attr]
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
 
 
 # ----- initialisation -----
