@@ -15,6 +15,7 @@ import numpy as np
 
 from autograd_mnist import ops
 from autograd_mnist.activations import elu, gelu, leaky_relu, silu, softplus
+from autograd_mnist.grad_mode import is_grad_enabled
 from autograd_mnist.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -23,7 +24,7 @@ from autograd_mnist.losses import (
     mse_loss,
     nll_loss,
 )
-from autograd_mnist.ops._bn_kernels import batch_stats
+from autograd_mnist.ops._bn_kernels import affine, batch_stats
 from autograd_mnist.rng import get_rng
 from autograd_mnist.spatial import avg_pool2d, conv2d, max_pool2d, pad
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
@@ -208,4 +209,8 @@ def batch_norm(
     invstd = (1.0 / np.sqrt(running_var.astype(np.float64) + eps)).astype(t.dtype)
     scale = w * constant(invstd)  # (C,)
     shift = b - constant(running_mean.astype(t.dtype)) * scale
+    if not (is_grad_enabled() and (t.requires_grad or scale.requires_grad)):
+        # Nothing to record (inference): the same products and sums, one channel at a time
+        # on a batch-last x, shared out to threads.
+        return constant(affine(t.data, scale.data, shift.data))
     return t * ops.reshape(scale, shape) + ops.reshape(shift, shape)

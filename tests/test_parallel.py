@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import autograd_mnist as am
 from autograd_mnist import Tensor, _parallel, gradcheck, gradgradcheck, threads
 from autograd_mnist import functional as F
 from autograd_mnist._layout import is_batch_last, nchw_view
@@ -237,3 +238,32 @@ def test_batch_norm_between_convs_passes_gradcheck_and_gradgradcheck() -> None:
     assert gradcheck(fn, x, w, gamma, beta, w2)
     assert seen and all(seen)  # the per-channel backward ran
     assert gradgradcheck(fn, x, w, gamma, beta, w2)
+
+
+@pytest.mark.parametrize("layout", ["batch-last", "C order", "(N, C)"])
+def test_batch_norm_in_evaluation_is_the_recorded_affine_map_bit_for_bit(
+    workers: Callable[[int], None], layout: str
+) -> None:
+    """Inference takes the per-channel kernel; with a gradient wanted, the recorded
+    ``x * scale + shift`` runs instead: both give the same bits."""
+    workers(2)
+    rng = np.random.default_rng(8)
+    x = _batch_last(rng, (64, 16, 32, 32))
+    if layout != "batch-last":
+        x = np.ascontiguousarray(x)
+    if layout == "(N, C)":
+        x = x.reshape(-1, 16)
+    mean, var = rng.standard_normal(16).astype(np.float32), rng.random(16).astype(np.float32)
+    w, b = (
+        Tensor(rng.standard_normal(16).astype(np.float32), requires_grad=True),
+        Tensor(rng.standard_normal(16).astype(np.float32)),
+    )
+    with am.no_grad():
+        fast = F.batch_norm(Tensor(x), mean, var, w, b, training=False)
+    recorded = F.batch_norm(Tensor(x), mean, var, w, b, training=False)
+    assert not fast.requires_grad and recorded.requires_grad
+    np.testing.assert_array_equal(fast.data, recorded.data)
+    if layout == "batch-last":
+        assert is_batch_last(fast.data)
+    recorded.sum().backward()  # the recorded map still carries the weight's gradient
+    assert w.grad is not None and np.all(np.isfinite(w.grad.data))

@@ -18,7 +18,7 @@ import numpy as np
 from autograd_mnist._layout import is_batch_last, nchw_view
 from autograd_mnist._parallel import parallel_for
 
-__all__ = ["batch_stats", "normalize", "normalize_backward"]
+__all__ = ["affine", "batch_stats", "normalize", "normalize_backward"]
 
 
 def _rows(a: np.ndarray) -> np.ndarray | None:
@@ -113,3 +113,23 @@ def normalize_backward(
 
     parallel_for(C, body, rows.size)
     return _as_nchw(dx, g), dw, db
+
+
+def affine(x: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``x * scale + shift`` per channel (``scale``, ``shift`` (C,)): batch norm in
+    evaluation, with the running statistics folded into them. Laid out like x when x is
+    batch-last."""
+    rows = _rows(x)
+    if rows is None:
+        shape = (-1,) + (1,) * (x.ndim - 2)
+        y: np.ndarray = x * scale.reshape(shape) + shift.reshape(shape)
+        return y
+    out = np.empty_like(rows)
+
+    def body(lo: int, hi: int) -> None:
+        for c in range(lo, hi):
+            np.multiply(rows[c], scale[c], out=out[c])
+            out[c] += shift[c]
+
+    parallel_for(rows.shape[0], body, rows.size)
+    return _as_nchw(out, x)
