@@ -3,7 +3,7 @@
 ``models.best``: (Conv 3x3 -> BatchNorm -> MaxPool -> ReLU) x 2 with 32 and 64 channels,
 then Dense 128 -> ReLU -> Dropout -> Dense 10; Adam with a one-cycle schedule peaking at
 lr 2e-3, batch 128, random shifts of up to 2 pixels, label smoothing 0.1, an EMA of the
-weights (decay 0.999) as the result, 8 epochs (``models.TRAIN_DEFAULTS["best"]``).
+weights (decay 0.999) as the result, 14 epochs (``models.TRAIN_DEFAULTS["best"]``).
 Equivalent to ``autograd-mnist train``.
 
     python examples/train_best.py                       # full run on MNIST

@@ -558,6 +558,7 @@ def test_blockwise_updates_are_bit_identical(
     def trajectory(block: int, parallel_min: int) -> np.ndarray:
         monkeypatch.setattr(_blockwise, "BLOCK", block)
         monkeypatch.setattr(_blockwise, "PARALLEL_MIN", parallel_min)
+        monkeypatch.setattr(_blockwise, "LIGHT_PARALLEL_MIN", parallel_min)  # SGD's
         p = Tensor(start.copy(), requires_grad=True)
         extra = {"amsgrad": amsgrad} if make is optim.Adam else {"momentum": 0.5 * amsgrad}
         opt = make([p], lr=1e-2, **extra)
@@ -619,3 +620,30 @@ def test_package_keeps_every_public_name() -> None:
     assert optim.blockwise is _blockwise.blockwise and optim.BLOCK == _blockwise.BLOCK
     assert optim.AdaGrad is optim.Adagrad and optim.RMSProp is optim.RMSprop
     assert optim.OPTIMIZERS["adamw"] is optim.AdamW
+
+
+@pytest.mark.parametrize(("make", "threaded"), [(optim.SGD, False), (optim.Adam, True)])
+def test_plain_sgd_keeps_mid_sized_updates_on_one_thread(
+    monkeypatch: pytest.MonkeyPatch, make: Callable[..., optim.Optimizer], threaded: bool
+) -> None:
+    """SGD's two-pass update needs LIGHT_PARALLEL_MIN elements to gain from threads; Adam's
+    dozen passes gain from PARALLEL_MIN on."""
+    from autograd_mnist import _parallel, threads
+
+    monkeypatch.setattr(threads, "kernel_threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "cores", lambda: 2)
+    used: list[int] = []
+
+    class Pool:
+        def map(self, fn: Callable[[int], None], ks: Any) -> list[None]:
+            ks = list(ks)
+            used.append(len(ks))
+            return [fn(k) for k in ks]
+
+    monkeypatch.setattr(_parallel, "_pool", Pool())
+    size = (_blockwise.PARALLEL_MIN + _blockwise.LIGHT_PARALLEL_MIN) // 2
+    p = Tensor(np.ones(size, np.float32), requires_grad=True)
+    p.grad = Tensor(np.ones(size, np.float32))
+    make([p], lr=0.1).step()
+    assert used == ([2] if threaded else [])
+    assert np.all(p.data < 1)

@@ -4,8 +4,7 @@ Per-parameter state lives in lists aligned with the parameter list (never keyed 
 ``id``); updates happen in place on ``p.data`` under ``no_grad`` and add one to the
 parameter's version (as PyTorch's do: a backward through a graph recorded before the step
 raises); parameters whose ``.grad`` is None are skipped; state arrays keep the parameter's
-dtype (float32). The largest updates (SGD, Adam, AdamW) run through
-:func:`~autograd_mnist.optim.blockwise`.
+dtype (float32). SGD, Adam and AdamW update through :func:`~autograd_mnist.optim.blockwise`.
 """
 
 from __future__ import annotations
@@ -82,17 +81,18 @@ class Optimizer:
         raise NotImplementedError
 
     def _workspace(self, dtype: np.dtype, size: int) -> np.ndarray:
-        """Scratch rows for :func:`blockwise`, one per thread, shared by every parameter:
-        ``min(BLOCK, size)`` long at least. Not part of the state."""
+        """Scratch rows for :func:`blockwise` (one per thread, shared, not state)."""
         rows, need = workspace_shape(size)
         work = self._work.get(dtype)
         if work is None or work.shape[1] < need:
             work = self._work[dtype] = np.empty((rows, need), dtype=dtype)
         return work
 
-    def _blockwise(self, kernel: Callable[..., None], *arrays: np.ndarray) -> None:
-        """:func:`blockwise` with this optimizer's workspace."""
-        blockwise(kernel, arrays, self._workspace(arrays[0].dtype, arrays[0].size))
+    def _blockwise(
+        self, kernel: Callable[..., None], *arrays: np.ndarray, light: bool = False
+    ) -> None:
+        """:func:`blockwise` with this optimizer's workspace (``light``: see there)."""
+        blockwise(kernel, arrays, self._workspace(arrays[0].dtype, arrays[0].size), light)
 
     def _buf(self, i: int, name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
         state = self.state[i]
@@ -192,7 +192,7 @@ class SGD(Optimizer):
             np.multiply(gk, step, out=sk)
             pk -= sk
 
-        self._blockwise(kernel, p, g)
+        self._blockwise(kernel, p, g, light=True)
 
 
 class Momentum(SGD):
