@@ -59,15 +59,21 @@ def parallel_for(n: int, body: Callable[[int, int], object], elements: int) -> N
         return
     bounds = [n * k // workers for k in range(workers + 1)]
     futures = [pool().submit(body, bounds[k], bounds[k + 1]) for k in range(1, workers)]
-    body(bounds[0], bounds[1])  # the calling thread takes the first range
+    try:
+        body(bounds[0], bounds[1])  # the calling thread takes the first range
+    finally:  # every range has ended before this returns or raises (the first error)
+        for f in futures:
+            f.exception()
     for f in futures:
         f.result()
 
 
-def _memory_order(a: np.ndarray) -> np.ndarray:
-    """A dense array as the 1-D view of its memory, in memory order."""
+def _memory_order(a: np.ndarray) -> np.ndarray | None:
+    """A dense array as the 1-D view of its memory, in memory order (None if NumPy would
+    have to copy: writes into a copy would be lost)."""
     order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
-    return a.transpose(order).reshape(-1)
+    flat = a.transpose(order).reshape(-1)
+    return flat if np.may_share_memory(flat, a) else None
 
 
 def elementwise(fn: Callable[..., object], *arrays: np.ndarray) -> bool:
@@ -84,5 +90,8 @@ def elementwise(fn: Callable[..., object], *arrays: np.ndarray) -> bool:
     ):
         return False
     flat = [_memory_order(b) for b in arrays]
-    parallel_for(a.size, lambda lo, hi: fn(*(f[lo:hi] for f in flat)), a.size)
+    views = [f for f in flat if f is not None]
+    if len(views) < len(flat):
+        return False
+    parallel_for(a.size, lambda lo, hi: fn(*(f[lo:hi] for f in views)), a.size)
     return True

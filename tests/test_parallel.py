@@ -6,6 +6,7 @@ to be split. Two threads are forced, so the split runs even on a one-core machin
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -267,3 +268,21 @@ def test_batch_norm_in_evaluation_is_the_recorded_affine_map_bit_for_bit(
         assert is_batch_last(fast.data)
     recorded.sum().backward()  # the recorded map still carries the weight's gradient
     assert w.grad is not None and np.all(np.isfinite(w.grad.data))
+
+
+def test_parallel_for_waits_for_every_range_before_raising(
+    workers: Callable[[int], None],
+) -> None:
+    """An error in the caller's own range still lets the workers' ranges finish first."""
+    workers(2)
+    done: list[int] = []
+
+    def body(lo: int, hi: int) -> None:
+        if lo == 0:
+            raise RuntimeError("first range failed")
+        time.sleep(0.05)
+        done.append(lo)
+
+    with pytest.raises(RuntimeError, match="first range failed"):
+        _parallel.parallel_for(2, body, 10 * _parallel.GRAIN)
+    assert done == [1]
