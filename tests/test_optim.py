@@ -610,9 +610,9 @@ def test_blockwise_handles_non_contiguous_arrays() -> None:
 def test_package_keeps_every_public_name() -> None:
     """``autograd_mnist.optim`` was one module; the package re-exports all its names."""
     names = (
-        "BLOCK PARALLEL_MIN cores blockwise Optimizer SGD Momentum Adagrad AdaGrad RMSprop "
-        "RMSProp Adam AdamW OPTIMIZERS penalty LRScheduler StepLR CosineAnnealingLR "
-        "OneCycleLR AveragedModel get_ema_multi_avg_fn get_swa_multi_avg_fn"
+        "BLOCK PARALLEL_MIN LIGHT_PARALLEL_MIN cores blockwise Optimizer SGD Momentum Adagrad "
+        "AdaGrad RMSprop RMSProp Adam AdamW OPTIMIZERS penalty LRScheduler StepLR "
+        "CosineAnnealingLR OneCycleLR AveragedModel get_ema_multi_avg_fn get_swa_multi_avg_fn"
     ).split()
     assert sorted(optim.__all__) == sorted(names)
     for name in names:

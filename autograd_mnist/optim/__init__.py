@@ -2,8 +2,8 @@
 
 - :mod:`~autograd_mnist.optim.optimizers`: :class:`Optimizer` and the update rules (SGD,
   Momentum, Adagrad, RMSprop, Adam, AdamW) with their CLI names in :data:`OPTIMIZERS`;
-- :func:`blockwise` (with :data:`BLOCK`, :data:`PARALLEL_MIN`, :func:`cores`): the
-  cache-blocked, multi-threaded kernel the largest updates run through;
+- :func:`blockwise` (with :data:`BLOCK`, :data:`PARALLEL_MIN`, :data:`LIGHT_PARALLEL_MIN`,
+  :func:`cores`): the cache-blocked, multi-threaded kernel the largest updates run through;
 - :func:`penalty`: L1/L2 weight penalties to add to the loss (R4);
 - :mod:`~autograd_mnist.optim.schedulers`: :class:`StepLR`, :class:`CosineAnnealingLR`
   (per epoch), :class:`OneCycleLR` (per optimizer step);
@@ -11,7 +11,13 @@
   :func:`get_ema_multi_avg_fn`, an exponential moving average of a model's weights.
 """
 
-from autograd_mnist.optim._blockwise import BLOCK, PARALLEL_MIN, blockwise, cores
+from autograd_mnist.optim._blockwise import (
+    BLOCK,
+    LIGHT_PARALLEL_MIN,
+    PARALLEL_MIN,
+    blockwise,
+    cores,
+)
 from autograd_mnist.optim.optimizers import (
     OPTIMIZERS,
     SGD,
@@ -34,6 +40,7 @@ from autograd_mnist.optim.swa_utils import (
 
 __all__ = [
     "BLOCK",
+    "LIGHT_PARALLEL_MIN",
     "OPTIMIZERS",
     "PARALLEL_MIN",
     "SGD",
