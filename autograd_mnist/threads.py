@@ -201,7 +201,7 @@ def _start(s: _State) -> None:
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for the BLAS and the optimizer's update, from now on (as
+    """Use ``n`` threads for the BLAS and our own kernels, from now on (as
     ``torch.set_num_threads``). Stops the default's adapting to the machine's load.
 
     Call it from the thread that computes, between computations (not while another thread
@@ -237,7 +237,7 @@ def get_num_threads() -> int:
 
 
 def kernel_threads() -> int:
-    """Threads for our own multi-threaded kernels (the blockwise update): the current
+    """Threads for our own kernels (the blockwise update, ``_parallel``): the current
     count, or every core before the count is decided."""
     s = _state
     n = s.explicit or s.current
