@@ -205,3 +205,19 @@ def test_other_presets_initialisation() -> None:
     for m in _linears(models.keras_cnn()):  # Glorot uniform: var = 2 / (fan_in + fan_out)
         out_f, in_f = m.weight.shape
         _check_std(m.weight.data, math.sqrt(2 / (in_f + out_f)), "keras-cnn dense")
+
+
+def test_best_feature_maps_are_those_of_relu_before_pooling() -> None:
+    """plots.feature_maps applies the ReLU that follows best's pooling to the conv maps too,
+    so the figures (``show``, the serve page) are those of the usual order."""
+    from autograd_mnist import plots
+
+    x = np.random.default_rng(1).random((3, 1, 28, 28)).astype(np.float32)
+    am.manual_seed(0)
+    model = models.best()
+    layers = list(model)
+    layers[2], layers[3] = layers[3], layers[2]  # Conv -> BatchNorm -> ReLU -> MaxPool
+    ours, usual = plots.feature_maps(model, x), plots.feature_maps(nn.Sequential(*layers), x)
+    assert [name for name, _ in ours] == ["conv", "pooled"]
+    for (_, a), (_, b) in zip(ours, usual):
+        np.testing.assert_array_equal(a, b)
