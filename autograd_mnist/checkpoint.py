@@ -21,7 +21,7 @@ from autograd_mnist import rng as _rng
 from autograd_mnist.config import CONFIG, RunConfig
 from autograd_mnist.errors import RunError
 from autograd_mnist.io import PathLike
-from autograd_mnist.models import make_model
+from autograd_mnist.models import config_for_weights, make_model
 
 __all__ = [
     "CHECKPOINT",
@@ -241,11 +241,12 @@ def restore_model(ckpt: dict[str, Any], averaged: bool = True) -> nn.Module:
         RunError: if the weights do not fit the model, naming the keys and shapes.
     """
     name, config = ckpt["model"]["name"], dict(ckpt["model"].get("config") or {})
-    with bad_checkpoint(ckpt.get("path", ""), "model"):
-        model = make_model(name, config)
     state = ckpt["model_state"]
     if averaged and ckpt.get("ema"):  # AveragedModel's state: module.<name>, n_averaged
         state = {k[7:]: v for k, v in ckpt["ema"].items() if k.startswith("module.")}
+    config = config_for_weights(name, config, state)
+    with bad_checkpoint(ckpt.get("path", ""), "model"):
+        model = make_model(name, config)
     try:
         model.load_state_dict(state)
     except (ValueError, TypeError) as exc:

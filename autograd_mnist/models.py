@@ -8,7 +8,7 @@ table of each model's training defaults (read by ``RunConfig`` and the CLI).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -151,26 +151,35 @@ def mlp(
 
 
 def best(
-    channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 0.3
+    channels: Sequence[int] = (32, 64),
+    hidden: int = 256,
+    dropout: float = 0.3,
+    pool_first: bool = True,
 ) -> nn.Sequential:
     """The project's best: two conv blocks with batch norm, then a dropout-regularised head.
 
-    (Conv 3x3 same -> BatchNorm -> MaxPool 2 -> ReLU) x 2 with ``channels`` (32, 64), then
-    Dense ``hidden`` -> ReLU -> Dropout -> Dense 10. Conv weights He-initialised. ReLU
-    after the pooling gives exactly the values and gradients of ReLU before it (max and
-    ReLU commute), on a quarter of the elements.
+    (Conv 3x3 same -> MaxPool 2 -> BatchNorm -> ReLU) x 2 with ``channels`` (32, 64), then
+    Dense ``hidden`` (256) -> ReLU -> Dropout -> Dense 10. Conv weights He-initialised.
+    Pooling before batch norm normalises a quarter of the elements: a step takes about 15%
+    less time, with the same validation accuracy (docs/training.md).
+
+    ``pool_first=False`` with ``hidden=128`` is the network of runs made before this option
+    existed: (Conv -> BatchNorm -> MaxPool -> ReLU) x 2, Dense 128.
+    :func:`config_for_weights` picks it for their weights.
     """
     c1, c2 = _sizes("channels", channels, count=2)
     (hidden,) = _sizes("hidden", [hidden])
+    if not isinstance(pool_first, bool):
+        raise ValueError(f"pool_first: got {pool_first!r}, expected True or False")
+
+    def block(c_in: int, c_out: int) -> list[nn.Module]:
+        conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        pool, norm = nn.MaxPool2d(2), nn.BatchNorm2d(c_out)
+        return [conv, pool, norm, nn.ReLU()] if pool_first else [conv, norm, pool, nn.ReLU()]
+
     model = nn.Sequential(
-        nn.Conv2d(1, c1, 3, padding=1, bias=False),  # (N, c1, 28, 28)
-        nn.BatchNorm2d(c1),
-        nn.MaxPool2d(2),  # (N, c1, 14, 14)
-        nn.ReLU(),
-        nn.Conv2d(c1, c2, 3, padding=1, bias=False),  # (N, c2, 14, 14)
-        nn.BatchNorm2d(c2),
-        nn.MaxPool2d(2),  # (N, c2, 7, 7)
-        nn.ReLU(),
+        *block(1, c1),  # (N, c1, 14, 14)
+        *block(c1, c2),  # (N, c2, 7, 7)
         nn.Flatten(),  # (N, c2*49)
         nn.Linear(c2 * 49, hidden),
         nn.ReLU(),
@@ -184,11 +193,14 @@ def best(
 
 
 def fast(
-    channels: Sequence[int] = (8, 16), hidden: int = 128, dropout: float = 0.2
+    channels: Sequence[int] = (8, 16),
+    hidden: int = 128,
+    dropout: float = 0.2,
+    pool_first: bool = True,
 ) -> nn.Sequential:
     """The quick preset: :func:`best`'s network, narrower (8 and 16 channels by default)
     and with dropout 0.2."""
-    return best(channels, hidden, dropout)
+    return best(channels, hidden, dropout, pool_first)
 
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
@@ -213,7 +225,7 @@ TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
         optimizer="adam",
         lr=2e-3,
         batch_size=128,
-        epochs=14,
+        epochs=13,
         schedule="onecycle",
         augment=2,
         rotation=0,
@@ -257,6 +269,27 @@ def build_model(name: str, **config: Any) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"build_model: unknown model {name!r}; expected one of {sorted(MODELS)}")
     return MODELS[name](**config)
+
+
+#: What ``best`` and ``fast`` were before ``pool_first`` existed (batch norm at index 1).
+_BEFORE_POOL_FIRST: dict[str, dict[str, Any]] = {
+    "best": {"pool_first": False, "hidden": 128},
+    "fast": {"pool_first": False},
+}
+
+
+def config_for_weights(name: str, config: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The config that rebuilds preset ``name`` for saved weights with these state-dict keys.
+
+    ``best`` and ``fast`` used to normalise before pooling, with batch norm at index 1
+    (``1.weight``...), and ``best``'s dense layer had 128 units. Weights saved then, whose
+    config does not say ``pool_first``, are given that network: ``pool_first=False`` and
+    the defaults of then for what their config leaves out. Other configs are returned as
+    they are.
+    """
+    if name in _BEFORE_POOL_FIRST and "pool_first" not in config and "1.weight" in set(keys):
+        return {**_BEFORE_POOL_FIRST[name], **config}
+    return config
 
 
 def make_model(name: str, config: dict[str, Any]) -> nn.Module:

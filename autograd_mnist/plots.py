@@ -280,8 +280,9 @@ def feature_maps(model: nn.Module, x: np.ndarray) -> list[tuple[str, np.ndarray]
 
     Runs the layers of a :class:`~autograd_mnist.nn.Sequential` in eval mode up to the
     first conv, then on through element-wise layers (batch norm, activations) to the first
-    pooling layer, as R2 shows them, and through the element-wise layers after it (``best``
-    pools before its ReLU: an activation there is applied to the conv maps too).
+    pooling layer, as R2 shows them, and through the element-wise layers after it. Those
+    (``best`` pools before its batch norm and ReLU) are applied to the conv maps too, so
+    that both stages show the maps the block computes, at full and at pooled size.
 
     Args:
         model: the network.
@@ -294,8 +295,8 @@ def feature_maps(model: nn.Module, x: np.ndarray) -> list[tuple[str, np.ndarray]
     """
     if not isinstance(model, nn.Sequential):
         return []
-    activations = (nn.ReLU, nn.Sigmoid, nn.Tanh)
-    elementwise = (*activations, nn.BatchNorm2d, nn.Identity, nn.Dropout)
+    acting = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.BatchNorm2d)  # in eval mode: per element
+    elementwise = (*acting, nn.Identity, nn.Dropout)
     stages: list[tuple[str, np.ndarray]] = []
     was_training = model.training
     model.eval()
@@ -311,7 +312,7 @@ def feature_maps(model: nn.Module, x: np.ndarray) -> list[tuple[str, np.ndarray]
                     stages.append(("pooled" if stages else "conv", h.data))
                 elif stages:  # an element-wise layer: part of the current stage
                     stages[-1] = (stages[-1][0], h.data)
-                    if len(stages) == 2 and isinstance(layer, activations):
+                    if len(stages) == 2 and isinstance(layer, acting):
                         stages[0] = ("conv", layer(Tensor(stages[0][1])).data)
     finally:
         model.train(was_training)

@@ -28,7 +28,7 @@ import safetensors.numpy
 
 from autograd_mnist import nn
 from autograd_mnist.io import PathLike, atomic_open
-from autograd_mnist.models import make_model
+from autograd_mnist.models import config_for_weights, make_model
 from autograd_mnist.tensor import Tensor
 
 __all__ = [
@@ -260,7 +260,7 @@ def load_preset(path: PathLike) -> nn.Module:
             fit (as :func:`load_weights`).
         RunError: if the preset cannot be built with that config.
     """
-    meta = weights_metadata(path)
+    state, meta = _read(path)
     name, config = meta.get(MODEL_KEY), meta.get(MODEL_CONFIG_KEY, "{}")
     try:
         cfg = json.loads(config)
@@ -271,6 +271,6 @@ def load_preset(path: PathLike) -> nn.Module:
             f"load_preset: '{os.fspath(path)}' metadata names no preset: got {MODEL_KEY}="
             f"{name!r}, {MODEL_CONFIG_KEY}={config[:60]!r}, expected a name and a JSON object"
         )
-    model = make_model(name, cfg)
-    load_weights(path, model)
+    model = make_model(name, config_for_weights(name, cfg, state))
+    model.load_state_dict(_checked(state, model, os.fspath(path)))
     return model.eval()

@@ -1,7 +1,7 @@
 """The model presets, pinned: each preset's layers in order (type and output shape), and
 each preset's weight initialisation (the standard deviation of every initialised layer).
 
-A preset losing a layer (the ReLU after ``best``'s second pooling) or an init using the
+A preset losing a layer (the ReLU after ``best``'s second batch norm) or an init using the
 wrong rule (``mlp(weight_init="xavier")`` with He's std) trains, just worse: only these
 tests see it.
 """
@@ -17,7 +17,6 @@ import pytest
 
 import autograd_mnist as am
 from autograd_mnist import Tensor, models, nn
-from autograd_mnist import functional as F
 
 N = 2  # batch size of the probe input
 
@@ -25,6 +24,21 @@ N = 2  # batch size of the probe input
 # shape (N, 1, 28, 28).
 LAYERS: dict[tuple[str, str], list[tuple[str, tuple[int, ...]]]] = {
     ("best", ""): [
+        ("Conv2d", (N, 32, 28, 28)),
+        ("MaxPool2d", (N, 32, 14, 14)),
+        ("BatchNorm2d", (N, 32, 14, 14)),
+        ("ReLU", (N, 32, 14, 14)),
+        ("Conv2d", (N, 64, 14, 14)),
+        ("MaxPool2d", (N, 64, 7, 7)),
+        ("BatchNorm2d", (N, 64, 7, 7)),
+        ("ReLU", (N, 64, 7, 7)),
+        ("Flatten", (N, 3136)),
+        ("Linear", (N, 256)),
+        ("ReLU", (N, 256)),
+        ("Dropout", (N, 256)),
+        ("Linear", (N, 10)),
+    ],
+    ("best", "pool_first=False;hidden=128"): [
         ("Conv2d", (N, 32, 28, 28)),
         ("BatchNorm2d", (N, 32, 28, 28)),
         ("MaxPool2d", (N, 32, 14, 14)),
@@ -41,12 +55,12 @@ LAYERS: dict[tuple[str, str], list[tuple[str, tuple[int, ...]]]] = {
     ],
     ("fast", ""): [
         ("Conv2d", (N, 8, 28, 28)),
-        ("BatchNorm2d", (N, 8, 28, 28)),
         ("MaxPool2d", (N, 8, 14, 14)),
+        ("BatchNorm2d", (N, 8, 14, 14)),
         ("ReLU", (N, 8, 14, 14)),
         ("Conv2d", (N, 16, 14, 14)),
-        ("BatchNorm2d", (N, 16, 14, 14)),
         ("MaxPool2d", (N, 16, 7, 7)),
+        ("BatchNorm2d", (N, 16, 7, 7)),
         ("ReLU", (N, 16, 7, 7)),
         ("Flatten", (N, 784)),
         ("Linear", (N, 128)),
@@ -128,25 +142,39 @@ def test_preset_layer_sequence(name: str, config: str) -> None:
     assert _layers(model) == LAYERS[(name, config)]
 
 
-def test_best_pooling_before_relu_gives_the_values_and_gradients_of_relu_before_pooling() -> None:
-    """``best`` pools before its ReLUs (a quarter of the ReLU work): max and ReLU commute,
-    so outputs and every gradient equal those of the usual order exactly."""
-    x = np.random.default_rng(0).standard_normal((16, 1, 28, 28)).astype(np.float32)
-    y = np.arange(16) % 10
-    results = []
-    for swap in (False, True):
-        am.manual_seed(0)
-        model = models.best()
-        if swap:  # back to Conv -> BatchNorm -> ReLU -> MaxPool
-            layers = list(model)
-            layers[2], layers[3], layers[6], layers[7] = layers[3], layers[2], layers[7], layers[6]
-            model = nn.Sequential(*layers)
-            assert [type(m).__name__ for m in model][2:4] == ["ReLU", "MaxPool2d"]
-        loss = F.cross_entropy(model(Tensor(x)), y)
-        loss.backward()
-        results.append([loss.data] + [p.grad.data for p in model.parameters()])  # type: ignore[union-attr]
-    for a, b in zip(*results):
-        np.testing.assert_array_equal(a, b)
+def test_best_pool_first_false_is_the_earlier_layout_with_the_same_initial_weights() -> None:
+    """Both layouts draw the same initial weights (batch norm and pooling draw nothing), and
+    the weights of one load into the other under the same names but one: batch norm moves
+    from index 1 to 2 (and 5 to 6)."""
+    am.manual_seed(0)
+    new = models.best()
+    am.manual_seed(0)
+    old = models.best(pool_first=False)  # the same hidden size: the same draws
+    renamed = {"1.": "2.", "5.": "6."}
+    old_state = {renamed.get(k[:2], k[:2]) + k[2:]: v for k, v in old.state_dict().items()}
+    assert set(old_state) == set(new.state_dict())
+    for k, v in new.state_dict().items():
+        np.testing.assert_array_equal(v, old_state[k], err_msg=k)
+    with pytest.raises(ValueError, match="pool_first"):
+        models.best(pool_first=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["best", "fast"])
+def test_config_for_weights_gives_weights_saved_before_pool_first_their_layout(name: str) -> None:
+    then = {"pool_first": False, "hidden": 128} if name == "best" else {"pool_first": False}
+    old_keys = models.build_model(name, **then).state_dict()
+    new_keys = models.build_model(name).state_dict()
+    assert models.config_for_weights(name, {}, old_keys) == then
+    assert models.config_for_weights(name, {"dropout": 0.1, "hidden": 64}, old_keys) == {
+        **then,
+        "dropout": 0.1,
+        "hidden": 64,  # what the config says wins
+    }
+    assert models.config_for_weights(name, {}, new_keys) == {}
+    said = {"pool_first": True}  # a config that says it is kept as it is
+    assert models.config_for_weights(name, said, old_keys) is said
+    cnn_keys = models.build_model("cnn").state_dict()  # index 1 is not a norm there
+    assert models.config_for_weights("cnn", {}, cnn_keys) == {}
 
 
 # ----- initialisation -----
@@ -207,17 +235,26 @@ def test_other_presets_initialisation() -> None:
         _check_std(m.weight.data, math.sqrt(2 / (in_f + out_f)), "keras-cnn dense")
 
 
-def test_best_feature_maps_are_those_of_relu_before_pooling() -> None:
-    """plots.feature_maps applies the ReLU that follows best's pooling to the conv maps too,
-    so the figures (``show``, the serve page) are those of the usual order."""
+def test_best_feature_maps_apply_the_elementwise_layers_after_pooling_to_the_conv_maps() -> None:
+    """plots.feature_maps shows best's conv maps through the batch norm and ReLU that follow
+    its pooling (eval mode: per-channel affine, then max(0, .)), and the pooled maps as the
+    network computes them."""
     from autograd_mnist import plots
 
     x = np.random.default_rng(1).random((3, 1, 28, 28)).astype(np.float32)
     am.manual_seed(0)
     model = models.best()
-    layers = list(model)
-    layers[2], layers[3] = layers[3], layers[2]  # Conv -> BatchNorm -> ReLU -> MaxPool
-    ours, usual = plots.feature_maps(model, x), plots.feature_maps(nn.Sequential(*layers), x)
-    assert [name for name, _ in ours] == ["conv", "pooled"]
-    for (_, a), (_, b) in zip(ours, usual):
-        np.testing.assert_array_equal(a, b)
+    model.train()
+    with am.no_grad():  # batch statistics move the running ones away from (0, 1)
+        model(Tensor(x))
+    conv, pool, norm, relu = list(model)[:4]
+    maps = plots.feature_maps(model, x)
+    assert model.training  # restored
+    model.eval()
+    with am.no_grad():
+        raw = conv(Tensor(x))
+        expected = [relu(norm(raw)).data, relu(norm(pool(raw))).data]
+    assert [name for name, _ in maps] == ["conv", "pooled"]
+    for (_, got), want in zip(maps, expected):
+        np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(maps[0][1], np.maximum(raw.data, 0))  # the norm was applied

@@ -13,7 +13,7 @@ import safetensors.numpy
 
 import autograd_mnist as am
 from autograd_mnist import cli, config, models, runs, weights
-from autograd_mnist.checkpoint import load_checkpoint
+from autograd_mnist.checkpoint import load_checkpoint, restore_model
 from autograd_mnist.data import synthetic_data
 
 DATA = synthetic_data(n_train=48, n_test=16, seed=3)
@@ -50,6 +50,36 @@ def test_round_trip_of_every_preset(name: str, tmp_path: Path) -> None:
     x = am.tensor(DATA[1][0][:4])
     with am.no_grad():
         assert np.array_equal(rebuilt(x).data, model.eval()(x).data)
+
+
+@pytest.mark.parametrize("name", ["best", "fast"])
+def test_weights_and_checkpoints_saved_before_pool_first_load_in_their_layout(
+    name: str, tmp_path: Path
+) -> None:
+    """Files and checkpoints of ``best``/``fast`` from before ``pool_first`` name no such
+    option; they were trained with batch norm before the pooling and load so."""
+    am.manual_seed(3)
+    then = {"pool_first": False, "hidden": 128} if name == "best" else {"pool_first": False}
+    old = models.build_model(name, **then)
+    old.train()
+    x = am.tensor(DATA[1][0][:8])
+    with am.no_grad():
+        old(x)  # running statistics away from (0, 1)
+    old.eval()
+    with am.no_grad():
+        want = old(x).data
+    path = tmp_path / "w.safetensors"
+    am.save_weights(old, path, weights.preset_metadata(name))  # config {}, as it was
+    rebuilt = weights.load_preset(path)
+    assert [type(m).__name__ for m in rebuilt][1] == "BatchNorm2d"
+    ckpt = {"model": {"name": name, "config": {}}, "model_state": old.state_dict(), "ema": None}
+    for model in (rebuilt, restore_model(ckpt)):
+        with am.no_grad():
+            assert np.array_equal(model(x).data, want)
+    with pytest.raises(ValueError, match="does not fit"):  # said new layout: refused
+        bad = tmp_path / "bad.safetensors"
+        am.save_weights(old, bad, weights.preset_metadata(name, {"pool_first": True}))
+        weights.load_preset(bad)
 
 
 def test_metadata_names_the_preset_and_format(tmp_path: Path) -> None:

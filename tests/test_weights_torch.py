@@ -26,6 +26,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in sorted(models.
     ("mlp", {"hidden": [32, 16], "batch_norm": True, "dropout": 0.1, "activation": "sigmoid"}),
     ("two-layer", {"hidden": 20, "activation": "relu"}),
     ("best", {"channels": [8, 16], "hidden": 32}),
+    ("best", {"pool_first": False}),
 ]
 
 
