@@ -117,3 +117,17 @@ def test_torch_recipes_without_torch() -> None:
     )
     assert proc.returncode == 2, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     assert "torch not found" in proc.stdout and "needs PyTorch" in proc.stdout
+
+
+def test_overlap_update_gives_the_plain_steps_weights() -> None:
+    """benchmarks/overlap_update.py: updates started from gradient hooks during backward
+    leave the same weights, bit for bit, as ``opt.step()`` after it (R2's and fast's
+    networks, dropout included)."""
+    script = str(ROOT / "benchmarks" / "overlap_update.py")
+    args = ["--model", "keras-cnn", "--model", "fast", "--rounds", "2", "--steps", "1"]
+    proc = run_python([script, *args], cwd=ROOT, env={"OPENBLAS_NUM_THREADS": "2"}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("threads: 2, batch 128, Adam")
+    assert [line.split(":")[0] for line in lines[1:]] == ["keras-cnn", "fast"]
+    assert all(line.endswith("weights after 4 steps identical: True") for line in lines[1:])
