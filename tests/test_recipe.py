@@ -4,6 +4,7 @@ they were trained."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,45 @@ def test_validation_script_runs_offline() -> None:
     proc = run_python([script, *args], cwd=ROOT, env={"OPENBLAS_NUM_THREADS": "1"}, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "validation accuracy" in proc.stdout and '"ema": 0.9' in proc.stdout
+
+
+def test_run_saved_before_pool_first_evaluates_and_resumes_in_its_layout(tmp_path: Path) -> None:
+    """A ``fast`` run from before ``pool_first`` (batch norm before the pooling; its configs
+    name no such option) rebuilds in that layout, resumes bit for bit, and its result file
+    loads again after the resume."""
+    from autograd_mnist import weights
+    from autograd_mnist.io import write_json
+
+    then = {"channels": [4, 8], "hidden": 16}
+    # No schedule: a one-cycle schedule spans the epochs a run is started with.
+    common: dict[str, Any] = {**SMALL, "model": "fast", "ema": 0.9, "schedule": "none"}
+    straight = runs.train_run(
+        RunConfig(
+            out=str(tmp_path / "a"),
+            epochs=2,
+            **{**common, "model_config": {**then, "pool_first": False}},
+        ),
+        data=DATA,
+    )
+    old = tmp_path / "old"
+    runs.train_run(
+        RunConfig(
+            out=str(old), epochs=1, **{**common, "model_config": {**then, "pool_first": False}}
+        ),
+        data=DATA,
+    )
+    path = old / "checkpoint.npz"
+    ckpt = serialization.load(path)
+    ckpt["model"]["config"] = dict(then)
+    ckpt["config"]["model_config"] = dict(then)
+    serialization.save(ckpt, path)
+    doc = json.loads((old / "config.json").read_text(encoding="utf-8"))
+    write_json(old / "config.json", {**doc, "model_config": dict(then)})
+    model = restore_model(load_checkpoint(old))
+    assert [type(m).__name__ for m in model][:3] == ["Conv2d", "BatchNorm2d", "MaxPool2d"]
+    resumed = runs.resume(old, epochs=2, data=DATA)
+    for k, v in straight.model.state_dict().items():
+        assert np.array_equal(v, resumed.model.state_dict()[k]), k
+    again = weights.load_preset(old / "model.safetensors")
+    for k, v in again.state_dict().items():
+        assert np.array_equal(v, resumed.model.state_dict()[k]), k
