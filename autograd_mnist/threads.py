@@ -41,9 +41,9 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
@@ -52,6 +52,7 @@ from autograd_mnist import allocator, runtime
 __all__ = [
     "ENV_VARS",
     "REFRESH_SECONDS",
+    "SMALL_MATMUL",
     "SPARE",
     "CpuSample",
     "choose_threads",
@@ -60,6 +61,7 @@ __all__ = [
     "get_num_threads",
     "kernel_threads",
     "max_threads",
+    "on_one_blas_thread",
     "others_load",
     "read_cpu_sample",
     "refresh",
@@ -73,6 +75,15 @@ REFRESH_SECONDS = 0.5
 SPARE = 0.25
 """A core counts as idle if other processes used at most this much of it (on average over
 the last interval): a thread sharing its core with a busy process slows the whole matmul."""
+SMALL_MATMUL = 1 << 20
+"""Matrix products of fewer multiply-adds than this run on one BLAS thread, whatever the
+count (:func:`on_one_blas_thread`): waking a second thread costs more than it saves. R0
+at batch 1 took 1.09-1.14 ms a step on two threads so, 1.18-1.26 ms without, 1.10-1.14 ms
+on one thread.
+Every product of the presets below this size gives OpenBLAS's same bits on one thread as
+on two (``tests/test_threads_small.py``), so the results do not change."""
+
+_T = TypeVar("_T")
 STAT_PATH = "/proc/stat"
 _TICK = 1.0 / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
 
@@ -234,6 +245,30 @@ def get_num_threads() -> int:
     if s.current is not None:
         return s.current
     return env_threads() or _blas_threads(s) or max_threads()
+
+
+def on_one_blas_thread(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` with the BLAS held at one thread, then given back the count it had:
+    for a call too small to gain from more (see :data:`SMALL_MATMUL`). With one thread
+    already, just the call.
+
+    The count is process-wide: a large matmul another Python thread runs meanwhile runs
+    on one thread too. For OpenBLAS only the thread that controls the count changes it
+    (threadpoolctl's rule); from any other thread this is the plain call.
+    """
+    s = _state
+    libs = s.blas if s.blas is not None else _blas(s)
+    counts = [lib.get_num_threads() for lib in libs]
+    if all(n is None or n <= 1 for n in counts):
+        return fn(*args)
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        for lib, n in zip(libs, counts):
+            if n is not None:
+                lib.set_num_threads(n)
 
 
 def kernel_threads() -> int:

@@ -14,7 +14,7 @@ from autograd_mnist.function import Function
 from autograd_mnist.grad_mode import is_grad_enabled
 from autograd_mnist.ops._bn_kernels import normalize, normalize_backward
 from autograd_mnist.ops.elementwise import exp, mul, pow, sub
-from autograd_mnist.ops.linalg import MatMul, matmul
+from autograd_mnist.ops.linalg import MatMul, matmul, product
 from autograd_mnist.ops.reduction import mean, sum
 from autograd_mnist.ops.shape import reshape, transpose
 from autograd_mnist.ops.softmax import LogSoftmax
@@ -35,9 +35,9 @@ class Linear(Function):
             # x is a transposed view (a flattened batch-last conv output, or the output of
             # a Linear that had one): BLAS multiplies untransposed operands faster, so take
             # y as the transpose of W @ x^T, column-major too.
-            y: np.ndarray = np.matmul(w, x.T).T
+            y: np.ndarray = product(w, x.T).T
         else:
-            y = np.matmul(x, w.T)
+            y = product(x, w.T)
         if b:
             y += b[0]
         return y

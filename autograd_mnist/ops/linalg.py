@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist import threads
 from autograd_mnist.function import Function
 from autograd_mnist.ops.shape import reshape, transpose
 from autograd_mnist.tensor import Tensor, as_operands
@@ -28,9 +29,9 @@ class MatMul(Function):
             # weight gradient, g @ cols^T, when C*KH*KW > OC): OpenBLAS is faster on the
             # transposed product, (B @ A^T)^T (64x25088 @ 25088x288: 6.3 ms instead of
             # 8.2), and copying the small result back to C order costs next to nothing.
-            y = np.ascontiguousarray(np.matmul(b.T, a.T).T)
+            y = np.ascontiguousarray(product(b.T, a.T).T)
         else:
-            y = np.matmul(a, b)
+            y = product(a, b)
         return y
 
     @staticmethod
@@ -40,6 +41,16 @@ class MatMul(Function):
         ga = MatMul.apply(g, transpose(b, -1, -2)) if da else None
         gb = MatMul.apply(transpose(a, -1, -2), g) if db else None
         return ga, gb
+
+
+def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.matmul(a, b)``; on one BLAS thread when it is a 2-D product of fewer than
+    :data:`~autograd_mnist.threads.SMALL_MATMUL` multiply-adds."""
+    if a.ndim == b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] < threads.SMALL_MATMUL:
+        y: np.ndarray = threads.on_one_blas_thread(np.matmul, a, b)
+    else:
+        y = np.matmul(a, b)
+    return y
 
 
 #: Output elements up to which :func:`_wide_nt` products are computed transposed.
