@@ -84,19 +84,18 @@ def run(key: str, rounds: int, steps: int, x: np.ndarray, y: np.ndarray) -> str:
     over = UpdateInBackward(over_opt)
     count = len(x) // BATCH
 
-    def plain(i: int) -> None:
-        s = slice((i % count) * BATCH, (i % count + 1) * BATCH)
-        loss = F.cross_entropy(plain_model(am.Tensor(x[s])), y[s])
-        plain_opt.zero_grad()
-        loss.backward()
-        plain_opt.step()
+    def stepper(model: am.nn.Module, opt: optim.Optimizer, finish: Any) -> Any:
+        def step(i: int) -> None:
+            s = slice((i % count) * BATCH, (i % count + 1) * BATCH)
+            loss = F.cross_entropy(model(am.Tensor(x[s])), y[s])
+            opt.zero_grad()
+            loss.backward()
+            finish()  # opt.step(), or waiting for the updates started during backward
 
-    def overlapped(i: int) -> None:
-        s = slice((i % count) * BATCH, (i % count + 1) * BATCH)
-        loss = F.cross_entropy(over_model(am.Tensor(x[s])), y[s])
-        over_opt.zero_grad()
-        loss.backward()
-        over.finish()
+        return step
+
+    plain = stepper(plain_model, plain_opt, plain_opt.step)
+    overlapped = stepper(over_model, over_opt, over.finish)
 
     times: dict[str, list[float]] = {"plain": [], "overlapped": []}
     done = {"plain": 0, "overlapped": 0}
