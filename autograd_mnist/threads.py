@@ -49,6 +49,8 @@ from threadpoolctl import ThreadpoolController
 
 from autograd_mnist import allocator, runtime
 
+_T = TypeVar("_T")
+
 __all__ = [
     "ENV_VARS",
     "REFRESH_SECONDS",
@@ -78,12 +80,10 @@ the last interval): a thread sharing its core with a busy process slows the whol
 SMALL_MATMUL = 1 << 20
 """Matrix products of fewer multiply-adds than this run on one BLAS thread, whatever the
 count (:func:`on_one_blas_thread`): waking a second thread costs more than it saves. R0
-at batch 1 took 1.09-1.14 ms a step on two threads so, 1.18-1.26 ms without, 1.10-1.14 ms
-on one thread.
-Every product of the presets below this size gives OpenBLAS's same bits on one thread as
-on two (``tests/test_threads_small.py``), so the results do not change."""
-
-_T = TypeVar("_T")
+at batch 1 took 1.09-1.14 ms a step on two threads with this rule, 1.18-1.26 ms without
+it, 1.10-1.14 ms on one thread. Every product of the presets below this size gives
+OpenBLAS's same bits on one thread as on two (``tests/test_threads_small.py``), so no
+result changes."""
 STAT_PATH = "/proc/stat"
 _TICK = 1.0 / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
 
@@ -253,8 +253,8 @@ def on_one_blas_thread(fn: Callable[..., _T], *args: Any) -> _T:
     already, just the call.
 
     The count is process-wide: a large matmul another Python thread runs meanwhile runs
-    on one thread too. For OpenBLAS only the thread that controls the count changes it
-    (threadpoolctl's rule); from any other thread this is the plain call.
+    on one thread too. For OpenBLAS, threadpoolctl lets one Python thread only (the first
+    to set a count) change it; from another, the call runs with the count as it is.
     """
     s = _state
     libs = s.blas if s.blas is not None else _blas(s)

@@ -143,9 +143,8 @@ def test_preset_layer_sequence(name: str, config: str) -> None:
 
 
 def test_best_pool_first_false_is_the_earlier_layout_with_the_same_initial_weights() -> None:
-    """Both layouts draw the same initial weights (batch norm and pooling draw nothing), and
-    the weights of one load into the other under the same names but one: batch norm moves
-    from index 1 to 2 (and 5 to 6)."""
+    """Both layouts draw the same initial weights (batch norm and pooling draw nothing),
+    under the same names except batch norm's, which moves from index 1 to 2 (and 5 to 6)."""
     am.manual_seed(0)
     new = models.best()
     am.manual_seed(0)

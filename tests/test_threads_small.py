@@ -39,20 +39,20 @@ def test_one_thread_inside_and_the_count_given_back_after() -> None:
 
 
 def test_product_runs_small_2d_products_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[int, ...]] = []
+    calls: list[int] = []  # the multiply-adds of each product sent to one thread
 
-    def recorded(fn: Any, *args: Any) -> Any:
-        calls.append(tuple(a.shape[0] * a.shape[1] * args[1].shape[1] for a in args[:1]))
-        return fn(*args)
+    def recorded(fn: Any, a: np.ndarray, b: np.ndarray) -> Any:
+        calls.append(a.shape[0] * a.shape[1] * b.shape[1])
+        return fn(a, b)
 
     monkeypatch.setattr(threads, "on_one_blas_thread", recorded)
     rng = np.random.default_rng(0)
     small = rng.standard_normal((1, 5408)).astype(np.float32)
     w = am.tensor(rng.standard_normal((128, 5408)).astype(np.float32), requires_grad=True)
     y = F.linear(am.tensor(small, requires_grad=True), w)  # 692K multiply-adds
-    assert calls == [(692_224,)]
+    assert calls == [692_224]
     y.sum().backward()  # dx = g @ W: small too; dW is an outer product (no BLAS)
-    assert calls == [(692_224,), (692_224,)]
+    assert calls == [692_224, 692_224]
     calls.clear()
     big = rng.standard_normal((256, 5408)).astype(np.float32)  # 177M: every thread
     F.linear(am.Tensor(big), w)
