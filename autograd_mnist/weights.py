@@ -217,6 +217,14 @@ def _checked(state: dict[str, np.ndarray], model: nn.Module, where: str) -> dict
     return state
 
 
+def _load_into(model: nn.Module, state: dict[str, np.ndarray], where: str) -> dict[str, Any]:
+    """Load the file ``where``'s arrays into ``model`` (checked by :func:`_checked`); returns
+    what was loaded."""
+    state = _checked(state, model, where)
+    model.load_state_dict(state)
+    return state
+
+
 def load_weights(path: PathLike, model: nn.Module | None = None) -> dict[str, np.ndarray]:
     """Read a safetensors file (ours or PyTorch's); load it into ``model`` if given.
 
@@ -244,9 +252,7 @@ def load_weights(path: PathLike, model: nn.Module | None = None) -> dict[str, np
     state, _ = _read(path)
     if model is None:
         return state
-    state = _checked(state, model, os.fspath(path))
-    model.load_state_dict(state)
-    return state
+    return _load_into(model, state, os.fspath(path))
 
 
 def load_preset(path: PathLike) -> nn.Module:
@@ -272,5 +278,5 @@ def load_preset(path: PathLike) -> nn.Module:
             f"{name!r}, {MODEL_CONFIG_KEY}={config[:60]!r}, expected a name and a JSON object"
         )
     model = make_model(name, config_for_weights(name, cfg, state))
-    model.load_state_dict(_checked(state, model, os.fspath(path)))
+    _load_into(model, state, os.fspath(path))
     return model.eval()
