@@ -32,13 +32,31 @@ LAYERS: dict[tuple[str, str], list[tuple[str, tuple[int, ...]]]] = {
         ("MaxPool2d", (N, 64, 7, 7)),
         ("BatchNorm2d", (N, 64, 7, 7)),
         ("ReLU", (N, 64, 7, 7)),
+        ("Conv2d", (N, 64, 5, 5)),
+        ("BatchNorm2d", (N, 64, 5, 5)),
+        ("ReLU", (N, 64, 5, 5)),
+        ("Flatten", (N, 1600)),
+        ("Linear", (N, 256)),
+        ("ReLU", (N, 256)),
+        ("Dropout", (N, 256)),
+        ("Linear", (N, 10)),
+    ],
+    ("best", "channels=(32, 64)"): [
+        ("Conv2d", (N, 32, 28, 28)),
+        ("MaxPool2d", (N, 32, 14, 14)),
+        ("BatchNorm2d", (N, 32, 14, 14)),
+        ("ReLU", (N, 32, 14, 14)),
+        ("Conv2d", (N, 64, 14, 14)),
+        ("MaxPool2d", (N, 64, 7, 7)),
+        ("BatchNorm2d", (N, 64, 7, 7)),
+        ("ReLU", (N, 64, 7, 7)),
         ("Flatten", (N, 3136)),
         ("Linear", (N, 256)),
         ("ReLU", (N, 256)),
         ("Dropout", (N, 256)),
         ("Linear", (N, 10)),
     ],
-    ("best", "pool_first=False;hidden=128"): [
+    ("best", "pool_first=False;hidden=128;channels=(32, 64)"): [
         ("Conv2d", (N, 32, 28, 28)),
         ("BatchNorm2d", (N, 32, 28, 28)),
         ("MaxPool2d", (N, 32, 14, 14)),
@@ -146,9 +164,9 @@ def test_best_pool_first_false_is_the_earlier_layout_with_the_same_initial_weigh
     """Both layouts draw the same initial weights (batch norm and pooling draw nothing),
     under the same names except batch norm's, which moves from index 1 to 2 (and 5 to 6)."""
     am.manual_seed(0)
-    new = models.best()
+    new = models.best(channels=(32, 64))
     am.manual_seed(0)
-    old = models.best(pool_first=False)  # the same hidden size: the same draws
+    old = models.best(channels=(32, 64), pool_first=False)  # the same sizes: the same draws
     renamed = {"1.": "2.", "5.": "6."}
     old_state = {renamed.get(k[:2], k[:2]) + k[2:]: v for k, v in old.state_dict().items()}
     assert set(old_state) == set(new.state_dict())
@@ -160,7 +178,9 @@ def test_best_pool_first_false_is_the_earlier_layout_with_the_same_initial_weigh
 
 @pytest.mark.parametrize("name", ["best", "fast"])
 def test_config_for_weights_gives_weights_saved_before_pool_first_their_layout(name: str) -> None:
-    then = {"pool_first": False, "hidden": 128} if name == "best" else {"pool_first": False}
+    then: dict[str, Any] = {"pool_first": False}
+    if name == "best":
+        then |= {"hidden": 128, "channels": (32, 64)}
     old_keys = models.build_model(name, **then).state_dict()
     new_keys = models.build_model(name).state_dict()
     assert models.config_for_weights(name, {}, old_keys) == then
@@ -170,10 +190,43 @@ def test_config_for_weights_gives_weights_saved_before_pool_first_their_layout(n
         "hidden": 64,  # what the config says wins
     }
     assert models.config_for_weights(name, {}, new_keys) == {}
-    said = {"pool_first": True}  # a config that says it is kept as it is
+    said: dict[str, Any] = {"pool_first": True}  # a config that says it is kept as it is
+    if name == "best":
+        said["channels"] = [32, 64]
     assert models.config_for_weights(name, said, old_keys) is said
     cnn_keys = models.build_model("cnn").state_dict()  # index 1 is not a norm there
     assert models.config_for_weights("cnn", {}, cnn_keys) == {}
+
+
+def test_config_for_weights_gives_best_weights_saved_before_the_third_block_two_blocks() -> None:
+    """``best`` weights of two conv blocks (the default until the third block came; their
+    configs name no channels) rebuild with ``channels=(32, 64)``, whatever else the config
+    says; a config that names its channels is kept."""
+    two = models.best(channels=(32, 64)).state_dict()
+    assert models.config_for_weights("best", {}, two) == {"channels": (32, 64)}
+    assert models.config_for_weights("best", {"dropout": 0.5}, two) == {
+        "channels": (32, 64),
+        "dropout": 0.5,
+    }
+    said = {"channels": [16, 32]}
+    assert models.config_for_weights("best", said, two) is said
+    three = models.best().state_dict()
+    assert models.config_for_weights("best", {}, three) == {}
+    rebuilt = models.build_model("best", **models.config_for_weights("best", {}, two))
+    rebuilt.load_state_dict(two)  # the layouts match, names and shapes
+    fast = models.fast().state_dict()  # fast never had a third block: nothing to add
+    assert models.config_for_weights("fast", {}, fast) == {}
+
+
+def test_best_third_block_is_optional_and_checked() -> None:
+    """``best()`` has three conv blocks, with ``channels`` of two entries two. Bad
+    ``channels`` are refused."""
+    three, two = models.best().state_dict(), models.best(channels=(32, 64)).state_dict()
+    assert three["8.weight"].shape == (64, 64, 3, 3) and "8.weight" not in two
+    assert models.best(channels=[8, 8, 4])[12].in_features == 4 * 25  # type: ignore[attr-defined]
+    for bad in [(32,), (32, 64, 64, 64), 32, "ab", (32, 0), (32, 64, 2.5), None]:
+        with pytest.raises(ValueError, match="channels"):
+            models.best(channels=bad)  # type: ignore[arg-type]
 
 
 # ----- initialisation -----

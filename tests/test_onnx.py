@@ -69,7 +69,7 @@ def test_best_is_conv_batchnorm_and_no_dropout(tmp_path: Path) -> None:
         models.build_model("best"), np.zeros((2, *IMAGE), np.float32), tmp_path / "b.onnx"
     )
     ops = [n.op_type for n in proto.graph.node]
-    assert ops.count("Conv") == 2 and ops.count("BatchNormalization") == 2
+    assert ops.count("Conv") == 3 and ops.count("BatchNormalization") == 3
     assert "Dropout" not in ops and ops.count("Gemm") == 2
 
 

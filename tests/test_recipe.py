@@ -117,31 +117,30 @@ def test_validation_script_runs_offline() -> None:
     assert "validation accuracy" in proc.stdout and '"ema": 0.9' in proc.stdout
 
 
-def test_run_saved_before_pool_first_evaluates_and_resumes_in_its_layout(tmp_path: Path) -> None:
-    """A ``fast`` run from before ``pool_first`` (batch norm before the pooling; its configs
-    name no such option) rebuilds in that layout, resumes bit for bit, and its result file
-    loads again after the resume."""
+@pytest.mark.parametrize(
+    ("name", "then", "implied", "layers"),
+    [
+        # fast before pool_first: batch norm before the pooling
+        ("fast", {"channels": [4, 8], "hidden": 16}, {"pool_first": False}, "Conv2d BatchNorm2d"),
+        # best before its third block: two conv blocks, then Flatten at index 8
+        ("best", {"hidden": 16}, {"channels": [32, 64]}, "Conv2d MaxPool2d"),
+    ],
+)
+def test_run_saved_in_an_earlier_layout_evaluates_and_resumes_in_it(
+    tmp_path: Path, name: str, then: dict[str, Any], implied: dict[str, Any], layers: str
+) -> None:
+    """A run of an earlier preset layout (its configs do not name the option that changed,
+    ``implied``) rebuilds in that layout, resumes bit for bit, and its result file loads
+    again after the resume."""
     from autograd_mnist import weights
     from autograd_mnist.io import write_json
 
-    then = {"channels": [4, 8], "hidden": 16}
     # No schedule: a one-cycle schedule spans the epochs a run is started with.
-    common: dict[str, Any] = {**SMALL, "model": "fast", "ema": 0.9, "schedule": "none"}
-    straight = runs.train_run(
-        RunConfig(
-            out=str(tmp_path / "a"),
-            epochs=2,
-            **{**common, "model_config": {**then, "pool_first": False}},
-        ),
-        data=DATA,
-    )
+    common: dict[str, Any] = {**SMALL, "model": name, "ema": 0.9, "schedule": "none"}
+    trained = {**common, "model_config": {**then, **implied}}
+    straight = runs.train_run(RunConfig(out=str(tmp_path / "a"), epochs=2, **trained), data=DATA)
     old = tmp_path / "old"
-    runs.train_run(
-        RunConfig(
-            out=str(old), epochs=1, **{**common, "model_config": {**then, "pool_first": False}}
-        ),
-        data=DATA,
-    )
+    runs.train_run(RunConfig(out=str(old), epochs=1, **trained), data=DATA)
     path = old / "checkpoint.npz"
     ckpt = serialization.load(path)
     ckpt["model"]["config"] = dict(then)
@@ -150,7 +149,8 @@ def test_run_saved_before_pool_first_evaluates_and_resumes_in_its_layout(tmp_pat
     doc = json.loads((old / "config.json").read_text(encoding="utf-8"))
     write_json(old / "config.json", {**doc, "model_config": dict(then)})
     model = restore_model(load_checkpoint(old))
-    assert [type(m).__name__ for m in model][:3] == ["Conv2d", "BatchNorm2d", "MaxPool2d"]
+    names = [type(m).__name__ for m in model]
+    assert " ".join(names[:2]) == layers and len(names) == 13  # 16 with a third block
     resumed = runs.resume(old, epochs=2, data=DATA)
     for k, v in straight.model.state_dict().items():
         assert np.array_equal(v, resumed.model.state_dict()[k]), k

@@ -6,6 +6,7 @@ import json
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -59,7 +60,9 @@ def test_weights_and_checkpoints_saved_before_pool_first_load_in_their_layout(
     """Files and checkpoints of ``best``/``fast`` from before ``pool_first`` name no such
     option; they were trained with batch norm before the pooling and load so."""
     am.manual_seed(3)
-    then = {"pool_first": False, "hidden": 128} if name == "best" else {"pool_first": False}
+    then: dict[str, Any] = {"pool_first": False}
+    if name == "best":
+        then |= {"hidden": 128, "channels": (32, 64)}
     old = models.build_model(name, **then)
     old.train()
     x = am.tensor(DATA[1][0][:8])
@@ -79,6 +82,32 @@ def test_weights_and_checkpoints_saved_before_pool_first_load_in_their_layout(
     with pytest.raises(ValueError, match="does not fit"):  # said new layout: refused
         bad = tmp_path / "bad.safetensors"
         am.save_weights(old, bad, weights.preset_metadata(name, {"pool_first": True}))
+        weights.load_preset(bad)
+
+
+def test_best_weights_and_checkpoints_of_two_blocks_load_in_their_layout(tmp_path: Path) -> None:
+    """``best`` files and checkpoints from before the third conv block name no channels;
+    they load as the two-block network they were trained as."""
+    am.manual_seed(4)
+    old = models.best(channels=(32, 64))
+    old.train()
+    x = am.tensor(DATA[1][0][:8])
+    with am.no_grad():
+        old(x)  # running statistics away from (0, 1)
+    old.eval()
+    with am.no_grad():
+        want = old(x).data
+    path = tmp_path / "w.safetensors"
+    am.save_weights(old, path, weights.preset_metadata("best"))  # config {}, as it was
+    rebuilt = weights.load_preset(path)
+    assert len(rebuilt) == 13 and type(rebuilt[8]).__name__ == "Flatten"
+    ckpt = {"model": {"name": "best", "config": {}}, "model_state": old.state_dict(), "ema": None}
+    for model in (rebuilt, restore_model(ckpt)):
+        with am.no_grad():
+            assert np.array_equal(model(x).data, want)
+    with pytest.raises(ValueError, match="does not fit"):  # said three blocks: refused
+        bad = tmp_path / "bad.safetensors"
+        am.save_weights(old, bad, weights.preset_metadata("best", {"channels": [32, 64, 64]}))
         weights.load_preset(bad)
 
 

@@ -1,5 +1,9 @@
 """docs/interop.md's PyTorch definitions of the presets load our weights, and theirs load in
-ours: the same logits (atol 1e-5), both directions. Skipped without torch."""
+ours: the same logits, both directions. Skipped without torch.
+
+The logits agree to 1e-5 absolute plus 1e-5 relative: float32 sums of thousands of
+products, in each library's own order (and block size, which can follow the thread
+count), differ in their last bits; a logit of -2.86 differed by 1.0e-5 once in a full run."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in sorted(models.
     ("two-layer", {"hidden": 20, "activation": "relu"}),
     ("best", {"channels": [8, 16], "hidden": 32}),
     ("best", {"pool_first": False}),
+    ("best", {"channels": [32, 64]}),  # two blocks: runs made before the third
 ]
 
 
@@ -92,7 +97,7 @@ def test_ours_load_into_the_documented_torch_model(
     for k, v in theirs.state_dict().items():
         assert v.dtype == (torch.int64 if k.endswith("num_batches_tracked") else torch.float32), k
     a, b = _logits(ours, theirs, _images())
-    np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize(("name", "extra"), CASES)
@@ -113,4 +118,4 @@ def test_torch_weights_load_into_ours(name: str, extra: dict[str, Any], tmp_path
     safetensors_torch.save_file(theirs.state_dict(), str(path))
     am.load_weights(path, model=ours)
     a, b = _logits(ours, theirs, _images())
-    np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
