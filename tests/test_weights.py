@@ -53,16 +53,33 @@ def test_round_trip_of_every_preset(name: str, tmp_path: Path) -> None:
         assert np.array_equal(rebuilt(x).data, model.eval()(x).data)
 
 
-@pytest.mark.parametrize("name", ["best", "fast"])
-def test_weights_and_checkpoints_saved_before_pool_first_load_in_their_layout(
-    name: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "then", "layer", "claimed"),
+    [
+        # before pool_first: batch norm before the pooling, at index 1
+        (
+            "best",
+            {"pool_first": False, "hidden": 128, "channels": (32, 64)},
+            (1, "BatchNorm2d"),
+            {"pool_first": True},
+        ),
+        ("fast", {"pool_first": False}, (1, "BatchNorm2d"), {"pool_first": True}),
+        # before best's third block: two conv blocks, then Flatten at index 8
+        ("best", {"channels": (32, 64)}, (8, "Flatten"), {"channels": [32, 64, 64]}),
+    ],
+)
+def test_weights_and_checkpoints_of_an_earlier_layout_load_in_it(
+    name: str,
+    then: dict[str, Any],
+    layer: tuple[int, str],
+    claimed: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
-    """Files and checkpoints of ``best``/``fast`` from before ``pool_first`` name no such
-    option; they were trained with batch norm before the pooling and load so."""
+    """Files and checkpoints of ``best``/``fast`` from before ``pool_first``, or from
+    before ``best``'s third block, do not name the option that changed (``then`` is what
+    they were); they load in the layout they were trained in. Metadata that claims today's
+    layout for them is refused."""
     am.manual_seed(3)
-    then: dict[str, Any] = {"pool_first": False}
-    if name == "best":
-        then |= {"hidden": 128, "channels": (32, 64)}
     old = models.build_model(name, **then)
     old.train()
     x = am.tensor(DATA[1][0][:8])
@@ -74,40 +91,15 @@ def test_weights_and_checkpoints_saved_before_pool_first_load_in_their_layout(
     path = tmp_path / "w.safetensors"
     am.save_weights(old, path, weights.preset_metadata(name))  # config {}, as it was
     rebuilt = weights.load_preset(path)
-    assert [type(m).__name__ for m in rebuilt][1] == "BatchNorm2d"
+    index, kind = layer
+    assert type(rebuilt[index]).__name__ == kind and len(rebuilt) == len(old)
     ckpt = {"model": {"name": name, "config": {}}, "model_state": old.state_dict(), "ema": None}
     for model in (rebuilt, restore_model(ckpt)):
         with am.no_grad():
             assert np.array_equal(model(x).data, want)
-    with pytest.raises(ValueError, match="does not fit"):  # said new layout: refused
+    with pytest.raises(ValueError, match="does not fit"):  # said today's layout: refused
         bad = tmp_path / "bad.safetensors"
-        am.save_weights(old, bad, weights.preset_metadata(name, {"pool_first": True}))
-        weights.load_preset(bad)
-
-
-def test_best_weights_and_checkpoints_of_two_blocks_load_in_their_layout(tmp_path: Path) -> None:
-    """``best`` files and checkpoints from before the third conv block name no channels;
-    they load as the two-block network they were trained as."""
-    am.manual_seed(4)
-    old = models.best(channels=(32, 64))
-    old.train()
-    x = am.tensor(DATA[1][0][:8])
-    with am.no_grad():
-        old(x)  # running statistics away from (0, 1)
-    old.eval()
-    with am.no_grad():
-        want = old(x).data
-    path = tmp_path / "w.safetensors"
-    am.save_weights(old, path, weights.preset_metadata("best"))  # config {}, as it was
-    rebuilt = weights.load_preset(path)
-    assert len(rebuilt) == 13 and type(rebuilt[8]).__name__ == "Flatten"
-    ckpt = {"model": {"name": "best", "config": {}}, "model_state": old.state_dict(), "ema": None}
-    for model in (rebuilt, restore_model(ckpt)):
-        with am.no_grad():
-            assert np.array_equal(model(x).data, want)
-    with pytest.raises(ValueError, match="does not fit"):  # said three blocks: refused
-        bad = tmp_path / "bad.safetensors"
-        am.save_weights(old, bad, weights.preset_metadata("best", {"channels": [32, 64, 64]}))
+        am.save_weights(old, bad, weights.preset_metadata(name, claimed))
         weights.load_preset(bad)
 
 
