@@ -19,13 +19,14 @@ from autograd_mnist.errors import RunError
 from autograd_mnist.nn import init
 
 
-def _sizes(name: str, value: Any, count: int | None = None) -> list[int]:
-    """``value`` (a sequence of layer sizes) checked: ints >= 1, ``count`` of them if given."""
+def _sizes(name: str, value: Any, counts: tuple[int, ...] | None = None) -> list[int]:
+    """``value`` (a sequence of layer sizes) checked: ints >= 1, as many as one of
+    ``counts`` if given."""
     ok = isinstance(value, Sequence) and not isinstance(value, str)
     sizes = list(value) if ok else []
     ok = ok and all(map(is_int, sizes))
-    if not ok or any(v < 1 for v in sizes) or (count is not None and len(sizes) != count):
-        n = f"{count} " if count is not None else ""
+    if not ok or any(v < 1 for v in sizes) or (counts is not None and len(sizes) not in counts):
+        n = " or ".join(map(str, counts)) + " " if counts is not None else ""
         raise ValueError(f"{name}: got {value!r}, expected a list of {n}ints >= 1")
     return [int(v) for v in sizes]
 
@@ -170,13 +171,7 @@ def best(
     before this option existed: (Conv -> BatchNorm -> MaxPool -> ReLU) x 2, Dense 128.
     :func:`config_for_weights` picks them for their weights.
     """
-    if (
-        not isinstance(channels, Sequence)
-        or isinstance(channels, str)
-        or len(channels) not in (2, 3)
-    ):
-        raise ValueError(f"channels: got {channels!r}, expected a list of 2 or 3 ints >= 1")
-    c1, c2, *c3 = _sizes("channels", channels)
+    c1, c2, *c3 = _sizes("channels", channels, counts=(2, 3))
     (hidden,) = _sizes("hidden", [hidden])
     if not isinstance(pool_first, bool):
         raise ValueError(f"pool_first: got {pool_first!r}, expected True or False")
@@ -284,18 +279,30 @@ def build_model(name: str, **config: Any) -> nn.Module:
     return MODELS[name](**config)
 
 
-#: What ``best`` and ``fast`` were before ``pool_first`` existed (batch norm at index 1).
-_BEFORE_POOL_FIRST: dict[str, dict[str, Any]] = {
-    "best": {"pool_first": False, "hidden": 128, "channels": (32, 64)},
-    "fast": {"pool_first": False},
-}
+#: Layouts of the past, for weights whose config leaves out the option that changed:
+#: (preset, that option, a state-dict key, whether the key marks the old layout by its
+#: presence (True) or its absence (False), the config of then). The first match applies.
+_EARLIER_LAYOUTS: list[tuple[str, str, str, bool, dict[str, Any]]] = [
+    # Before pool_first: batch norm before the pooling, at index 1; best's dense layer had
+    # 128 units and there were two conv blocks.
+    (
+        "best",
+        "pool_first",
+        "1.weight",
+        True,
+        {"pool_first": False, "hidden": 128, "channels": (32, 64)},
+    ),
+    ("fast", "pool_first", "1.weight", True, {"pool_first": False}),
+    # Before best's third block: two conv blocks, the last layer at 12, not 15.
+    ("best", "channels", "15.weight", False, {"channels": (32, 64)}),
+]
 
 
 def config_for_weights(name: str, config: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     """The config that rebuilds preset ``name`` for saved weights with these state-dict keys.
 
-    Two layouts of the past are recognised, for weights whose config leaves out the option
-    that changed:
+    Two layouts of the past are recognised (``_EARLIER_LAYOUTS``), for weights whose config
+    leaves out the option that changed:
 
     - ``best`` and ``fast`` used to normalise before pooling, with batch norm at index 1
       (``1.weight``...), and ``best``'s dense layer had 128 units: weights whose config
@@ -305,13 +312,12 @@ def config_for_weights(name: str, config: dict[str, Any], keys: Iterable[str]) -
       three-block network's last layer (``15.weight``), whose config does not say
       ``channels``, are given ``channels=(32, 64)``.
 
-    Other configs are returned as they are.
+    What the config says wins; other configs are returned as they are.
     """
     keys = set(keys)
-    if name in _BEFORE_POOL_FIRST and "pool_first" not in config and "1.weight" in keys:
-        return {**_BEFORE_POOL_FIRST[name], **config}
-    if name == "best" and "channels" not in config and "15.weight" not in keys:
-        return {"channels": (32, 64), **config}
+    for preset, option, key, present, then in _EARLIER_LAYOUTS:
+        if name == preset and option not in config and (key in keys) == present:
+            return {**then, **config}
     return config
 
 

@@ -257,7 +257,7 @@ def on_one_blas_thread(fn: Callable[..., _T], *args: Any) -> _T:
     to set a count) change it; from another, the call runs with the count as it is.
     """
     s = _state
-    libs = s.blas if s.blas is not None else _blas(s)
+    libs = _blas(s)
     counts = [lib.get_num_threads() for lib in libs]
     if all(n is None or n <= 1 for n in counts):
         return fn(*args)
