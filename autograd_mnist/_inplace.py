@@ -123,10 +123,12 @@ class InPlace:
     def add_(self: _S, other: Any, *, alpha: float = 1) -> _S:
         """``self += alpha * other`` in place; returns self (see :meth:`zero_` for when
         in-place operations are allowed)."""
+        self._check_inplace("add_", other)  # before alpha strips a Tensor to its array
         return self._write("add_", np.add, other if alpha == 1 else _raw(other) * alpha)
 
     def sub_(self: _S, other: Any, *, alpha: float = 1) -> _S:
         """``self -= alpha * other`` in place; returns self."""
+        self._check_inplace("sub_", other)
         return self._write("sub_", np.subtract, other if alpha == 1 else _raw(other) * alpha)
 
     def mul_(self: _S, other: Any) -> _S:

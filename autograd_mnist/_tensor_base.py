@@ -9,6 +9,7 @@ stays out of the tensor <-> ops import cycle.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
@@ -70,6 +71,11 @@ class TensorBase(InPlace):
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
+        if not isinstance(requires_grad, bool | np.bool_):
+            raise TypeError(
+                f"Tensor: requires_grad must be a bool; got {requires_grad!r} (a shape is "
+                "not a first argument here: for a (2, 3) tensor use am.zeros(2, 3))"
+            )
         arr = _to_array(data, dtype)
         if requires_grad and arr.dtype not in FLOAT_DTYPES:
             if arr.dtype.kind not in "iub":
@@ -233,12 +239,34 @@ class TensorBase(InPlace):
         self.grad = None
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy 2 asks for a copy (np.array) or allows a view (np.asarray): honour it, or
+        # a "snapshot" np.array(t) would change with the tensor.
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return int(self.data.shape[0])
+
+    def __iter__(self: _T) -> Iterator[_T]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))  # type: ignore[index]
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:  # f"{loss:.4f}", as PyTorch
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index; "
+                f"got dtype {self.data.dtype}, shape {self.shape}"
+            )
+        return int(self.data.item())
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")

@@ -52,8 +52,9 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else ``alpha * (exp(x) - 1)``.
 
-    Computed as ``x * m + alpha * (exp(x * (1 - m)) - 1)`` with the constant mask m = x > 0:
-    the exponent is never positive, so nothing overflows.
+    Computed as ``where(m, x, alpha * (exp(where(m, 0, x)) - 1))`` with the constant mask
+    m = x > 0: the exponent is never positive, so nothing overflows, and x = -inf gives
+    ``-alpha``, x = inf gives inf.
 
     Args:
         x: any shape.
@@ -65,8 +66,8 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
     a = _number("elu", "alpha", alpha)
     t = _float("elu", x)
     pos = t.data > 0
-    neg_part = ops.sub(ops.exp(ops.mul(t, constant(~pos))), 1.0)
-    return ops.add(ops.mul(t, constant(pos)), ops.mul(neg_part, a))
+    neg_part = ops.sub(ops.exp(ops.where(constant(pos), 0.0, t)), 1.0)
+    return ops.where(constant(pos), t, ops.mul(neg_part, a))
 
 
 def gelu(x: Any, approximate: str = "none") -> Tensor:
@@ -130,4 +131,4 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     linear = bx.data > th
     if not linear.any():
         return y
-    return ops.add(ops.mul(t, constant(linear)), ops.mul(y, constant(~linear)))
+    return ops.where(constant(linear), t, y)  # no 0 * inf where either side is infinite

@@ -119,7 +119,12 @@ def softmax(x: Any, dim: int = -1) -> Tensor:
 
 
 def dropout(
-    x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None
+    x: Any,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p).
 
@@ -127,11 +132,15 @@ def dropout(
         x: any shape.
         p: drop probability in [0, 1].
         training: when False, returns ``x`` unchanged.
+        inplace: PyTorch's; only False is supported (use the returned tensor).
         rng: generator for the mask; default the package generator (``manual_seed``).
+            Keyword-only (PyTorch has no such argument).
 
     Raises:
-        ValueError: if ``p`` is outside [0, 1].
+        ValueError: if ``p`` is outside [0, 1], or ``inplace`` is True.
     """
+    if inplace:
+        raise ValueError("dropout: inplace=True is not supported; use the returned tensor")
     t = as_tensor(x)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1]; got {p}")
@@ -147,8 +156,8 @@ def dropout(
 
 def batch_norm(
     x: Any,
-    running_mean: np.ndarray | None,
-    running_var: np.ndarray | None,
+    running_mean: np.ndarray | Tensor | None,
+    running_var: np.ndarray | Tensor | None,
     weight: Any = None,
     bias: Any = None,
     training: bool = False,
@@ -163,7 +172,8 @@ def batch_norm(
 
     Args:
         x: (N, C) or (N, C, H, W).
-        running_mean, running_var: (C,) arrays updated in place (or None: batch stats only).
+        running_mean, running_var: (C,) arrays (or Tensors, whose arrays are used) updated
+            in place (or None: batch stats only).
         weight, bias: (C,) scale and shift, or None.
         training: use batch statistics (and update the running ones).
         momentum: weight of the new batch in the running statistics.
@@ -174,6 +184,10 @@ def batch_norm(
             single value per channel.
     """
     t = as_tensor(x)
+    if isinstance(running_mean, Tensor):  # PyTorch's are tensors: use (and update) their arrays
+        running_mean = running_mean.data
+    if isinstance(running_var, Tensor):
+        running_var = running_var.data
     if t.ndim not in (2, 4):
         raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W); got {t.shape}")
     C = t.shape[1]

@@ -74,7 +74,8 @@ def _class_losses(
 ) -> Tensor:
     """The composite behind ``nll_loss`` and ``cross_entropy`` with their options:
     per-sample ``(1 - s) * -logp[target] + s * -mean_k(logp)``, 0 for ignored samples; the
-    mean divides by the number of samples not ignored (nan if there are none, as torch)."""
+    mean divides by the number of samples not ignored (nan if there are none, with a zero
+    gradient, as torch)."""
     N, K = logp.shape
     valid = t != ignore_index
     picked = ops.getitem(logp, (np.arange(N), np.where(valid, t, 0)))  # (N,)
@@ -91,7 +92,9 @@ def _class_losses(
     if reduction == "sum":
         return total
     count = int(valid.sum())
-    return ops.mul(total, 1.0 / count if count else float("nan"))
+    if not count:  # NaN, as 0 / 0 (torch's), with a zero gradient (torch's), not NaN
+        return ops.add(ops.mul(total, 0.0), constant(np.asarray(np.nan, dtype=logp.dtype)))
+    return ops.mul(total, 1.0 / count)
 
 
 def _check_class_options(op: str, ignore_index: Any, label_smoothing: Any) -> None:

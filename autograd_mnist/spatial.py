@@ -148,22 +148,38 @@ def max_pool2d(
     kernel_size: Size2,
     stride: Size2 | None = None,
     padding: Size2 = 0,
+    dilation: Size2 = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
 ) -> Tensor:
-    """Maximum over each window.
+    """Maximum over each window (PyTorch's argument order).
 
     Args:
         x: (N, C, H, W).
         kernel_size: int or (KH, KW).
         stride: int or (SH, SW); None means ``kernel_size``.
         padding: implicit -inf padding on each side, at most half the kernel.
+        dilation, ceil_mode, return_indices: PyTorch's; only their defaults (1, False,
+            False) are supported, any other value raises ValueError.
 
     Returns:
         (N, C, OH, OW). On ties, the gradient goes to the first maximal element of the
         window in row-major order (as PyTorch's CPU kernel does).
     """
+    _only_defaults(
+        "max_pool2d", dilation=(dilation, 1), ceil_mode=(ceil_mode, False),
+        return_indices=(return_indices, False),
+    )  # fmt: skip
     x = as_tensor(x)
     kernel, strides, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding)
     return ops.max_pool2d(x, kernel, strides, pads)
+
+
+def _only_defaults(op: str, **given: tuple[Any, Any]) -> None:
+    """Refuse PyTorch arguments this op does not implement: ``name=(value, default)``."""
+    for name, (value, default) in given.items():
+        if value != default and not (name == "dilation" and pair(op, name, value, 1) == (1, 1)):
+            raise ValueError(f"{op}: {name}={value!r} is not supported; only {default!r}")
 
 
 def _inside_counts(size: int, kernel: int, stride: int, padding: int, out: int) -> np.ndarray:
@@ -178,21 +194,28 @@ def avg_pool2d(
     kernel_size: Size2,
     stride: Size2 | None = None,
     padding: Size2 = 0,
+    ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Tensor:
-    """Mean over each window.
+    """Mean over each window (PyTorch's argument order).
 
     Args:
         x: (N, C, H, W).
         kernel_size: int or (KH, KW).
         stride: int or (SH, SW); None means ``kernel_size``.
         padding: zeros on each side, at most half the kernel.
+        ceil_mode, divisor_override: PyTorch's; only their defaults (False, None) are
+            supported, any other value raises ValueError.
         count_include_pad: divide by the whole window (True, PyTorch's default: the zero
             padding counts in the mean) or by the cells inside the input (False).
 
     Returns:
         (N, C, OH, OW).
     """
+    _only_defaults(
+        "avg_pool2d", ceil_mode=(ceil_mode, False), divisor_override=(divisor_override, None)
+    )
     x = as_tensor(x)
     (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
     N, C, H, W = x.shape
@@ -254,7 +277,7 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) 
         t = ops.getitem(t, crop)
         widths = [(max(a, 0), max(b, 0)) for a, b in widths]
     out = ops.pad(t, widths)
-    if value != 0 and out is not t:
+    if value != 0 and any(a or b for a, b in widths):
         border = np.pad(np.zeros(t.shape, dtype=out.dtype), widths, constant_values=value)
         out = ops.add(out, constant(border))
     return out

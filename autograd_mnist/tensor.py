@@ -64,13 +64,23 @@ class Tensor(TensorBase):
         return _ops.permute(self, tuple(reversed(range(self.ndim))))
 
     def backward(
-        self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        *,
+        grad: Any = None,
     ) -> None:
         """Accumulate gradients into the ``.grad`` of every leaf that requires grad.
 
-        See :func:`autograd_mnist.autograd.backward` for the arguments.
+        ``gradient`` is PyTorch's name for the upstream gradient (``grad=`` also works);
+        ``retain_graph`` defaults to ``create_graph``, as in PyTorch. See
+        :func:`autograd_mnist.autograd.backward` for the arguments.
         """
-        autograd.backward(self, grad, retain_graph, create_graph)
+        if grad is not None and gradient is not None:
+            raise TypeError("backward: give the upstream gradient once (gradient= or grad=)")
+        keep = create_graph if retain_graph is None else retain_graph
+        autograd.backward(self, gradient if grad is None else grad, keep, create_graph)
 
     # ----- arithmetic (differentiable) -----
     def __add__(self, other: Any) -> Tensor:
@@ -327,7 +337,10 @@ class Tensor(TensorBase):
 def tensor(
     data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
 ) -> Tensor:
-    """Create a Tensor (see :class:`Tensor` for the dtype rules)."""
+    """Create a Tensor (see :class:`Tensor` for the dtype rules). From a Tensor, a copy of
+    its data (as ``torch.tensor``), never its memory; a NumPy array is wrapped as it is."""
+    if isinstance(data, Tensor):
+        data = data.data.copy()
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
 
@@ -345,7 +358,8 @@ def constant(array: np.ndarray) -> Tensor:
 def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     """Wrap op inputs as Tensors of one float dtype.
 
-    Python scalars take the dtype of the float tensors among ``inputs`` (float32 if none);
+    Python and NumPy scalars take the dtype of the float tensors and arrays among
+    ``inputs`` (float32 if none), as PyTorch treats them;
     integer arrays (and bool arrays not yet wrapped) are converted to it; bool Tensors
     (masks) are kept, NumPy promotes them without a copy. Mixed float32/float64 raises
     TypeError.
@@ -353,7 +367,7 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     dtype: np.dtype[Any] | None = None
     for x in inputs:
         arr = x.data if isinstance(x, Tensor) else x
-        if isinstance(arr, (np.ndarray, np.generic)) and arr.dtype in FLOAT_DTYPES:
+        if isinstance(arr, np.ndarray) and arr.dtype in FLOAT_DTYPES:
             if dtype is None:
                 dtype = arr.dtype
             elif arr.dtype != dtype:
@@ -361,7 +375,7 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
                 dtypes = [str(getattr(i, "dtype", type(i).__name__)) for i in inputs]
                 raise TypeError(
                     f"{op}: mixed float dtypes {dtypes} (shapes {shapes}); "
-                    "expected one dtype: convert with .data.astype(...) first"
+                    "expected one dtype: convert one with .float() or .double() first"
                 )
     dtype = dtype or np.dtype(np.float32)
     out = []

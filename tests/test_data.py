@@ -557,8 +557,8 @@ def test_loader_len(n: int, bs: int, drop: bool, expected: int) -> None:
 def test_loader_shuffle_pairs_and_determinism(rng: np.random.Generator) -> None:
     x = rng.standard_normal((50, 3))
     y = np.arange(50)
-    a = DataLoader(x, y, batch_size=8, rng=np.random.default_rng(7))
-    b = DataLoader(x, y, batch_size=8, rng=np.random.default_rng(7))
+    a = DataLoader(x, y, batch_size=8, shuffle=True, rng=np.random.default_rng(7))
+    b = DataLoader(x, y, batch_size=8, shuffle=True, rng=np.random.default_rng(7))
     epoch_a1, epoch_a2 = [yb for _, yb in a], [yb for _, yb in a]
     epoch_b1 = [yb for _, yb in b]
     for ya, yb in zip(epoch_a1, epoch_b1):
@@ -572,7 +572,7 @@ def test_loader_shuffle_pairs_and_determinism(rng: np.random.Generator) -> None:
 
 def test_loader_uses_package_generator() -> None:
     y = np.arange(30)
-    loader = DataLoader(np.zeros((30, 1)), y, batch_size=30)
+    loader = DataLoader(np.zeros((30, 1)), y, batch_size=30, shuffle=True)
     manual_seed(123)
     first = next(iter(loader))[1]
     manual_seed(123)

@@ -211,8 +211,9 @@ def test_reassignment_replaces_and_none_unregisters() -> None:
     assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]  # keeps its place
     lin.bias = None
     assert [n for n, _ in lin.named_parameters()] == ["weight"]
-    lin.weight = Tensor(np.zeros((2, 3), dtype=np.float32))  # type: ignore[assignment]
-    assert lin.parameters() == []  # a plain Tensor is not a Parameter
+    with pytest.raises(TypeError, match="cannot assign Tensor as parameter 'weight'"):
+        lin.weight = Tensor(np.zeros((2, 3), dtype=np.float32))  # type: ignore[assignment]
+    assert lin.parameters() == [new_w]  # as PyTorch: refused, nothing changed
 
 
 def test_reassigning_a_buffer_keeps_it_registered() -> None:

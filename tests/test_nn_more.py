@@ -259,11 +259,16 @@ def test_to_matches_a_float64_torch_model() -> None:
 
 
 def test_to_rejects_other_dtypes() -> None:
-    for bad in (np.int64, "cuda", "float16", object(), None):
+    for bad in (np.int64, "float16", object(), None):
         with pytest.raises(
             TypeError, match=r"Sequential.to: expected float32 or float64 \(or 'cpu'\)"
         ):
             make_net().to(bad)
+    for device in ("cuda", "cuda:0", "mps"):  # as Tensor.to: a device, not a dtype
+        with pytest.raises(ValueError, match=f"Sequential.to: only the CPU exists; got '{device}'"):
+            make_net().to(device)
+    net = make_net()
+    assert net.to("cpu") is net and net.to("cpu:0") is net
 
 
 def test_requires_grad_freezes_and_unfreezes() -> None:

@@ -374,8 +374,10 @@ def test_constructor_errors() -> None:
     p = Tensor(np.zeros(2), requires_grad=True)
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.SGD([], lr=0.1)
-    with pytest.raises(TypeError, match="parameter 1 is not a Tensor that requires grad"):
-        optim.SGD([p, Tensor(np.zeros(2))], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 1 is not a leaf Tensor; got ndarray"):
+        optim.SGD([p, np.zeros(2)], lr=0.1)  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="parameter 0 is not a leaf Tensor; got Tensor"):
+        optim.SGD([p * 2], lr=0.1)
     with pytest.raises(ValueError, match="lr must be >= 0"):
         optim.Adam([p], lr=-1.0)
     with pytest.raises(ValueError, match="nesterov"):

@@ -320,7 +320,9 @@ def test_rng_argument_and_bad_seed() -> None:
 def test_cat_errors_name_the_shapes() -> None:
     a, b = am.zeros(2, 3), am.zeros(2, 4)
     assert am.cat([a, b], 1).shape == (2, 7)
-    assert am.cat([a], 0) is a
+    one = am.cat([a], 0)  # a new tensor, as torch.cat: changing it leaves a alone
+    one.add_(1)
+    assert one is not a and not a.data.any()
     with pytest.raises(ValueError, match=r"except in dimension 0; got \[\(2, 3\), \(2, 4\)\]"):
         am.cat([a, b], 0)
     with pytest.raises(ValueError, match=r"dimension 2 out of range for shapes"):

@@ -21,7 +21,7 @@ class DataLoader:
     of each epoch. NumPy's global random state is never used.
 
     Example:
-        >>> loader = DataLoader(x_train, t_train, batch_size=100)  # doctest: +SKIP
+        >>> loader = DataLoader(x_train, t_train, batch_size=100, shuffle=True)  # doctest: +SKIP
         >>> for xb, yb in loader:  # xb (100, 784), yb (100,)  # doctest: +SKIP
         ...     ...
 
@@ -29,7 +29,8 @@ class DataLoader:
         x: inputs, (N, ...).
         y: targets, (N, ...), aligned with ``x`` along the first axis.
         batch_size: samples per batch, >= 1; the last batch may be smaller.
-        shuffle: draw a new order every epoch; else keep the data order.
+        shuffle: draw a new order every epoch; else (the default, as PyTorch's) keep the
+            data order.
         drop_last: drop the last batch if it is smaller than ``batch_size``.
         rng: the generator used for shuffling; None means the package generator.
 
@@ -44,7 +45,7 @@ class DataLoader:
         x: np.ndarray,
         y: np.ndarray,
         batch_size: int = 128,
-        shuffle: bool = True,
+        shuffle: bool = False,
         drop_last: bool = False,
         rng: np.random.Generator | None = None,
     ) -> None:

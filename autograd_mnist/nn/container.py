@@ -3,7 +3,8 @@ parameters are registered)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
 
 from autograd_mnist.nn.module import Module
@@ -12,28 +13,91 @@ __all__ = ["ModuleList", "Sequential"]
 
 
 class Sequential(Module):
-    """Layers applied in order; indexable (``model[0]``) and iterable."""
+    """Layers applied in order, as PyTorch's: built from modules or from one
+    ``OrderedDict`` (or dict) of named modules; indexable (a slice is a new Sequential of
+    the same layers, under their names), iterable, and editable with ``append``,
+    ``extend``, ``insert``, assignment and deletion by index (``insert`` and ``del``
+    renumber the layers 0, 1, ..., as PyTorch's).
 
-    def __init__(self, *layers: Module) -> None:
+    Raises:
+        TypeError: when an item is not a Module.
+        IndexError: for an index out of range.
+    """
+
+    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
         super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            for name, named in layers[0].items():
+                self.add_module(str(name), _module(named, f"item {name!r}"))
+            return
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: item {i} is {type(layer).__name__}, not a Module")
-            setattr(self, str(i), layer)
+            setattr(self, str(i), _module(layer, f"item {i}"))
 
     def forward(self, x: Any) -> Any:
         for layer in self._modules.values():
             x = layer(x)
         return x
 
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
+    def _renumber(self, items: list[Module]) -> None:
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
+
+    def _key(self, index: int, where: str) -> str:
+        n = len(self._modules)
+        if not -n <= index < n:
+            raise IndexError(f"Sequential.{where}: index {index} out of range for length {n}")
+        return list(self._modules)[index % n]
+
+    @overload
+    def __getitem__(self, index: int) -> Module: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+
+    def __getitem__(self, index: int | slice) -> Module | Sequential:
+        if isinstance(index, slice):
+            keys = list(self._modules)[index]
+            return Sequential(OrderedDict((k, self._modules[k]) for k in keys))
+        return self._modules[self._key(index, "__getitem__")]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self._modules[self._key(index, "__setitem__")] = _module(module, "__setitem__")
+
+    def __delitem__(self, index: int | slice) -> None:
+        keys = list(self._modules)
+        drop = keys[index] if isinstance(index, slice) else [self._key(index, "__delitem__")]
+        self._renumber([m for k, m in self._modules.items() if k not in drop])  # as PyTorch
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by the current length); returns self."""
+        self.add_module(str(len(self._modules)), _module(module, "append"))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append every module of ``modules``; returns self."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert ``module`` before ``index`` (as ``list.insert``); returns self."""
+        items = list(self._modules.values())
+        items.insert(index, _module(module, "insert"))
+        self._renumber(items)
+        return self
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(list(self._modules.values()))
+
+
+def _module(m: Any, where: str) -> Module:
+    if not isinstance(m, Module):
+        raise TypeError(f"Sequential: {where} is {type(m).__name__}, not a Module")
+    return m
 
 
 class ModuleList(Module):

@@ -26,9 +26,11 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in REDUCTIONS:
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS:
             raise ValueError(
-                f"{type(self).__name__}: reduction must be one of {REDUCTIONS}; got {reduction!r}"
+                f"{type(self).__name__}: reduction must be one of {REDUCTIONS}; got "
+                f"{type(reduction).__name__} {reduction!r}"
+                + ("" if isinstance(reduction, str) else " (it is the first argument here)")
             )
         self.reduction = reduction
 

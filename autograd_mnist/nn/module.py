@@ -3,14 +3,17 @@ attribute (the containers Sequential and ModuleList are in :mod:`.container`).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from autograd_mnist.grad_mode import _mode
 from autograd_mnist.hooks import RemovableHandle
+from autograd_mnist.nn import _state
+from autograd_mnist.nn._state import IncompatibleKeys, StateDictError
 from autograd_mnist.nn._summary import summarize
+from autograd_mnist.nn._tree import ModuleTree
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
 #: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of
@@ -20,32 +23,7 @@ ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
 #: replaces the positional arguments (a tuple, or one value that becomes a 1-tuple).
 ForwardPreHook = Callable[["Module", tuple[Any, ...]], Any]
 
-
-class IncompatibleKeys(NamedTuple):
-    """What :meth:`Module.load_state_dict` returns, as PyTorch's ``_IncompatibleKeys``."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
-class StateDictError(ValueError, RuntimeError):
-    """``load_state_dict`` found missing, unexpected or mis-shaped keys. PyTorch raises
-    RuntimeError; this is both, so ``except RuntimeError`` and ``except ValueError`` work."""
-
-
-def _converted(value: Any, dtype: np.dtype[Any]) -> np.ndarray:
-    """``value`` as a new array of ``dtype``, for :meth:`Module.load_state_dict`.
-
-    Raises:
-        TypeError: if ``value`` does not hold numbers of a kind ``dtype`` can take (bool,
-            int, float; complex only into complex).
-        ValueError, OverflowError: if NumPy cannot convert it.
-    """
-    array = np.asarray(value)
-    kinds = "biufc" if dtype.kind == "c" else "biuf"
-    if array.dtype.kind not in kinds:
-        raise TypeError(f"got dtype {array.dtype}, expected numbers convertible to {dtype}")
-    return np.array(array, dtype=dtype, copy=True)
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "StateDictError"]
 
 
 class Parameter(Tensor):
@@ -64,7 +42,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class Module:
+class Module(ModuleTree):
     """Base class of every layer and model, as in PyTorch.
 
     Assigning a :class:`Parameter` or a Module to an attribute registers it (in insertion
@@ -80,7 +58,7 @@ class Module:
     training: bool
     _parameters: dict[str, Parameter]
     _modules: dict[str, Module]
-    _buffers: dict[str, None]
+    _buffers: dict[str, bool]  # name -> persistent (saved by state_dict)
     _forward_hooks: dict[int, ForwardHook]
     _forward_pre_hooks: dict[int, ForwardPreHook]
 
@@ -97,15 +75,28 @@ class Module:
             raise RuntimeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        # As in PyTorch: a re-assigned parameter or module keeps its place in the order, and
-        # a new array assigned to a buffer's name stays a buffer.
+        # As in PyTorch: a re-assigned parameter or module keeps its place in the order; a
+        # parameter's or module's name takes only its own kind (or None, which unregisters
+        # it); a buffer's name takes an array, a Tensor (its array is kept) or None.
+        kind = _registered_kind(self, name)
+        if kind == "parameter" and value is not None and not isinstance(value, Parameter):
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter "
+                f"{name!r} (a Parameter or None expected; wrap it: nn.Parameter(value))"
+            )
+        if kind == "module" and value is not None and not isinstance(value, Module):
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign {type(value).__name__} as child module "
+                f"{name!r} (a Module or None expected)"
+            )
+        if kind == "buffer" and not isinstance(value, Parameter | Module):
+            object.__setattr__(self, name, _buffer_value(self, name, value))
+            return
         keep: dict[str, Any] | None = None
         if isinstance(value, Parameter):
             keep = self._parameters
         elif isinstance(value, Module):
             keep = self._modules
-        elif name in self._buffers and isinstance(value, np.ndarray):
-            keep = self._buffers
         for registry in (self._parameters, self._modules, self._buffers):
             if registry is not keep:
                 registry.pop(name, None)
@@ -117,9 +108,39 @@ class Module:
             self._modules[name] = value
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name: str, array: np.ndarray) -> None:
-        """Register a non-trainable array saved in ``state_dict`` (e.g. running_mean)."""
-        self._buffers[name] = None
+    def __delattr__(self, name: str) -> None:
+        registered = _registered_kind(self, name) is not None
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        if name in self.__dict__:
+            object.__delattr__(self, name)
+        elif not registered:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Register a non-trainable array (e.g. running_mean), saved in ``state_dict``
+        unless ``persistent`` is False, as PyTorch's.
+
+        A Tensor is kept as its array (buffers are NumPy arrays here; assigning a Tensor to
+        the name later also keeps its array); None registers the name with no value
+        (not saved).
+
+        Raises:
+            KeyError: for a name that is empty, has a dot, or is already an attribute
+                that is not a buffer.
+            TypeError: for a name that is not a str, or a value that is not an array, a
+                Tensor or None.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"register_buffer: name must be a str; got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"register_buffer: bad buffer name {name!r} (empty or with a dot)")
+        if name not in self._buffers and (hasattr(self, name) or name in type(self).__dict__):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists")
+        array = _buffer_value(self, name, tensor)
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers[name] = bool(persistent)
         object.__setattr__(self, name, array)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -201,45 +222,20 @@ class Module:
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
-    # ----- traversal -----
-    def children(self) -> Iterator[Module]:
-        """The direct sub-modules, in registration order."""
-        yield from self._modules.values()
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """``setattr(self, name, param)`` for a Parameter (None unregisters the name)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: {name!r} must be a Parameter or None; "
+                f"got {type(param).__name__}"
+            )
+        setattr(self, name, param)
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every sub-module, with dotted names (pre-order, iterative)."""
-        stack: list[tuple[str, Module]] = [(prefix, self)]
-        while stack:
-            name, module = stack.pop()
-            yield name, module
-            subs = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()]
-            stack.extend(reversed(subs))
-
-    def modules(self) -> Iterator[Module]:
-        """This module and every sub-module."""
-        for _, m in self.named_modules():
-            yield m
-
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """Every parameter with its dotted name (e.g. ``features.0.weight``), in order."""
-        for prefix, module in self.named_modules():
-            for k, p in module._parameters.items():
-                yield (f"{prefix}.{k}" if prefix else k), p
-
-    def parameters(self) -> list[Parameter]:
-        """Every parameter, in a stable order (a list, so optimizers can index it).
-
-        A parameter shared by several sub-modules is listed once (as in PyTorch), so an
-        optimizer updates it once per step.
-        """
-        unique = {id(p): p for _, p in self.named_parameters()}
-        return list(unique.values())
-
-    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
-        """Every buffer with its dotted name."""
-        for prefix, module in self.named_modules():
-            for k in module._buffers:
-                yield (f"{prefix}.{k}" if prefix else k), getattr(module, k)
+    def add_module(self, name: str, module: Module | None) -> None:
+        """``setattr(self, name, module)`` for a Module, as PyTorch's."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module; got {type(module).__name__}")
+        setattr(self, name, module)
 
     # ----- modes and gradients -----
     def train(self, mode: bool = True) -> Module:
@@ -252,10 +248,10 @@ class Module:
         """Set evaluation mode; same as ``train(False)``."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to None."""
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's ``.grad`` to None (or to zeros, in place, with
+        ``set_to_none=False``), as PyTorch's."""
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every parameter (e.g. False to freeze); returns self."""
@@ -284,9 +280,13 @@ class Module:
             self.
 
         Raises:
-            TypeError: for a dtype other than float32 and float64, or another device.
+            TypeError: for a dtype other than float32 and float64.
+            ValueError: for a device other than the CPU (``'cuda'``...).
         """
-        if isinstance(dtype, str) and dtype == "cpu":
+        device = dtype.split(":")[0] if isinstance(dtype, str) else None
+        if device in ("cpu", "cuda", "mps", "meta"):
+            if device != "cpu":
+                raise ValueError(f"{type(self).__name__}.to: only the CPU exists; got {dtype!r}")
             return self
         try:
             d = np.dtype(dtype) if dtype is not None else None
@@ -318,10 +318,9 @@ class Module:
 
     # ----- state -----
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer, keyed by dotted name."""
-        state = {k: p.data.copy() for k, p in self.named_parameters()}
-        state.update({k: np.array(b, copy=True) for k, b in self.named_buffers()})
-        return state
+        """Copies of every parameter and persistent buffer, keyed by dotted name (a shared
+        parameter under each of its names, as PyTorch's)."""
+        return _state.state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy ``state`` into the parameters and buffers (in place), as PyTorch.
@@ -341,40 +340,7 @@ class Module:
                 objects, complex into real); every entry is checked before any is written,
                 so nothing is changed when it is raised.
         """
-        targets: dict[str, tuple[Module, str, np.ndarray]] = {}
-        for prefix, module in self.named_modules():
-            for k, p in module._parameters.items():
-                targets[f"{prefix}.{k}" if prefix else k] = (module, k, p.data)
-            for k in module._buffers:
-                targets[f"{prefix}.{k}" if prefix else k] = (module, k, getattr(module, k))
-        missing = [k for k in targets if k not in state]
-        unexpected = [k for k in state if k not in targets]
-        arrays, shapes, values = {}, [], []
-        for k in (k for k in targets if k in state):  # convert everything before changing anything
-            try:
-                arrays[k] = _converted(state[k], targets[k][2].dtype)
-            except (TypeError, ValueError, OverflowError) as exc:
-                values.append(f"{k}: {exc}")
-                continue
-            if arrays[k].shape != targets[k][2].shape:
-                shapes.append(f"{k}: checkpoint {arrays[k].shape}, model {targets[k][2].shape}")
-        problems = []
-        if strict and missing:
-            problems.append(f"missing keys {missing}")
-        if strict and unexpected:
-            problems.append(f"unexpected keys {unexpected}")
-        if shapes:
-            problems.append("shape mismatches: " + "; ".join(shapes))
-        if values:
-            problems.append("bad values: " + "; ".join(values))
-        if problems:
-            raise StateDictError(f"load_state_dict ({type(self).__name__}): " + ", ".join(problems))
-        for k, array in arrays.items():
-            module, name, target = targets[k]
-            target[...] = array
-            if name in module._parameters:  # an in-place write, as torch's copy_
-                module._parameters[name]._bump_version()
-        return IncompatibleKeys(missing, unexpected)
+        return _state.load_state(self, state, strict)
 
     # ----- description -----
     def extra_repr(self) -> str:
@@ -398,3 +364,36 @@ class Module:
         is recorded by a temporary forward hook, removed afterwards.
         """
         return summarize(self, input_shape, dtype)
+
+
+def zero_grads(params: Sequence[Tensor], set_to_none: bool) -> None:
+    """``.grad = None`` for each of ``params``, or its gradient zeroed in place."""
+    for p in params:
+        if set_to_none or p.grad is None:
+            p.grad = None
+        elif p.grad.data.flags.writeable:
+            p.grad.data[...] = 0
+        else:
+            p.grad = Tensor(np.zeros_like(p.grad.data))
+
+
+def _registered_kind(module: Module, name: str) -> str | None:
+    """'parameter', 'module' or 'buffer' if ``name`` is registered as one, else None."""
+    if name in module._parameters:
+        return "parameter"
+    if name in module._modules:
+        return "module"
+    return "buffer" if name in module._buffers else None
+
+
+def _buffer_value(module: Module, name: str, value: Any) -> np.ndarray | None:
+    """What a buffer ``name`` keeps for ``value``: an array as it is, a Tensor's array, or
+    None; anything else raises TypeError."""
+    if isinstance(value, Tensor):
+        return value.data
+    if value is None or isinstance(value, np.ndarray):
+        return value
+    raise TypeError(
+        f"{type(module).__name__}: cannot assign {type(value).__name__} as buffer {name!r} "
+        "(an array, a Tensor or None expected)"
+    )

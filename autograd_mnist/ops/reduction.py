@@ -13,6 +13,7 @@ import numpy as np
 
 from autograd_mnist.function import Function
 from autograd_mnist.ops.elementwise import exp, log, mul, sqrt
+from autograd_mnist.ops.select import where
 from autograd_mnist.ops.shape import reshape
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor, constant
 
@@ -184,9 +185,15 @@ def std(
 ) -> Tensor:
     """Standard deviation ``sqrt(var(x, dim, correction=..., keepdim=...))``: see :func:`var`.
 
-    Its gradient is infinite where the variance is 0 (a constant group), as in PyTorch.
+    Where the variance is 0 (a constant group) the gradient is 0, as PyTorch's, not the
+    NaN of ``0 * sqrt'(0)``: the square root is taken of 1 there, and its result replaced.
     """
-    return sqrt(var(x, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    v = var(x, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    flat = v.data == 0
+    if not flat.any():
+        return sqrt(v)
+    mask = constant(flat)
+    return where(mask, 0.0, sqrt(where(mask, 1.0, v)))
 
 
 def logsumexp(x: Any, dim: Dims, keepdim: bool = False) -> Tensor:

@@ -225,7 +225,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     rest = {s[:dim] + s[dim + 1 :] for s in shapes}
     if any(len(s) != ndim for s in shapes) or len(rest) > 1:
         raise ValueError(f"cat: shapes must match except in dimension {dim}; got {shapes}")
-    return xs[0] if len(xs) == 1 else Cat.apply(*xs, dim=dim)
+    return Cat.apply(*xs, dim=dim)  # a new array even for one tensor, as torch.cat
 
 
 def pad(x: Any, widths: Sequence[tuple[int, int]]) -> Tensor:
@@ -233,6 +233,4 @@ def pad(x: Any, widths: Sequence[tuple[int, int]]) -> Tensor:
     t, w = as_tensor(x), tuple((int(a), int(b)) for a, b in widths)
     if len(w) != t.ndim or any(a < 0 or b < 0 for a, b in w):
         raise ValueError(f"pad: widths {w} do not fit shape {t.shape}")
-    if not any(a or b for a, b in w):
-        return t
-    return Pad.apply(t, widths=w)
+    return Pad.apply(t, widths=w)  # always a new array (torch's F.pad), even with no widths

@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd_mnist import threads
 from autograd_mnist.grad_mode import no_grad
+from autograd_mnist.nn.module import zero_grads
 from autograd_mnist.optim._blockwise import blockwise, workspace_shape
 from autograd_mnist.tensor import Tensor
 
@@ -32,10 +33,11 @@ class Optimizer:
         self.params: list[Tensor] = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
+        for i, p in enumerate(self.params):  # frozen ones too: skipped while .grad is None
+            if not isinstance(p, Tensor) or p.grad_fn is not None:
                 raise TypeError(
-                    f"{type(self).__name__}: parameter {i} is not a Tensor that requires grad"
+                    f"{type(self).__name__}: parameter {i} is not a leaf Tensor; got "
+                    f"{type(p).__name__} (param groups, dicts of params, are not supported)"
                 )
         if defaults.get("lr", 0.0) < 0:
             raise ValueError(f"{type(self).__name__}: lr must be >= 0; got {defaults['lr']}")
@@ -54,10 +56,9 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self.param_groups[0]["lr"] = float(value)
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to None."""
-        for p in self.params:
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every ``.grad`` to None (``set_to_none=False``: zeros, in place), as PyTorch's."""
+        zero_grads(self.params, set_to_none)
 
     @no_grad()
     def step(self) -> None:
@@ -77,8 +78,7 @@ class Optimizer:
                 p._bump_version()  # backward through a graph recorded before now raises
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
-        """Update parameter array ``p`` in place from gradient ``g``."""
-        raise NotImplementedError
+        raise NotImplementedError  # update parameter array p in place from gradient g
 
     def _workspace(self, dtype: np.dtype, size: int) -> np.ndarray:
         """Scratch rows for :func:`blockwise` (one per thread, shared, not state)."""

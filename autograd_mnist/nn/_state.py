@@ -1,0 +1,99 @@
+"""A module's saved state: what ``state_dict`` holds and how ``load_state_dict`` checks a
+mapping before writing any of it (the methods of :class:`~autograd_mnist.nn.Module`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from autograd_mnist.tensor import Tensor
+
+if TYPE_CHECKING:
+    from autograd_mnist.nn.module import Module
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` returns, as PyTorch's ``_IncompatibleKeys``."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class StateDictError(ValueError, RuntimeError):
+    """``load_state_dict`` found missing, unexpected or mis-shaped keys. PyTorch raises
+    RuntimeError; this is both, so ``except RuntimeError`` and ``except ValueError`` work."""
+
+
+def _converted(value: Any, dtype: np.dtype[Any]) -> np.ndarray:
+    """``value`` as a new array of ``dtype``, for :func:`load_state`.
+
+    Raises:
+        TypeError: if ``value`` does not hold numbers of a kind ``dtype`` can take (bool,
+            int, float; complex only into complex).
+        ValueError, OverflowError: if NumPy cannot convert it.
+    """
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    kinds = "biufc" if dtype.kind == "c" else "biuf"
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"got dtype {array.dtype}, expected numbers convertible to {dtype}")
+    return np.array(array, dtype=dtype, copy=True)
+
+
+def targets(module: Module) -> dict[str, tuple[Module, str, np.ndarray]]:
+    """Every saved entry of ``module``: dotted name -> (owning module, attribute, array).
+
+    Every name of a shared parameter or sub-module is listed (as PyTorch's ``state_dict``
+    does); buffers that are None or registered with ``persistent=False`` are not. Every
+    parameter comes before every buffer (PyTorch interleaves them module by module).
+    """
+    out: dict[str, tuple[Module, str, np.ndarray]] = {}
+    modules = list(module.named_modules(remove_duplicate=False))
+    for prefix, m in modules:  # the parameters first, then the buffers
+        for k, p in m._parameters.items():
+            out[f"{prefix}.{k}" if prefix else k] = (m, k, p.data)
+    for prefix, m in modules:
+        for k, persistent in m._buffers.items():
+            array = getattr(m, k)
+            if persistent and array is not None:
+                out[f"{prefix}.{k}" if prefix else k] = (m, k, array)
+    return out
+
+
+def state_dict(module: Module) -> dict[str, np.ndarray]:
+    """Copies of every parameter and persistent buffer, keyed by dotted name."""
+    return {k: np.array(a, copy=True) for k, (_, _, a) in targets(module).items()}
+
+
+def load_state(module: Module, state: Mapping[str, Any], strict: bool) -> IncompatibleKeys:
+    """:meth:`Module.load_state_dict`: check every entry, then write them all in place."""
+    where = targets(module)
+    missing = [k for k in where if k not in state]
+    unexpected = [k for k in state if k not in where]
+    arrays, shapes, values = {}, [], []
+    for k in (k for k in where if k in state):  # convert everything before changing anything
+        try:
+            arrays[k] = _converted(state[k], where[k][2].dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            values.append(f"{k}: {exc}")
+            continue
+        if arrays[k].shape != where[k][2].shape:
+            shapes.append(f"{k}: checkpoint {arrays[k].shape}, model {where[k][2].shape}")
+    problems = []
+    if strict and missing:
+        problems.append(f"missing keys {missing}")
+    if strict and unexpected:
+        problems.append(f"unexpected keys {unexpected}")
+    if shapes:
+        problems.append("shape mismatches: " + "; ".join(shapes))
+    if values:
+        problems.append("bad values: " + "; ".join(values))
+    if problems:
+        raise StateDictError(f"load_state_dict ({type(module).__name__}): " + ", ".join(problems))
+    for k, array in arrays.items():
+        owner, name, target = where[k]
+        target[...] = array
+        if name in owner._parameters:  # an in-place write, as torch's copy_
+            owner._parameters[name]._bump_version()
+    return IncompatibleKeys(missing, unexpected)
