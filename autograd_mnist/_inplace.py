@@ -29,8 +29,8 @@ _S = TypeVar("_S", bound="InPlace")
 class InPlace:
     """Versions and in-place operations; the attributes are TensorBase's."""
 
-    __slots__ = ("_vc",)
-    _vc: int  # the version counter: in-place operations so far
+    __slots__ = ("_vbox",)
+    _vbox: list[int]  # the version counter, one box shared by a tensor and its views
 
     if TYPE_CHECKING:
         data: np.ndarray
@@ -41,9 +41,14 @@ class InPlace:
         def shape(self) -> tuple[int, ...]: ...
 
     @property
+    def _vc(self) -> int:
+        """The version (the engine's short name)."""
+        return self._vbox[0]
+
+    @property
     def _version(self) -> int:
         """PyTorch's name for :attr:`version`."""
-        return self._vc
+        return self._vbox[0]
 
     @property
     def version(self) -> int:
@@ -51,18 +56,17 @@ class InPlace:
 
         Every in-place method (``add_``, ``+=``, ``zero_``, ``copy_``...) and every optimizer
         step adds one. A recorded op keeps its inputs' versions, and backward raises
-        ``RuntimeError`` if one changed since. Writes through the raw ``.data`` array are
-        not counted (as in PyTorch). Unlike PyTorch, a view (``x.reshape(...)``,
-        ``x.detach()``) has its own counter: a change of ``x`` is caught in a graph that
-        uses the view (through the op that made it), but a change made through the view
-        is not seen by the ops that use ``x`` (as with ``.data``).
+        ``RuntimeError`` if one changed since. As in PyTorch, a view (``x.reshape(...)``,
+        ``x[1:]``, ``x.T``, ``x.detach()``: an op whose result shares ``x``'s memory)
+        shares ``x``'s counter, so a change of either is caught in a graph that used the
+        other. Writes through the raw ``.data`` array are not counted (as in PyTorch).
         """
-        return self._vc
+        return self._vbox[0]
 
     def _bump_version(self) -> None:
         """Count an in-place change of ``data`` (for code writing into it directly, such
         as the optimizers)."""
-        self._vc += 1
+        self._vbox[0] += 1
 
     def _check_inplace(self, op: str, *operands: Any) -> None:
         """Refuse an in-place change that would make a wrong graph: in grad mode, on a
@@ -104,7 +108,7 @@ class InPlace:
                 f"{op}: {e}; got operand dtypes {dtypes}, expected results castable to the "
                 f"tensor's {self.data.dtype}"
             ) from e
-        self._vc += 1
+        self._vbox[0] += 1
         return self
 
     def _check_broadcast(self, op: str, arrays: list[Any]) -> None:
@@ -184,14 +188,14 @@ class InPlace:
         """
         self._check_inplace("zero_")
         self.data.fill(0)
-        self._vc += 1
+        self._vbox[0] += 1
         return self
 
     def fill_(self: _S, value: Any) -> _S:
         """Set every element to ``value`` (a number or a one-element tensor) in place."""
         self._check_inplace("fill_", value)
         self.data.fill(_raw(value))
-        self._vc += 1
+        self._vbox[0] += 1
         return self
 
     def copy_(self: _S, src: Any) -> _S:
@@ -201,7 +205,7 @@ class InPlace:
         a = _raw(src)
         self._check_broadcast("copy_", [a])
         np.copyto(self.data, a, casting="unsafe")
-        self._vc += 1
+        self._vbox[0] += 1
         return self
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

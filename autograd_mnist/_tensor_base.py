@@ -87,7 +87,7 @@ class TensorBase(InPlace):
         self.name: str | None = name
         self._ctx: Function | None = None
         self._hooks: dict[int, TensorHook] | None = None
-        self._vc = 0
+        self._vbox = [0]
 
     @classmethod
     def _wrap(cls: type[_T], data: np.ndarray, grad_fn: Function | None) -> _T:
@@ -100,7 +100,7 @@ class TensorBase(InPlace):
         t.name = None
         t._ctx = grad_fn
         t._hooks = None
-        t._vc = 0
+        t._vbox = [0]
         return t
 
     # ----- properties and conversions -----
@@ -181,8 +181,11 @@ class TensorBase(InPlace):
         return self.data.tolist()
 
     def detach(self: _T) -> _T:
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return type(self)._wrap(self.data, None)
+        """A new leaf sharing this tensor's data (and its version counter, as PyTorch's),
+        cut from the graph."""
+        t = type(self)._wrap(self.data, None)
+        t._vbox = self._vbox
+        return t
 
     def requires_grad_(self: _T, requires_grad: bool = True) -> _T:
         """Set ``requires_grad`` in place (leaves only); returns self."""

@@ -73,10 +73,9 @@ class Function:
 
     A recorded op keeps the version (``Tensor._version``) of each input. Backward raises
     ``RuntimeError`` if an input was modified by an in-place op since (PyTorch checks only
-    the tensors an op saved; checking every input is stricter, and it also catches a change
-    of a tensor that the graph uses through a view, at the op that made the view, where
-    PyTorch relies on counters shared among views), and ``ctx.output`` raises if the
-    output was. Writes through the raw ``.data`` array are not
+    the tensors an op saved; checking every input is stricter), and ``ctx.output`` raises
+    if the output was. An op's result that views an input's memory shares that input's
+    counter, as PyTorch's views do. Writes through the raw ``.data`` array are not
     counted, as in PyTorch.
     """
 
@@ -88,6 +87,7 @@ class Function:
         "_output",
         "_freed",
         "_versions",
+        "_out_version",
         "_trace",
         "modules",
         "in_backward",
@@ -104,6 +104,7 @@ class Function:
         self._output: Callable[[], Tensor | None] | None = None
         self._freed = False
         self._versions: tuple[int, ...] = ()
+        self._out_version = 0
 
     def save(self, *values: Any) -> None:
         """Keep constants (masks, indices, shapes) for backward, in ``ctx.saved``."""
@@ -115,11 +116,11 @@ class Function:
         out = self._output() if self._output is not None else None
         if out is None:
             raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists")
-        if out._vc:  # outputs are made at version 0
+        if out._vbox[0] != self._out_version:  # a view's counter may start above 0
             raise RuntimeError(
                 f"{type(self).__name__}.backward: its output of shape {out.shape} was "
-                f"modified by an in-place operation (version {out._vc}, expected 0); "
-                f"{_MODIFIED}"
+                f"modified by an in-place operation (version {out._vbox[0]}, expected "
+                f"{self._out_version}); {_MODIFIED}"
             )
         return out
 
@@ -175,21 +176,22 @@ class Function:
         if anomaly.mode.enabled:  # keep the forward call's stack; maybe check the output
             anomaly.on_forward(ctx, tensors, data, record)
         if not record:
-            return _wrap(data, None)
+            return _view_of(_wrap(data, None), tensors)
         ctx.inputs = tensors
         # The inputs' versions, for check_versions. No comprehension for one or two inputs
         # (most ops): it would cost as much as the rest of the recording.
         n = len(tensors)
         if n == 2:
-            ctx._versions = (tensors[0]._vc, tensors[1]._vc)
+            ctx._versions = (tensors[0]._vbox[0], tensors[1]._vbox[0])
         elif n == 1:
-            ctx._versions = (tensors[0]._vc,)
+            ctx._versions = (tensors[0]._vbox[0],)
         else:
-            ctx._versions = tuple([t._vc for t in tensors])
+            ctx._versions = tuple([t._vbox[0] for t in tensors])
         ctx.params = params
         ctx.modules = mode.modules
         ctx.in_backward = mode.in_backward
-        out = _wrap(data, ctx)
+        out = _view_of(_wrap(data, ctx), tensors)
+        ctx._out_version = out._vbox[0]
         ctx._output = weakref.ref(out)
         return out
 
@@ -198,3 +200,17 @@ class Function:
         self.inputs = ()
         self.saved = ()
         self._freed = True
+
+
+def _view_of(out: Tensor, inputs: Sequence[Tensor]) -> Tensor:
+    """``out``, sharing the version counter of the input whose memory its data views (a
+    reshape, a slice, a transpose...), as PyTorch's views do: an in-place change of either
+    is then seen by every op that recorded the other."""
+    data = out.data
+    owner = data.base
+    for t in inputs:
+        a = t.data
+        if a is data or (owner is not None and (a is owner or a.base is owner)):
+            out._vbox = t._vbox
+            break
+    return out

@@ -295,16 +295,54 @@ def test_grad_and_second_backward_check_versions() -> None:
         am.grad(g.sum(), w)
 
 
-def test_change_through_a_view_is_caught_by_the_views_op() -> None:
+def test_a_change_of_the_base_is_seen_through_its_views() -> None:
     w = leaf(np.ones((2, 3)))
-    v = w.reshape(3, 2)  # a view of w's memory
+    v = w.reshape(3, 2)  # a view of w's memory: it shares w's counter, as in PyTorch
     y = (v * v).sum()
     with no_grad():
-        w.add_(1.0)  # changes v too; v's own counter does not see it, Reshape's check does
+        w.add_(1.0)
+    assert v.version == w.version == 1
     with pytest.raises(
-        RuntimeError, match=f"Reshape.backward: input 0 of shape \\(2, 3\\) was {MODIFIED}"
+        RuntimeError, match=f"Mul.backward: input 0 of shape \\(3, 2\\) was {MODIFIED}"
     ):
         y.backward()
+
+
+def test_a_change_through_a_view_is_seen_by_ops_that_used_the_base() -> None:
+    w = leaf(np.ones(3))
+    y = (w * w).sum()
+    with no_grad():
+        w.detach()[1:].add_(1.0)  # through a view of a view
+    with pytest.raises(
+        RuntimeError, match=f"Mul.backward: input 0 of shape \\(3,\\) was {MODIFIED}"
+    ):
+        y.backward()
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda c: c.reshape(3),
+        lambda c: c[0],
+        lambda c: c.T.reshape(3),
+        lambda c: c.detach().reshape(3),
+        lambda c: c.unsqueeze(0)[0, 0],
+    ],
+)
+def test_a_constant_changed_after_its_view_was_used_is_caught(view: Any) -> None:
+    c = Tensor(np.array([[1.0, 2.0, 3.0]]))  # requires no grad: its views are not recorded
+    w = leaf(np.ones(3))
+    y = (w * view(c)).sum()
+    c.mul_(10)  # PyTorch raises at backward; the gradient would silently be 10x
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        y.backward()
+
+
+def test_a_fresh_result_does_not_share_its_inputs_counter() -> None:
+    c = Tensor(np.ones(3))
+    d = c * 2
+    c.mul_(3)
+    assert d.version == 0 and c.version == 1
 
 
 def test_data_writes_are_not_tracked() -> None:
