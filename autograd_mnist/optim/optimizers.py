@@ -1,7 +1,7 @@
-"""Optimizers: the update rules of PyTorch's documentation.
+"""Optimizers: the update rules of PyTorch's documentation (the base class, with parameter
+groups and state, is in :mod:`~autograd_mnist.optim._base`).
 
-Per-parameter state lives in lists aligned with the parameter list (never keyed by
-``id``); updates happen in place on ``p.data`` under ``no_grad`` and add one to the
+Updates happen in place on ``p.data`` under ``no_grad`` and add one to the
 parameter's version (as PyTorch's do: a backward through a graph recorded before the step
 raises); parameters whose ``.grad`` is None are skipped; state arrays keep the parameter's
 dtype (float32). SGD, Adam and AdamW update through :func:`~autograd_mnist.optim.blockwise`.
@@ -15,132 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist import threads
-from autograd_mnist.grad_mode import no_grad
-from autograd_mnist.nn.module import zero_grads
-from autograd_mnist.optim._blockwise import blockwise, workspace_shape
+from autograd_mnist.optim._base import Optimizer
 from autograd_mnist.tensor import Tensor
 
-
-class Optimizer:
-    """Base class: holds ``params``, hyper-parameters in ``param_groups[0]`` and state.
-
-    Subclasses implement ``update(i, p, g, group)`` for one parameter, where ``g`` is the
-    gradient array; ``self.state[i]`` is that parameter's dict of state arrays.
-    """
-
-    def __init__(self, params: Iterable[Tensor], defaults: dict[str, Any]) -> None:
-        self.params: list[Tensor] = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        for i, p in enumerate(self.params):  # frozen ones too: skipped while .grad is None
-            if not isinstance(p, Tensor) or p.grad_fn is not None:
-                raise TypeError(
-                    f"{type(self).__name__}: parameter {i} is not a leaf Tensor; got "
-                    f"{type(p).__name__} (param groups, dicts of params, are not supported)"
-                )
-        if defaults.get("lr", 0.0) < 0:
-            raise ValueError(f"{type(self).__name__}: lr must be >= 0; got {defaults['lr']}")
-        self.defaults = dict(defaults)
-        self.param_groups: list[dict[str, Any]] = [dict(defaults, params=self.params)]
-        self.state: list[dict[str, Any]] = [{} for _ in self.params]
-        self._work: dict[np.dtype, np.ndarray] = {}
-        self.steps = 0
-
-    @property
-    def lr(self) -> float:
-        """The current learning rate (schedulers change it)."""
-        return float(self.param_groups[0]["lr"])
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self.param_groups[0]["lr"] = float(value)
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Set every ``.grad`` to None (``set_to_none=False``: zeros, in place), as PyTorch's."""
-        zero_grads(self.params, set_to_none)
-
-    @no_grad()
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
-        threads.refresh()  # a safe point: the default thread count may be re-checked
-        self.steps += 1
-        group = self.param_groups[0]
-        for i, p in enumerate(self.params):
-            if p.grad is not None:
-                g = p.grad.data
-                if g.dtype != p.data.dtype:
-                    raise TypeError(
-                        f"{type(self).__name__}: parameter {i} has dtype {p.data.dtype} but "
-                        f"its grad has {g.dtype}"
-                    )
-                self.update(i, p.data, g, group)
-                p._bump_version()  # backward through a graph recorded before now raises
-
-    def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
-        raise NotImplementedError  # update parameter array p in place from gradient g
-
-    def _workspace(self, dtype: np.dtype, size: int) -> np.ndarray:
-        """Scratch rows for :func:`blockwise` (one per thread, shared, not state)."""
-        rows, need = workspace_shape(size)
-        work = self._work.get(dtype)
-        if work is None or work.shape[1] < need:
-            work = self._work[dtype] = np.empty((rows, need), dtype=dtype)
-        return work
-
-    def _blockwise(
-        self, kernel: Callable[..., None], *arrays: np.ndarray, light: bool = False
-    ) -> None:
-        """:func:`blockwise` with this optimizer's workspace (``light``: see there)."""
-        blockwise(kernel, arrays, self._workspace(arrays[0].dtype, arrays[0].size), light)
-
-    def _buf(self, i: int, name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
-        state = self.state[i]
-        if name not in state:
-            state[name] = np.full_like(like, fill)
-        return state[name]  # type: ignore[no-any-return]
-
-    def state_dict(self) -> dict[str, Any]:
-        """Hyper-parameters, step count and per-parameter state (arrays copied)."""
-        hyper = {k: v for k, v in self.param_groups[0].items() if k != "params"}
-        state = {
-            str(i): {k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-            for i, s in enumerate(self.state)
-        }
-        return {"type": type(self).__name__, "steps": self.steps, "hyper": hyper, "state": state}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned.
-
-        Raises:
-            ValueError: if it belongs to another optimizer type, another parameter count,
-                or a state array does not match its parameter's shape.
-        """
-        name = type(self).__name__
-        if state.get("type") != name:
-            raise ValueError(f"{name}.load_state_dict: state is for {state.get('type')!r}")
-        per = state.get("state", {})
-        if len(per) != len(self.params):
-            raise ValueError(
-                f"{name}.load_state_dict: state has {len(per)} parameters; "
-                f"expected {len(self.params)}"
-            )
-        new: list[dict[str, Any]] = []
-        for i, p in enumerate(self.params):
-            entry = {}
-            for k, v in per[str(i)].items():
-                if isinstance(v, np.ndarray):
-                    if v.shape != p.shape:
-                        raise ValueError(
-                            f"{name}.load_state_dict: state {i}.{k} has shape {v.shape}; "
-                            f"expected {p.shape}"
-                        )
-                    v = v.astype(p.dtype, copy=True)
-                entry[k] = v
-            new.append(entry)
-        self.state = new
-        self.steps = int(state.get("steps", 0))
-        self.param_groups[0].update(state.get("hyper", {}))
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "AdaGrad",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Momentum",
+    "Optimizer",
+    "RMSProp",
+    "RMSprop",
+]
 
 
 class SGD(Optimizer):

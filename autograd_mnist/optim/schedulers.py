@@ -2,7 +2,14 @@
 
 :class:`StepLR` and :class:`CosineAnnealingLR` are stepped once per epoch;
 :class:`OneCycleLR` once per optimizer step (its ``per_batch`` is True, which tells
-``train.fit`` where to call ``step()``).
+``train.fit`` where to call ``step()``). Each schedule sets every parameter group's rate
+from that group's own base rate (``base_lrs``).
+
+StepLR and CosineAnnealingLR compute the closed form of PyTorch's schedule, and they
+chain as PyTorch's do: when a group's rate is not what the schedule last set (you changed
+it, or a second schedule on the same optimizer did), the schedule scales that group's
+base rate by the change before its next step, so the change is kept. Left alone, the
+rates are exactly the closed form. OneCycleLR sets the rate outright, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -23,29 +30,68 @@ class LRScheduler:
     per_batch: bool = False
     """True for a schedule stepped after every optimizer step (``train.fit`` reads it)."""
 
+    chainable: bool = True
+    """Whether a rate changed by someone else rescales the group's base (see above)."""
+
     def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
         self.last_epoch = 0
+        self._last_set = list(self.base_lrs)  # what this schedule last set, per group
+
+    @property
+    def base_lr(self) -> float:
+        """The first group's base rate."""
+        return self.base_lrs[0]
 
     def lr_at(self, epoch: int) -> float:
-        """The learning rate after ``epoch`` calls of :meth:`step` (0: the start)."""
+        """The first group's learning rate after ``epoch`` calls of :meth:`step` (0: the
+        start)."""
+        return self.rate(self.base_lrs[0], epoch)
+
+    def rate(self, base: float, epoch: int) -> float:
+        """The rate of a group whose base rate is ``base``, after ``epoch`` steps."""
         raise NotImplementedError
 
+    def get_last_lr(self) -> list[float]:
+        """The rates this schedule set last, one per group (PyTorch's name)."""
+        return list(self._last_set)
+
     def step(self) -> None:
-        """Advance one epoch (or batch) and set the optimizer's learning rate."""
+        """Advance one epoch (or batch) and set every group's learning rate."""
         self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        for k, group in enumerate(self.optimizer.param_groups):
+            now, last = float(group["lr"]), self._last_set[k]
+            if self.chainable and now != last and last != 0:  # changed since: keep it
+                self.base_lrs[k] *= now / last
+        self._set(self.last_epoch)
+
+    def _set(self, epoch: int) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}: the optimizer has {len(groups)} parameter groups; "
+                f"the schedule was built for {len(self.base_lrs)}"
+            )
+        self._last_set = [self.rate(base, epoch) for base in self.base_lrs]
+        for group, lr in zip(groups, self._last_set):
+            group["lr"] = lr
 
     def state_dict(self) -> dict[str, Any]:
-        """The schedule's position and base rate."""
-        return {"last_epoch": self.last_epoch, "base_lr": self.base_lr}
+        """The schedule's position and base rates (``base_lr``: the first group's)."""
+        return {"last_epoch": self.last_epoch, "base_lr": self.base_lr, "base_lrs": self.base_lrs}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict` and the optimizer's rate for that epoch."""
-        self.last_epoch = int(state["last_epoch"])
-        self.base_lr = float(state["base_lr"])
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        """Restore a :meth:`state_dict` (also one saved before groups, with ``base_lr``
+        only) and the optimizer's rates for that epoch."""
+        bases = [float(b) for b in state.get("base_lrs", [state["base_lr"]])]
+        if len(bases) != len(self.optimizer.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: state has {len(bases)} groups; "
+                f"the optimizer has {len(self.optimizer.param_groups)}"
+            )
+        self.last_epoch, self.base_lrs = int(state["last_epoch"]), bases
+        self._set(self.last_epoch)
 
 
 class StepLR(LRScheduler):
@@ -57,8 +103,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
         self.step_size, self.gamma = step_size, gamma
 
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+    def rate(self, base: float, epoch: int) -> float:
+        return base * self.gamma ** (epoch // self.step_size)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -74,9 +120,9 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
         self.T_max, self.eta_min = T_max, eta_min
 
-    def lr_at(self, epoch: int) -> float:
+    def rate(self, base: float, epoch: int) -> float:
         cos = math.cos(math.pi * epoch / self.T_max)
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + cos) / 2
+        return self.eta_min + (base - self.eta_min) * (1 + cos) / 2
 
 
 class OneCycleLR(LRScheduler):
@@ -91,7 +137,7 @@ class OneCycleLR(LRScheduler):
     the schedule sets the optimizer's rate to the initial rate.
 
     Args:
-        optimizer: its ``lr`` is set at every step.
+        optimizer: the rate of each of its groups is set at every step.
         max_lr: the peak learning rate.
         total_steps: the number of ``step()`` calls in the cycle; or give ``epochs`` and
             ``steps_per_epoch`` (their product).
@@ -108,6 +154,7 @@ class OneCycleLR(LRScheduler):
     """
 
     per_batch = True
+    chainable = False
 
     def __init__(
         self,
@@ -154,7 +201,10 @@ class OneCycleLR(LRScheduler):
                 (rise, self.initial_lr, self.max_lr),
                 (total_steps - 1.0, self.max_lr, self.min_lr),
             ]
-        optimizer.lr = self.lr_at(0)
+        self._set(0)
+
+    def rate(self, base: float, epoch: int) -> float:  # the same for every group
+        return self.lr_at(epoch)
 
     def lr_at(self, epoch: int) -> float:
         if epoch > self.total_steps:
