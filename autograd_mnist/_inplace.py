@@ -191,6 +191,24 @@ class InPlace:
         self._vbox[0] += 1
         return self
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` in place (NumPy's indexing; ``value`` broadcast and cast),
+        counted like the other in-place methods, with their rules."""
+        self._check_inplace("__setitem__", value)
+        index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
+        try:
+            self.data[index] = _raw(value)
+        except (IndexError, ValueError, TypeError) as e:
+            raise type(e)(f"__setitem__: {e}; tensor shape {self.shape}") from None
+        self._vbox[0] += 1
+
+    def masked_fill_(self: _S, mask: Any, value: Any) -> _S:
+        """Set the elements where the bool ``mask`` (broadcast) holds to ``value``."""
+        self._check_inplace("masked_fill_", value)
+        np.copyto(self.data, _raw(value), where=np.broadcast_to(_raw(mask), self.shape))
+        self._vbox[0] += 1
+        return self
+
     def fill_(self: _S, value: Any) -> _S:
         """Set every element to ``value`` (a number or a one-element tensor) in place."""
         self._check_inplace("fill_", value)

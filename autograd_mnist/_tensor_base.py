@@ -313,6 +313,34 @@ class TensorBase(InPlace):
 
     __hash__ = object.__hash__
 
+    # ----- logic on bool and integer tensors (not differentiable), as PyTorch's -----
+    def __invert__(self: _T) -> _T:
+        return type(self)(_logical("~", np.invert, self))
+
+    def __and__(self: _T, other: Any) -> _T:
+        return type(self)(_logical("&", np.bitwise_and, self, other))
+
+    def __or__(self: _T, other: Any) -> _T:
+        return type(self)(_logical("|", np.bitwise_or, self, other))
+
+    def __xor__(self: _T, other: Any) -> _T:
+        return type(self)(_logical("^", np.bitwise_xor, self, other))
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def contiguous(self: _T) -> _T:
+        """This tensor (memory layout is not visible here: see docs/pytorch.md)."""
+        return self
+
+
+def _logical(op: str, fn: Any, *operands: Any) -> np.ndarray:
+    arrays = [raw(o) for o in operands]
+    if any(np.asarray(a).dtype.kind not in "biu" for a in arrays):
+        kinds = ", ".join(str(np.asarray(a).dtype) for a in arrays)
+        raise TypeError(f"{op}: bool or integer tensors only; got {kinds}")
+    out: np.ndarray = fn(*arrays)
+    return out
+
 
 def raw(x: Any) -> Any:
     """The NumPy array of a Tensor; anything else unchanged."""

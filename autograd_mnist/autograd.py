@@ -223,9 +223,10 @@ def grad(
         gos = list(grad_outputs)
     if len(gos) != len(outs):
         raise ValueError(f"grad: got {len(gos)} grad_outputs for {len(outs)} outputs")
-    for i, o in enumerate(outs):
-        if not o.requires_grad:
-            raise RuntimeError(f"grad: output {i} (shape {o.shape}) does not require grad")
+    for kind, ts in (("output", outs), ("input", ins)):  # as torch, for either
+        for i, t in enumerate(ts):
+            if not t.requires_grad:
+                raise RuntimeError(f"grad: {kind} {i} (shape {t.shape}) does not require grad")
     gs = [_as_grad(o, go, "grad") for o, go in zip(outs, gos)]
     keep = create_graph if retain_graph is None else retain_graph
     captured = run_backward(outs, gs, keep, create_graph, capture=ins)

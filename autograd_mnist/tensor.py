@@ -50,10 +50,6 @@ class Tensor(TensorBase):
             ``w.data -= lr * g``) are not counted by ``version``, as in PyTorch: use the
             in-place methods (``w.sub_(lr * g)``) to have backward check them.
         grad: the accumulated gradient (a Tensor that does not require grad), or None.
-
-    The data side (construction, properties, conversions, printing) is
-    :class:`~autograd_mnist._tensor_base.TensorBase`; the operators and methods here
-    dispatch into ``ops``.
     """
 
     __slots__ = ()
@@ -143,8 +139,10 @@ class Tensor(TensorBase):
         return _ops.sqrt(self)
 
     def abs(self) -> Tensor:
-        """Elementwise absolute value."""
+        """Elementwise absolute value (also ``abs(t)``)."""
         return _ops.abs(self)
+
+    __abs__ = abs
 
     def relu(self) -> Tensor:
         """Elementwise max(x, 0)."""
@@ -234,9 +232,7 @@ class Tensor(TensorBase):
         """The same data in a new shape (one dimension may be -1)."""
         return _ops.reshape(self, sizes(shape))
 
-    def view(self, *shape: int | Sequence[int]) -> Tensor:
-        """Alias of :meth:`reshape`."""
-        return _ops.reshape(self, sizes(shape))
+    view = reshape
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions."""
@@ -250,9 +246,15 @@ class Tensor(TensorBase):
         """Merge dimensions ``start_dim..end_dim`` into one."""
         return _ops.flatten(self, start_dim, end_dim)
 
-    def matmul(self, other: Any) -> Tensor:
-        """Matrix product with NumPy's ``matmul`` semantics."""
-        return _ops.matmul(self, other)
+    matmul = __matmul__
+
+    def t(self) -> Tensor:
+        """The transpose of a 2-D tensor (a 0-D or 1-D one unchanged), as PyTorch's."""
+        return _ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where the bool ``mask`` (broadcast) holds, else this tensor."""
+        return _ops.where(mask, value, self)
 
     # ----- shape, dtype and elementwise methods (PyTorch names) -----
     def unsqueeze(self, dim: int) -> Tensor:

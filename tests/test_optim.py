@@ -614,7 +614,8 @@ def test_package_keeps_every_public_name() -> None:
     names = (
         "BLOCK PARALLEL_MIN LIGHT_PARALLEL_MIN cores blockwise Optimizer SGD Momentum Adagrad "
         "AdaGrad RMSprop RMSProp Adam AdamW OPTIMIZERS penalty LRScheduler StepLR "
-        "CosineAnnealingLR OneCycleLR AveragedModel get_ema_multi_avg_fn get_swa_multi_avg_fn"
+        "CosineAnnealingLR OneCycleLR AveragedModel get_ema_multi_avg_fn get_swa_multi_avg_fn "
+        "MultiStepLR ExponentialLR LambdaLR"
     ).split()
     assert sorted(optim.__all__) == sorted(names)
     for name in names:

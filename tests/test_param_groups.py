@@ -170,3 +170,33 @@ def test_one_cycle_sets_every_group() -> None:
     assert s.lr_at(0) == pytest.approx(1.0 / 25)
     s.step()
     assert opt.param_groups[0]["lr"] == opt.param_groups[1]["lr"] == s.lr_at(1)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("MultiStepLR", {"milestones": [2, 5], "gamma": 0.3}),
+        ("ExponentialLR", {"gamma": 0.9}),
+        ("LambdaLR", {"lr_lambda": lambda e: 1.0 / (1 + e)}),
+    ],
+)
+def test_more_schedules_match_pytorch_per_group(name: str, kwargs: Any) -> None:
+    ours, theirs = _pair(np.random.default_rng(7), [(2,), (2,)])
+    opt = optim.SGD([{"params": ours[:1]}, {"params": ours[1:], "lr": 1.0}], lr=0.1)
+    topt = torch.optim.SGD([{"params": theirs[:1]}, {"params": theirs[1:], "lr": 1.0}], lr=0.1)
+    s = getattr(optim, name)(opt, **kwargs)
+    ts = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    assert s.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
+    np.testing.assert_allclose(_lrs(s, 7), _lrs(ts, 7), rtol=1e-12)
+
+
+def test_lambda_lr_takes_one_function_per_group() -> None:
+    a, b = am.zeros(1, requires_grad=True), am.zeros(1, requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    s = optim.LambdaLR(opt, [lambda e: 0.5**e, lambda e: 1.0])
+    s.step()
+    assert s.get_last_lr() == [0.05, 1.0]
+    with pytest.raises(ValueError, match="one function or a list of 2"):
+        optim.LambdaLR(opt, [lambda e: 1.0])
+    with pytest.raises(ValueError, match="milestones must be increasing"):
+        optim.MultiStepLR(opt, [5, 2])

@@ -169,3 +169,47 @@ def test_unsupported_module_arguments_are_refused_by_name() -> None:
         nn.BatchNorm1d(3, momentum=None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"got ndarray .*it is the first argument here"):
         nn.CrossEntropyLoss(np.ones(5))  # type: ignore[arg-type]
+
+
+def test_item_assignment_is_an_in_place_op() -> None:
+    x = am.zeros(2, 3)
+    x[0, 1] = 5.0
+    x[1] = am.tensor([1.0, 2.0, 3.0])
+    x[x.data > 2] = -1.0
+    np.testing.assert_array_equal(x.data, [[0.0, -1.0, 0.0], [1.0, 2.0, -1.0]])
+    assert x.version == 3
+    w = am.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="__setitem__: a leaf Variable that requires grad"):
+        w[0] = 1.0
+    with am.no_grad():
+        w[0] = 1.0
+    with pytest.raises(IndexError, match=r"__setitem__: .*tensor shape \(2, 3\)"):
+        x[5] = 0.0
+
+
+def test_small_pytorch_methods() -> None:
+    x = am.tensor(np.array([[1.0, -2.0], [3.0, -4.0]]), requires_grad=True)
+    np.testing.assert_array_equal(abs(x).data, np.abs(x.data))
+    np.testing.assert_array_equal(x.t().data, x.data.T)
+    assert x.contiguous() is x
+    mask = am.tensor(np.array([[True, False], [False, True]]))
+    y = x.masked_fill(mask, 0.0)
+    np.testing.assert_array_equal(y.data, [[0.0, -2.0], [3.0, 0.0]])
+    y.sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [1.0, 0.0]])
+    z = am.zeros(2, 2)
+    z.masked_fill_(mask, 7.0)
+    np.testing.assert_array_equal(z.data, [[7.0, 0.0], [0.0, 7.0]])
+    np.testing.assert_array_equal((~mask).data, ~mask.data)
+    np.testing.assert_array_equal((mask & ~mask).data, False)
+    np.testing.assert_array_equal((mask | ~mask).data, True)
+    with pytest.raises(TypeError, match="~: bool or integer tensors only; got float32"):
+        ~am.zeros(2)
+    assert x[[]].shape == (0, 2)
+
+
+def test_grad_names_an_input_that_does_not_require_grad() -> None:
+    x, c = am.tensor([1.0], requires_grad=True), am.tensor([2.0])
+    with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(1,\)\) does not require grad"):
+        am.grad((x * c).sum(), [x, c])

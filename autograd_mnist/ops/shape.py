@@ -116,7 +116,7 @@ def _normalize_index(index: Any) -> Any:
         if isinstance(i, Tensor):
             i = i.data
         if isinstance(i, list):
-            i = np.asarray(i)
+            i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)  # [] selects nothing
         if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
             raise TypeError(f"getitem: index arrays must be integer or bool; got {i.dtype}")
         out.append(i)

@@ -31,7 +31,15 @@ from autograd_mnist.optim.optimizers import (
     RMSprop,
 )
 from autograd_mnist.optim.penalties import penalty
-from autograd_mnist.optim.schedulers import CosineAnnealingLR, LRScheduler, OneCycleLR, StepLR
+from autograd_mnist.optim.schedulers import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LRScheduler,
+    MultiStepLR,
+    OneCycleLR,
+    StepLR,
+)
 from autograd_mnist.optim.swa_utils import (
     AveragedModel,
     get_ema_multi_avg_fn,
@@ -50,7 +58,10 @@ __all__ = [
     "AdamW",
     "AveragedModel",
     "CosineAnnealingLR",
+    "ExponentialLR",
     "LRScheduler",
+    "LambdaLR",
+    "MultiStepLR",
     "Momentum",
     "OneCycleLR",
     "Optimizer",

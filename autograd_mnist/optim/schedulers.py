@@ -14,13 +14,23 @@ rates are exactly the closed form. OneCycleLR sets the rate outright, as PyTorch
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for the annotations only: a schedule needs just ``optimizer.lr``
     from autograd_mnist.optim.optimizers import Optimizer
 
-__all__ = ["CosineAnnealingLR", "LRScheduler", "OneCycleLR", "StepLR"]
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "StepLR",
+]
 
 
 class LRScheduler:
@@ -105,6 +115,65 @@ class StepLR(LRScheduler):
 
     def rate(self, base: float, epoch: int) -> float:
         return base * self.gamma ** (epoch // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """lr = base_lr * gamma ** (the number of ``milestones`` <= epoch)."""
+
+    def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1) -> None:
+        if list(milestones) != sorted(milestones) or any(m < 1 for m in milestones):
+            raise ValueError(
+                f"MultiStepLR: milestones must be increasing ints >= 1; got {milestones!r}"
+            )
+        super().__init__(optimizer)
+        self.milestones, self.gamma = list(milestones), gamma
+
+    def rate(self, base: float, epoch: int) -> float:
+        return base * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma ** epoch."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        super().__init__(optimizer)
+        self.gamma = gamma
+
+    def rate(self, base: float, epoch: int) -> float:
+        return base * self.gamma**epoch
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch), set outright (not chained), as PyTorch's.
+
+    ``lr_lambda`` is one function for every group or a list of one per group. Like
+    PyTorch's, its ``state_dict`` does not hold the functions: build it with the same ones.
+    """
+
+    chainable = False
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Any]) -> None:
+        groups = len(optimizer.param_groups)
+        fns = list(lr_lambda) if isinstance(lr_lambda, list | tuple) else [lr_lambda] * groups
+        if len(fns) != groups or not all(callable(f) for f in fns):
+            raise ValueError(
+                f"LambdaLR: expected one function or a list of {groups} (one per group); "
+                f"got {lr_lambda!r}"
+            )
+        super().__init__(optimizer)
+        self.lr_lambdas = fns
+        self._set(0)
+
+    def rate(self, base: float, epoch: int) -> float:  # with the first group's function
+        return base * float(self.lr_lambdas[0](epoch))
+
+    def _set(self, epoch: int) -> None:  # each group with its own function
+        groups = self.optimizer.param_groups
+        self._last_set = [
+            b * float(f(epoch)) for b, f in zip(self.base_lrs, self.lr_lambdas, strict=True)
+        ]
+        for group, lr in zip(groups, self._last_set):
+            group["lr"] = lr
 
 
 class CosineAnnealingLR(LRScheduler):
