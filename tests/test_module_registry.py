@@ -255,3 +255,54 @@ def test_sequential_matches_pytorch_slicing_and_names() -> None:
     assert list(ours[1:].state_dict()) == list(theirs[1:].state_dict())
     del theirs[0], ours[0]
     assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_module_dict_registers_modules_by_name() -> None:
+    d = nn.ModuleDict({"enc": nn.Linear(2, 3)})
+    d["dec"] = nn.Linear(3, 2)
+    d.update([("act", nn.ReLU())])
+    assert list(d) == d.keys() == ["enc", "dec", "act"] and "dec" in d and len(d) == 3
+    assert list(d.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+    assert d.pop("act").__class__ is nn.ReLU and len(d) == 2
+    del d["dec"]
+    assert [k for k, _ in d.items()] == ["enc"] and d.values() == [d["enc"]]
+    with pytest.raises(KeyError, match="no module 'x'"):
+        d["x"]
+    with pytest.raises(TypeError, match="'y' must be a Module"):
+        d["y"] = 3  # type: ignore[assignment]
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.ModuleDict({"enc": torch.nn.Linear(2, 3)})
+    assert list(theirs.state_dict()) == list(d.state_dict())
+
+
+def test_parameter_list_registers_its_parameters() -> None:
+    params = nn.ParameterList([np.zeros(2), am.ones(3)])
+    params.append(nn.Parameter(np.ones(1, dtype=np.float32)))
+    assert len(params) == 3 and all(isinstance(p, nn.Parameter) for p in params)
+    assert list(params.state_dict()) == ["0", "1", "2"]
+    assert params[-1] is params.parameters()[2]
+    opt = optim.SGD(params.parameters(), lr=1.0)
+    for p in params:
+        p.grad = am.ones(*p.shape, dtype=p.dtype)
+    opt.step()
+    np.testing.assert_array_equal(params[1].data, 0.0)
+    with pytest.raises(IndexError, match="index 3 out of range for length 3"):
+        params[3]
+
+
+def test_batchnorm1d_takes_n_c_l_inputs_as_pytorchs() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5))
+    ours, theirs = nn.BatchNorm1d(3).double(), torch.nn.BatchNorm1d(3).double()
+    xa = am.tensor(x.copy(), requires_grad=True)
+    xt = torch.tensor(x.copy(), requires_grad=True)
+    ya, yt = ours(xa), theirs(xt)
+    np.testing.assert_allclose(ya.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (ya * am.tensor(x)).sum().backward()
+    (yt * torch.tensor(x)).sum().backward()
+    assert xa.grad is not None
+    np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match="expected a 2-D or 3-D input; got shape"):
+        ours(am.zeros(2, 3, 4, 5))

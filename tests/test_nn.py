@@ -620,7 +620,7 @@ def test_batchnorm_running_statistics_formula(rng: np.random.Generator, dims: in
 
 
 def test_batchnorm_rejects_wrong_rank_and_single_values() -> None:
-    with pytest.raises(ValueError, match="BatchNorm1d: expected a 2-D input"):
+    with pytest.raises(ValueError, match="BatchNorm1d: expected a 2-D or 3-D input"):
         nn.BatchNorm1d(3)(Tensor(np.zeros((2, 3, 1, 1), dtype=np.float32)))
     with pytest.raises(ValueError, match="BatchNorm2d: expected a 4-D input"):
         nn.BatchNorm2d(3)(Tensor(np.zeros((2, 3), dtype=np.float32)))

@@ -200,3 +200,27 @@ def test_lambda_lr_takes_one_function_per_group() -> None:
         optim.LambdaLR(opt, [lambda e: 1.0])
     with pytest.raises(ValueError, match="milestones must be increasing"):
         optim.MultiStepLR(opt, [5, 2])
+
+
+def test_step_with_a_closure_matches_pytorch() -> None:
+    ours, theirs = _pair(np.random.default_rng(8), [(3,)])
+    opt, topt = optim.SGD(ours, lr=0.1), torch.optim.SGD(theirs, lr=0.1)
+
+    def closure() -> Any:
+        opt.zero_grad()
+        loss = (ours[0] ** 2).sum()
+        loss.backward()
+        return loss
+
+    def tclosure() -> Any:
+        topt.zero_grad()
+        loss = (theirs[0] ** 2).sum()
+        loss.backward()
+        return loss
+
+    with am.no_grad():  # the closure runs with grad mode on all the same
+        loss = opt.step(closure)
+    tloss = topt.step(tclosure)
+    assert loss is not None and loss.item() == pytest.approx(tloss.item(), rel=1e-12)
+    np.testing.assert_allclose(ours[0].data, theirs[0].detach().numpy(), rtol=1e-12)
+    assert opt.step() is None

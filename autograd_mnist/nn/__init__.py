@@ -2,7 +2,7 @@
 
 from autograd_mnist.nn import init
 from autograd_mnist.nn.activation import ELU, GELU, LeakyReLU, SiLU, Softplus
-from autograd_mnist.nn.container import ModuleList, Sequential
+from autograd_mnist.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
 from autograd_mnist.nn.layers import (
     AvgPool2d,
     BatchNorm1d,
@@ -50,9 +50,11 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "SiLU",

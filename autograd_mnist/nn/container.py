@@ -1,5 +1,6 @@
-"""Containers: Sequential (layers applied in order) and ModuleList (a list of modules whose
-parameters are registered)."""
+"""Containers, as PyTorch's: Sequential (layers applied in order), ModuleList and
+ModuleDict (modules in a list or by name, registered), ParameterList (parameters in a
+list, registered)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
 
-from autograd_mnist.nn.module import Module
+from autograd_mnist.nn.module import Module, Parameter
 
-__all__ = ["ModuleList", "Sequential"]
+__all__ = ["ModuleDict", "ModuleList", "ParameterList", "Sequential"]
 
 
 class Sequential(Module):
@@ -187,3 +188,109 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+class ModuleDict(Module):
+    """Modules by name, registered as sub-modules under their keys (so ``state_dict``
+    names them ``"key.weight"``), as PyTorch's: ``d[key]``, ``d[key] = m``, ``del d[key]``,
+    ``in``, ``len``, iteration over the keys, ``keys/values/items``, ``update``, ``pop``.
+    No ``forward``, as PyTorch's.
+
+    Raises:
+        TypeError: for a value that is not a Module or a key that is not a str.
+        KeyError: for a missing key.
+    """
+
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module {key!r}; keys {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: keys are str; got {type(key).__name__}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {key!r} must be a Module; got {type(module).__name__}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 - the KeyError for a missing key
+        del self._modules[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def keys(self) -> list[str]:
+        """The keys, in insertion order."""
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        """The modules, in insertion order."""
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        """``(key, module)`` pairs, in insertion order."""
+        return list(self._modules.items())
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or replace modules from a mapping or from ``(key, module)`` pairs."""
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key: str) -> Module:
+        """Remove ``key`` and return its module."""
+        module = self[key]
+        del self._modules[key]
+        return module
+
+
+class ParameterList(Module):
+    """Parameters in a list, registered as ``"0"``, ``"1"``, ... (so an optimizer built
+    from ``parameters()`` finds them and ``state_dict`` saves them), as PyTorch's: indexing,
+    ``len``, iteration, ``append``, ``extend``. A Tensor or array given is wrapped as a
+    Parameter (float32 unless it is float already).
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` at the end (wrapped as a Parameter if it is not one); returns self."""
+        p = value if isinstance(value, Parameter) else Parameter(value)
+        self.register_parameter(str(len(self._parameters)), p)
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append every value of ``values``; returns self."""
+        for v in values:
+            self.append(v)
+        return self
+
+    def __getitem__(self, index: int) -> Parameter:
+        items = list(self._parameters.values())
+        n = len(items)
+        if not -n <= index < n:
+            raise IndexError(f"ParameterList: index {index} out of range for length {n}")
+        return items[index]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(list(self._parameters.values()))

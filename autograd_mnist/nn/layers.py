@@ -185,7 +185,7 @@ class Dropout(Module):
 
 
 class _BatchNorm(Module):
-    _ndim = 2
+    _ndims: tuple[int, ...] = (2,)
 
     def __init__(
         self,
@@ -209,30 +209,31 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", np.ones(num_features, dtype=np.float32))
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != self._ndim:
-            raise ValueError(
-                f"{type(self).__name__}: expected a {self._ndim}-D input; got shape {x.shape}"
-            )
+        if x.ndim not in self._ndims:
+            dims = " or ".join(f"{n}-D" for n in self._ndims)
+            raise ValueError(f"{type(self).__name__}: expected a {dims} input; got shape {x.shape}")
         rm = getattr(self, "running_mean", None)
         rv = getattr(self, "running_var", None)
-        return F.batch_norm(
-            x, rm, rv, self.weight, self.bias, self.training, self.momentum, self.eps
-        )
+        # (N, C, L): statistics over N and L, as (N, C, L, 1) per channel
+        xs = x.reshape(*x.shape, 1) if x.ndim == 3 else x
+        y = F.batch_norm(xs, rm, rv, self.weight, self.bias, self.training, self.momentum, self.eps)
+        return y.reshape(*x.shape) if x.ndim == 3 else y
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) inputs per feature, with running statistics."""
+    """Batch normalisation of (N, C) or (N, C, L) inputs per feature, with running
+    statistics."""
 
-    _ndim = 2
+    _ndims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) inputs per channel, with running statistics."""
 
-    _ndim = 4
+    _ndims = (4,)
 
 
 class _Softmax(Module):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import threads
-from autograd_mnist.grad_mode import no_grad
+from autograd_mnist.grad_mode import enable_grad, no_grad
 from autograd_mnist.nn.module import zero_grads
 from autograd_mnist.optim._blockwise import blockwise, workspace_shape
 from autograd_mnist.tensor import Tensor
@@ -90,8 +90,17 @@ class Optimizer:
         zero_grads(self.params, set_to_none)
 
     @no_grad()
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Apply one update to every parameter that has a gradient.
+
+        ``closure`` (PyTorch's): a function that recomputes the loss, zeroing the
+        gradients and calling ``backward`` itself; it runs first, with grad mode on, and
+        its result is returned (else None).
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         threads.refresh()  # a safe point: the default thread count may be re-checked
         self.steps += 1
         i = 0
@@ -107,6 +116,7 @@ class Optimizer:
                     self.update(i, p.data, g, group)
                     p._bump_version()  # backward through a graph recorded before now raises
                 i += 1
+        return loss
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
         raise NotImplementedError  # update parameter array p in place from gradient g
