@@ -11,10 +11,14 @@ rebuild the model (:func:`restore_model`) or to continue the run bit for bit
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from autograd_mnist import nn, optim, serialization, train
 from autograd_mnist import rng as _rng
@@ -29,6 +33,7 @@ __all__ = [
     "VERSION",
     "RunInterrupted",
     "bad_checkpoint",
+    "check_hyper",
     "checkpoint_path",
     "checkpoint_state",
     "history_of",
@@ -105,8 +110,10 @@ def checkpoint_path(run_or_checkpoint: PathLike) -> Path:
     """``<run>/checkpoint.npz`` for a run folder, the path itself for a file.
 
     Raises:
-        RunError: if neither exists.
+        RunError: if neither exists, or the path is empty.
     """
+    if os.fspath(run_or_checkpoint) == "":  # Path("") is the working folder: never that
+        raise RunError("no run folder or checkpoint at '': expected a path (not empty)")
     path = Path(run_or_checkpoint)
     if path.is_dir():
         path = path / CHECKPOINT
@@ -191,6 +198,88 @@ def _check_entries(ckpt: dict[str, Any], path: Path) -> None:
             raise RunError(
                 f"bad checkpoint {path}: entry {name!r}: got a {got}, expected {expected}"
             )
+    problem = _model_config_differs(model, ckpt["config"]) or _non_finite(ckpt)
+    if problem:
+        raise RunError(f"bad checkpoint {path}: {problem}")
+
+
+def _model_config_differs(model: dict[str, Any], config: dict[str, Any]) -> str | None:
+    """Why the run settings' model differs from the entry ``model`` the weights are
+    loaded into (None: they agree); a resume would record the wrong model."""
+    name, options = model["name"], model.get("config") or {}
+    said, said_options = config.get("model", RunConfig.model), config.get("model_config") or {}
+    if not isinstance(said, str) or said != name:
+        return f"entry 'config': model {said!r}, but the weights are of model {name!r}"
+    try:
+        same = bool(said_options == options)
+    except (ValueError, TypeError):  # arrays where a config has numbers
+        same = False
+    if not same:
+        return f"entry 'config': model_config {said_options!r}, but the model's is {options!r}"
+    return None
+
+
+def _non_finite(ckpt: dict[str, Any]) -> str | None:
+    """The first weight or buffer of the model (or its average) holding nan or inf; a run
+    never saves one (training stops first)."""
+    for entry in ("model_state", "ema"):
+        for key, value in (ckpt.get(entry) or {}).items():
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
+                if not np.isfinite(value).all():
+                    return f"entry {entry!r}: {key} holds nan or inf values"
+    return None
+
+
+_NUMBER = (int, float, np.integer, np.floating)
+
+
+def _kind(value: Any) -> str | None:
+    """What a hyper-parameter like ``value`` must be, or None for anything."""
+    if isinstance(value, bool | np.bool_):
+        return "true or false"
+    if isinstance(value, _NUMBER):
+        return "a finite number"
+    if isinstance(value, tuple | list) and all(isinstance(v, _NUMBER) for v in value):
+        return f"a list of {len(value)} finite numbers"
+    return None
+
+
+def _fits(value: Any, like: Any) -> bool:
+    if isinstance(like, bool | np.bool_):
+        return isinstance(value, bool | np.bool_)
+    if isinstance(like, tuple | list):
+        return (
+            isinstance(value, tuple | list)
+            and len(value) == len(like)
+            and all(_fits(v, w) for v, w in zip(value, like))
+        )
+    if not isinstance(value, _NUMBER) or isinstance(value, bool | np.bool_):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def check_hyper(fresh: list[dict[str, Any]], loaded: list[dict[str, Any]]) -> None:
+    """Check an optimizer's hyper-parameters after loading a checkpoint's state: each
+    value a fresh optimizer has as a number, a flag or a tuple of numbers must still be one
+    (a tampered ``lr`` of ``"x"`` fails here, not in the first step).
+
+    Args:
+        fresh: each parameter group's hyper-parameters before the load (a copy).
+        loaded: the same after it.
+
+    Raises:
+        ValueError: naming the group, the hyper-parameter, what it got and what it expects.
+    """
+    for i, (before, after) in enumerate(zip(fresh, loaded)):
+        for key, like in before.items():
+            expected = _kind(like)
+            if expected is not None and not _fits(after.get(key), like):
+                raise ValueError(
+                    f"optimizer group {i}: {key}: got {after.get(key)!r}, expected {expected}"
+                )
 
 
 def _is_count(value: Any) -> bool:
@@ -246,7 +335,7 @@ def restore_model(ckpt: dict[str, Any], averaged: bool = True) -> nn.Module:
         state = {k[7:]: v for k, v in ckpt["ema"].items() if k.startswith("module.")}
     config = config_for_weights(name, config, state)
     with bad_checkpoint(ckpt.get("path", ""), "model"):
-        model = make_model(name, config)
+        model = make_model(name, config, weights=state)  # a config too big for them: refused
     try:
         model.load_state_dict(state)
     except (ValueError, TypeError) as exc:

@@ -62,7 +62,8 @@ class RunConfig:
         seed: seeds the package generator (initial weights, shuffling, dropout).
         limit: train on the first ``limit`` training images only (the test set stays whole).
         data_dir: where the IDX files are (None: ``$AUTOGRAD_MNIST_DATA`` or the user cache).
-        out: the run folder (None: ``runs/<YYYYmmdd-HHMMSS>``).
+        out: the run folder (None: ``runs/<YYYYmmdd-HHMMSS>``, or ``<...>-2``... when a run
+            started in the same second took it: ``rundir.claim_fresh``).
         progress: show a progress bar per epoch.
     """
 
@@ -213,15 +214,23 @@ ADDED_SETTINGS: dict[str, Any] = {"rotation": 0, "scale": 0, "ema": 0, "label_sm
 
 
 def resume_epochs(config: RunConfig, epochs: int | None, done: int) -> int:
-    """The total epochs of a resumed run: ``epochs``, else the run's own number.
+    """The total epochs of a resumed run: ``epochs`` (``--epochs``), else the run's own.
 
     Raises:
-        RunError: if the total is not an int or is below ``done``, the epochs already run.
+        RunError: if the total is not an int or is below ``done``, the epochs already run;
+            for ``epochs`` given, the message names ``--epochs``.
     """
-    total = int(config.epochs or done) if epochs is None else epochs
-    if not is_int(total) or total < done:
-        raise RunError(f"bad epochs: got {epochs!r}, expected an int >= {done} (epochs done)")
-    return total
+    if epochs is None:
+        total = done if config.epochs is None else config.epochs
+        if not is_int(total) or total < done:
+            raise RunError(f"bad epochs: got {total!r}, expected an int >= {done} (epochs done)")
+        return int(total)
+    if not is_int(epochs) or epochs < done:
+        raise RunError(
+            f"bad --epochs: got {epochs!r}, expected an int >= {done}: the run has done {done} "
+            "epochs, and --epochs is the total to train up to, not epochs to add"
+        )
+    return int(epochs)
 
 
 def _is_str(v: Any) -> TypeGuard[str]:
@@ -233,12 +242,9 @@ def _is_number(v: Any) -> TypeGuard[int | float]:
 
 
 def _fresh_run_dir(parent: Path) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, k = parent / stamp, 1
-    while path.exists():
-        k += 1
-        path = parent / f"{stamp}-{k}"
-    return path
+    """``parent/<YYYYmmdd-HHMMSS>``: the default run folder's first choice; the run
+    creates it exclusively, or the next free ``<stamp>-2``... (``rundir.claim_fresh``)."""
+    return parent / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
 # ----- data -----

@@ -8,36 +8,22 @@ table of each model's training defaults (read by ``RunConfig`` and the CLI).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from autograd_mnist import model_options as opt
 from autograd_mnist import nn
-from autograd_mnist._args import is_int
 from autograd_mnist.errors import RunError
 from autograd_mnist.nn import init
-
-
-def _sizes(name: str, value: Any, counts: tuple[int, ...] | None = None) -> list[int]:
-    """``value`` (a sequence of layer sizes) checked: ints >= 1, as many as one of
-    ``counts`` if given."""
-    ok = isinstance(value, Sequence) and not isinstance(value, str)
-    sizes = list(value) if ok else []
-    ok = ok and all(map(is_int, sizes))
-    if not ok or any(v < 1 for v in sizes) or (counts is not None and len(sizes) not in counts):
-        n = " or ".join(map(str, counts)) + " " if counts is not None else ""
-        raise ValueError(f"{name}: got {value!r}, expected a list of {n}ints >= 1")
-    return [int(v) for v in sizes]
-
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}
 
 
 def _activation(name: Any) -> Callable[[], nn.Module]:
-    if not isinstance(name, str) or name not in _ACTIVATIONS:
-        raise ValueError(f"activation: got {name!r}, expected one of {sorted(_ACTIVATIONS)}")
-    return _ACTIVATIONS[name]
+    return _ACTIVATIONS[opt.activation("activation", name)]
 
 
 def _he_dense(model: nn.Module) -> None:
@@ -97,9 +83,14 @@ def keras_cnn() -> nn.Sequential:
 def two_layer(
     hidden: int = 50, activation: str = "sigmoid", weight_std: float = 0.01
 ) -> nn.Sequential:
-    """R1/R3's TwoLayerNet: 784 -> hidden (sigmoid or relu) -> 10, weights N(0, std**2)."""
+    """R1/R3's TwoLayerNet: 784 -> hidden (sigmoid or relu) -> 10, weights N(0, std**2).
+
+    Raises:
+        ValueError: for an option of the wrong type or value, naming it.
+    """
     act = _activation(activation)
-    (hidden,) = _sizes("hidden", [hidden])
+    hidden = opt.size("hidden", hidden)
+    weight_std = opt.std("weight_std", weight_std)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), act(), nn.Linear(hidden, 10))
     for m in model.modules():
         if isinstance(m, nn.Linear):
@@ -120,14 +111,20 @@ def mlp(
     Args:
         hidden: sizes of the hidden layers.
         activation: 'relu' or 'sigmoid'.
-        weight_init: 'he' (sqrt(2/fan_in)), 'xavier' (1/sqrt(fan_in)) or a float std
-            given as a string such as '0.01'.
+        weight_init: 'he' (sqrt(2/fan_in)), 'xavier' (1/sqrt(fan_in)) or a standard
+            deviation >= 0 (a number, or a string such as '0.01').
         batch_norm: insert BatchNorm1d after each hidden Linear.
-        dropout: dropout probability after each activation (0 for none).
+        dropout: dropout probability after each activation, in [0, 1) (0 for none).
+
+    Raises:
+        ValueError: for an option of the wrong type or value, naming it.
     """
     act = _activation(activation)
+    rule = opt.weight_init("weight_init", weight_init)  # "he", "xavier" or a std
+    batch_norm = opt.flag("batch_norm", batch_norm)
+    dropout = opt.fraction("dropout", dropout)
     layers: list[nn.Module] = [nn.Flatten()]
-    sizes = [784, *_sizes("hidden", hidden)]
+    sizes = [784, *opt.sizes("hidden", hidden)]
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         layers.append(nn.Linear(fan_in, fan_out))
         if batch_norm:
@@ -140,12 +137,12 @@ def mlp(
     for m in model.modules():
         if isinstance(m, nn.Linear):
             fan_in = m.weight.shape[1]
-            if weight_init == "he":
+            if rule == "he":
                 std = float(np.sqrt(2.0 / fan_in))
-            elif weight_init == "xavier":
+            elif rule == "xavier":
                 std = float(np.sqrt(1.0 / fan_in))
             else:
-                std = float(weight_init)
+                std = float(rule)
             init.normal_(m.weight, 0.0, std)
             init.zeros_(m.bias)  # type: ignore[arg-type]
     return model
@@ -170,11 +167,14 @@ def best(
     ``pool_first=False`` with ``hidden=128`` and ``channels=(32, 64)`` that of runs made
     before this option existed: (Conv -> BatchNorm -> MaxPool -> ReLU) x 2, Dense 128.
     :func:`config_for_weights` picks them for their weights.
+
+    Raises:
+        ValueError: for an option of the wrong type or value, naming it.
     """
-    c1, c2, *c3 = _sizes("channels", channels, counts=(2, 3))
-    (hidden,) = _sizes("hidden", [hidden])
-    if not isinstance(pool_first, bool):
-        raise ValueError(f"pool_first: got {pool_first!r}, expected True or False")
+    c1, c2, *c3 = opt.sizes("channels", channels, counts=(2, 3))
+    hidden = opt.size("hidden", hidden)
+    dropout = opt.fraction("dropout", dropout)
+    pool_first = opt.flag("pool_first", pool_first)
 
     def block(c_in: int, c_out: int) -> list[nn.Module]:
         conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
@@ -321,13 +321,68 @@ def config_for_weights(name: str, config: dict[str, Any], keys: Iterable[str]) -
     return config
 
 
-def make_model(name: str, config: dict[str, Any]) -> nn.Module:
-    """``build_model(name, **config)``, its errors turned into :class:`RunError`.
+_COUNTS: dict[str, Callable[..., int]] = {
+    "best": opt.best_size,
+    "fast": opt.best_size,
+    "two-layer": opt.two_layer_size,
+    "mlp": opt.mlp_size,
+}
+
+
+def state_size(name: str, config: Mapping[str, Any]) -> int | None:
+    """How many numbers the state dict of preset ``name`` built with ``config`` holds
+    (weights and buffers), computed from the config alone, without building the model;
+    None for a preset whose size no option changes (``cnn``, ``keras-cnn``).
 
     Raises:
-        RunError: for an unknown name or a config the preset does not accept, naming both.
+        ValueError: for a size option of the wrong type or value, naming it.
+    """
+    count = _COUNTS.get(name)
+    if count is None:
+        return None
+    options = inspect.signature(MODELS[name]).bind(**config)  # TypeError: unknown option
+    options.apply_defaults()
+    return count(**options.arguments)
+
+
+_SLACK = 1_000_000
+"""Numbers a model built for a file's weights may hold beyond twice theirs (4 MB of
+float32): small enough to build at once, large enough that a model near the weights' size
+is built and loading it names the keys and shapes that differ."""
+
+
+def _short(config: Mapping[str, Any]) -> str:
+    text = repr(dict(config))
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def make_model(
+    name: str, config: dict[str, Any], weights: Mapping[str, Any] | None = None
+) -> nn.Module:
+    """``build_model(name, **config)``, its errors turned into :class:`RunError`.
+
+    Args:
+        name: a preset from ``MODELS``.
+        config: its keyword arguments.
+        weights: the state dict the model is built to load (from a file): then the
+            config is first checked to ask for at most twice the numbers ``weights``
+            holds, plus :data:`_SLACK` (:func:`state_size`), so that a tampered config
+            cannot make the model huge before the weights are found not to fit; a model
+            near their size is built, and loading it names the keys that differ.
+
+    Raises:
+        RunError: for an unknown name, a config the preset does not accept, or one that
+            asks for a model larger than ``weights``, naming the name and config.
     """
     try:
+        if weights is not None and name in MODELS:
+            need = state_size(name, config)
+            have = sum(int(np.size(v)) for v in weights.values())
+            if need is not None and need > 2 * have + _SLACK:
+                raise ValueError(
+                    f"it does not fit the weights: it would hold {need:,} numbers, but the "
+                    f"weights hold {have:,}"
+                )
         return build_model(name, **config)
-    except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
-        raise RunError(f"cannot build model {name!r} with config {config}: {exc}") from None
+    except (TypeError, ValueError, KeyError, ArithmeticError, RecursionError) as exc:
+        raise RunError(f"cannot build model {name!r} with config {_short(config)}: {exc}") from None

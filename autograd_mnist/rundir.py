@@ -7,7 +7,13 @@ Three rules keep a user's files safe:
   before its first checkpoint (only ``config.json`` in it: the run is started again in
   place). Any other folder is refused before anything is written into it, naming it and
   a few of the files it holds; a folder that already holds a checkpoint is refused with
-  the ``--resume`` command that continues it.
+  the ``--resume`` command that continues it. The default folder, ``runs/<stamp>``, is
+  created exclusively (:func:`claim_fresh`): two runs started in the same second get
+  ``runs/<stamp>`` and ``runs/<stamp>-2``.
+- **A resume writes only into a run folder.** :func:`claim_existing` accepts a folder
+  whose ``config.json`` a run of ours wrote (:func:`is_run_folder`), or one that holds
+  nothing but a ``checkpoint.npz`` (copied there to be continued). A folder of other files
+  (a user's ``metrics.csv`` beside a checkpoint) is refused before anything is written.
 - **One process per run.** A lock file (``.lock``, created exclusively, holding the
   process id and host name) is taken before anything is written and removed when the run
   ends, however it ends. A lock left by a process that no longer exists on this host
@@ -28,6 +34,7 @@ import socket
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from autograd_mnist.checkpoint import CHECKPOINT, FORMAT
 from autograd_mnist.config import CONFIG
@@ -41,8 +48,12 @@ __all__ = [
     "RUN_FILES",
     "RunLock",
     "check_new",
+    "check_resumable",
     "claim_existing",
+    "claim_fresh",
     "claim_new",
+    "is_run_folder",
+    "read_config",
     "remove_temp_files",
 ]
 
@@ -154,7 +165,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _is_ours(name: str) -> bool:
+def _is_ours_name(name: str) -> bool:
     """A file a run stopped before its first checkpoint may hold (or a live lock's temp)."""
     return name in (CONFIG, LOCK) or _is_run_temp(name) or fnmatch.fnmatchcase(name, _LOCK_TEMP)
 
@@ -197,12 +208,54 @@ def remove_temp_files(folder: Path) -> list[Path]:
     return removed
 
 
+_FIX = f"fix it, or copy the run's {CHECKPOINT} into a new empty folder and resume that"
+_LEGACY_KEYS = {"model", "model_config", "epochs", "seed", "out", "created", "resumed"}
+
+
+def _is_ours(doc: object) -> bool:
+    """A ``config.json`` document a run wrote: with our ``format``, or one of a run made
+    before the format was recorded (every setting, ``created`` and a list ``resumed``)."""
+    if not isinstance(doc, dict):
+        return False
+    legacy = _LEGACY_KEYS <= doc.keys() and isinstance(doc["resumed"], list)
+    return doc.get("format") == FORMAT or ("format" not in doc and legacy)
+
+
 def _is_our_config(path: Path) -> bool:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
-    return isinstance(doc, dict) and doc.get("format") == FORMAT
+    return _is_ours(doc)
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a run folder of ours: its ``config.json`` was written by a run."""
+    return _is_our_config(folder / CONFIG)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A run's ``config.json`` ({} if missing); a damaged one is an error, never rewritten.
+
+    Raises:
+        RunError: if it cannot be read, is not JSON, or is not the object a run writes.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"cannot read {path}: {exc}") from None
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RunError(f"bad {path}: not JSON ({exc}); {_FIX}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("resumed", []), list):
+        raise RunError(
+            f"bad {path}: got {str(doc)[:60]!r}, expected the JSON object a run writes (with "
+            f"a list 'resumed'); {_FIX}"
+        )
+    return doc
 
 
 def _refusal(folder: Path) -> str | None:
@@ -213,7 +266,7 @@ def _refusal(folder: Path) -> str | None:
             f"{folder} already holds a run; continue it with --resume {folder}, "
             "or choose another --out"
         )
-    others = [e for e in entries if not _is_ours(e)]
+    others = [e for e in entries if not _is_ours_name(e)]
     if not others and (CONFIG not in entries or _is_our_config(folder / CONFIG)):
         return None  # empty, or a run stopped before its first checkpoint
     shown = ", ".join(others[:_SHOWN] or [CONFIG]) + (", ..." if len(others) > _SHOWN else "")
@@ -266,12 +319,72 @@ def claim_new(folder: Path) -> RunLock:
     return lock
 
 
-def claim_existing(folder: Path) -> RunLock:
-    """Lock an existing run folder (to resume it) and remove its leftover temp files.
+def claim_fresh(first: Path) -> RunLock:
+    """Create the default run folder ``first`` (``runs/<stamp>``) exclusively and lock it;
+    if it exists, ``<stamp>-2``, ``<stamp>-3``... instead: two runs started in the same
+    second never pick the same folder.
+
+    Returns:
+        The held lock; its ``folder`` is the folder created.
 
     Raises:
-        RunError: if a live process holds the lock.
+        RunError: if the folder cannot be created.
     """
+    try:
+        first.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create run folder {first}: {exc.strerror}") from None
+    for k in range(1, 1000):
+        folder = first if k == 1 else first.with_name(f"{first.name}-{k}")
+        try:
+            folder.mkdir()  # exclusive: whoever creates it owns it
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise RunError(f"cannot create run folder {folder}: {exc.strerror}") from None
+        return RunLock(folder).acquire()
+    raise RunError(f"cannot create run folder {first}: {first}-2 to -999 exist too")
+
+
+def check_resumable(folder: Path) -> None:
+    """Refuse to resume in ``folder`` unless it is a run folder of ours, or holds nothing
+    but ``checkpoint.npz`` (and a lock or temp files of ours).
+
+    Raises:
+        RunError: for a damaged ``config.json`` (naming it), a ``config.json`` that is not
+            a run's, or a folder that holds other files; nothing is written in those cases.
+    """
+    config = folder / CONFIG
+    if config.exists():
+        if _is_ours(read_config(config)):  # a damaged one raises, naming the file
+            return
+        why = f"its {CONFIG} was not written by an autograd-mnist run"
+    else:
+        others = sorted(p.name for p in folder.iterdir() if p.name != CHECKPOINT)
+        others = [e for e in others if not _is_ours_name(e)]
+        if not others:
+            return  # a checkpoint copied into a folder of its own
+        shown = ", ".join(others[:_SHOWN]) + (", ..." if len(others) > _SHOWN else "")
+        why = f"it has no {CONFIG} of a run and holds {shown}"
+    raise RunError(
+        f"--resume {folder} is not an autograd-mnist run folder ({why}); nothing was written "
+        f"into it: copy its {CHECKPOINT} into a new empty folder and resume that"
+    )
+
+
+def claim_existing(folder: Path) -> RunLock:
+    """Lock a run folder to resume it (see :func:`check_resumable`) and remove its
+    leftover temp files.
+
+    Raises:
+        RunError: if it is not a run folder of ours, or a live process holds the lock.
+    """
+    check_resumable(folder)  # before the lock: nothing is written into a folder of others
     lock = RunLock(folder).acquire()
-    remove_temp_files(folder)
+    try:
+        check_resumable(folder)  # again, under the lock
+        remove_temp_files(folder)
+    except BaseException:
+        lock.release()
+        raise
     return lock

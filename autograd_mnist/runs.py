@@ -22,8 +22,8 @@ a run that was never interrupted. The names that lived here before the split (``
 
 from __future__ import annotations
 
+import copy
 import functools
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,6 +41,7 @@ from autograd_mnist.checkpoint import (
     FORMAT,
     RunInterrupted,
     bad_checkpoint,
+    check_hyper,
     checkpoint_path,
     checkpoint_state,
     history_of,
@@ -136,9 +137,12 @@ def train_run(
         RunInterrupted: on Ctrl-C (a ``KeyboardInterrupt`` saying how to resume).
         RuntimeError: if the dataset cannot be found or downloaded.
     """
-    cfg = replace(config or RunConfig(), **overrides).resolved()
+    given = replace(config or RunConfig(), **overrides)
+    cfg = given.resolved()
     run_dir = Path(cfg.out or "")
-    rundir.check_new(run_dir)  # before loading data; claim_new checks again under the lock
+    fresh = given.out is None  # the default, runs/<stamp>: created exclusively when claimed
+    if not fresh:
+        rundir.check_new(run_dir)  # before loading data; claim_new checks again under the lock
     train_xy, test_xy = _get_data(cfg, data)
     trained_on = cfg.dataset if data is None else GIVEN_DATA
     _rng.manual_seed(cfg.seed)
@@ -148,7 +152,10 @@ def train_run(
     optimizer = train.make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
     scheduler = train.make_scheduler(cfg.schedule, optimizer, cfg.epochs, _steps(cfg, train_xy))
     ema = train.make_ema(model, cfg.ema or 0.0)
-    with rundir.claim_new(run_dir):
+    lock = rundir.claim_fresh(run_dir) if fresh else rundir.claim_new(run_dir)
+    run_dir = lock.folder  # the default may have become runs/<stamp>-2
+    cfg = replace(cfg, out=str(run_dir))
+    with lock:
         config_doc = {"format": FORMAT, **cfg.to_dict(), "trained_on": trained_on}
         write_json(run_dir / CONFIG, {**config_doc, "created": _now(), "resumed": []})
         print(
@@ -185,8 +192,10 @@ def resume(
     Raises:
         RunError: for a missing or bad checkpoint (including weights that do not fit the
             model: the message names the keys and shapes), a damaged ``config.json``, a
-            checkpoint not named ``checkpoint.npz``, a run in use by another process, a run
-            trained on arrays resumed without ``data``, or ``epochs`` below those done.
+            checkpoint not named ``checkpoint.npz``, a folder that is not a run folder of
+            ours (see :func:`autograd_mnist.rundir.check_resumable`), a run in use by
+            another process, a run trained on arrays resumed without ``data``, or
+            ``epochs`` below those done or an empty ``data_dir`` (naming the option).
         TrainingDiverged: as :func:`train_run`.
         RunInterrupted: on Ctrl-C.
     """
@@ -201,17 +210,18 @@ def resume(
         ckpt = load_checkpoint(path)
         path = ckpt["path"]
         with bad_checkpoint(path, "run settings"):
-            cfg = RunConfig.from_dict(ckpt["config"])
+            cfg = replace(RunConfig.from_dict(ckpt["config"]), out=str(folder), data_dir=None)
+            cfg = cfg.resolved()
             done = int(ckpt["epoch"])
-            total = resume_epochs(cfg, epochs, done)
-            cfg = replace(
-                cfg,
-                epochs=total,
-                out=str(folder),
-                data_dir=os.fspath(data_dir) if data_dir is not None else None,
-                progress=cfg.progress if progress is None else progress,
-            ).resolved()
-        stored = _read_config(folder / CONFIG)
+            own = resume_epochs(cfg, None, done)  # the run's own number of epochs
+        total = own if epochs is None else resume_epochs(cfg, epochs, done)
+        cfg = replace(  # the caller's options, outside: an error names them, not the file
+            cfg,
+            epochs=total,
+            data_dir=os.fspath(data_dir) if data_dir is not None else None,
+            progress=cfg.progress if progress is None else progress,
+        ).resolved()
+        stored = rundir.read_config(folder / CONFIG)
         trained_on = str(ckpt.get("trained_on", cfg.dataset)) if data is None else GIVEN_DATA
         if trained_on == GIVEN_DATA and data is None:
             raise RunError(
@@ -228,9 +238,12 @@ def resume(
             )
             steps = _steps(cfg, train_xy)
             scheduler = train.make_scheduler(cfg.schedule, optimizer, total, steps)
+            fresh_groups = copy.deepcopy(_hyper(optimizer))
             optimizer.load_state_dict(ckpt["optimizer"])
+            check_hyper(fresh_groups, _hyper(optimizer))
             if scheduler is not None and ckpt.get("scheduler") is not None:
                 scheduler.load_state_dict(ckpt["scheduler"])
+            check_hyper(fresh_groups, _hyper(optimizer))  # a scheduler's state sets the lr
             ema = train.make_ema(model, cfg.ema or 0.0)
             if ema is not None:
                 ema.load_state_dict(ckpt["ema"])
@@ -252,24 +265,9 @@ def resume(
             return _run(state, train_xy, test_xy)
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    """A run's ``config.json`` ({} if missing); a damaged one is an error, never rewritten."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunError(f"cannot read {path}: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise RunError(f"bad {path}: not JSON ({exc}); fix or delete it") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("resumed", []), list):
-        raise RunError(
-            f"bad {path}: got {str(doc)[:60]!r}, expected the JSON object a run writes (with "
-            "a list 'resumed'); fix it, or delete it to have it written anew from the checkpoint"
-        )
-    return doc
+def _hyper(optimizer: optim.Optimizer) -> list[dict[str, Any]]:
+    """Each parameter group's hyper-parameters (without its parameters)."""
+    return [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
 
 
 def _get_data(cfg: RunConfig, data: Data | None) -> Data:

@@ -27,6 +27,7 @@ import safetensors
 import safetensors.numpy
 
 from autograd_mnist import nn
+from autograd_mnist.errors import RunError
 from autograd_mnist.io import PathLike, atomic_open
 from autograd_mnist.models import config_for_weights, make_model
 from autograd_mnist.tensor import Tensor
@@ -259,24 +260,31 @@ def load_preset(path: PathLike) -> nn.Module:
     """Rebuild the preset model named in a file's metadata and load its weights (eval mode).
 
     The file must have been written with :func:`preset_metadata` (run folders' and
-    ``autograd-mnist export --format safetensors``'s files are).
+    ``autograd-mnist export --format safetensors``'s files are). The metadata's config is
+    checked against the weights in the file before the model is built
+    (``models.make_model``), so a tampered one cannot ask for a huge model.
 
     Raises:
         ValueError: if the metadata names no preset or a bad config, or the weights do not
-            fit (as :func:`load_weights`).
-        RunError: if the preset cannot be built with that config.
+            fit (as :func:`load_weights`); the message names the file.
+        RunError: (a ``ValueError``) if the preset cannot be built with that config, or
+            would be larger than the weights in the file, naming the file.
     """
+    where = os.fspath(path)
     state, meta = _read(path)
     name, config = meta.get(MODEL_KEY), meta.get(MODEL_CONFIG_KEY, "{}")
     try:
         cfg = json.loads(config)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         cfg = None
     if name is None or not isinstance(cfg, dict):
         raise ValueError(
-            f"load_preset: '{os.fspath(path)}' metadata names no preset: got {MODEL_KEY}="
+            f"load_preset: '{where}' metadata names no preset: got {MODEL_KEY}="
             f"{name!r}, {MODEL_CONFIG_KEY}={config[:60]!r}, expected a name and a JSON object"
         )
-    model = make_model(name, config_for_weights(name, cfg, state))
-    _load_into(model, state, os.fspath(path))
+    try:
+        model = make_model(name, config_for_weights(name, cfg, state), weights=state)
+    except RunError as exc:
+        raise RunError(f"load_preset: '{where}': {exc}") from None
+    _load_into(model, state, where)
     return model.eval()

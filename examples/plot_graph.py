@@ -6,6 +6,7 @@ friends. With ``--grad`` it first runs ``backward(retain_graph=True)`` and adds 
 parameter's gradient norm.
 
     python examples/plot_graph.py --out graph.svg     # needs Graphviz's `dot` program
+    python examples/plot_graph.py --quick             # graph.dot: the DOT text, no Graphviz
 """
 
 from __future__ import annotations
@@ -39,13 +40,21 @@ def build_loss(seed: int = 0) -> am.Tensor:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="graph.svg", help="output .svg, .png or .pdf")
+    parser.add_argument(
+        "--out", help="output .svg, .png, .pdf or .dot (default graph.svg; --quick: graph.dot)"
+    )
     parser.add_argument("--grad", action="store_true", help="show gradient norms")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="write the DOT text (graph.dot unless --out), which needs no Graphviz",
+    )
     args = parser.parse_args(argv)
+    out = args.out or ("graph.dot" if args.quick else "graph.svg")
     loss = build_loss()
     if args.grad:
         loss.backward(retain_graph=True)  # keep the graph so it can still be drawn
-    path = draw(loss, args.out, show_grad=args.grad)
+    path = draw(loss, out, show_grad=args.grad)
     print(f"loss {loss.item():.4f}; graph written to {path.resolve()}")
     return 0
 

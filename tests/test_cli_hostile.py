@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from helpers import child_env
 
-from autograd_mnist import cli, config, runs, serialization
+from autograd_mnist import cli, config, models, runs, serialization
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import synthetic_data
 
@@ -70,13 +70,49 @@ def test_a_damaged_config_json_is_an_error_never_a_rewrite(
     assert not (run / ".lock").exists()
 
 
-def test_a_missing_config_json_is_written_anew(
+def test_a_checkpoint_in_a_folder_of_its_own_resumes_and_gets_a_config_json(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (run / "checkpoint.npz").rename(alone / "checkpoint.npz")
+    assert cli.main(["train", "--resume", str(alone), "--epochs", "2", "--no-progress"]) == 0
+    doc = json.loads((alone / "config.json").read_text())
+    assert doc["epochs"] == 2 and doc["resumed"][0]["from_epoch"] == 1
+
+
+def test_resume_refuses_a_folder_that_is_not_a_run_and_writes_nothing(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine"  # a user's folder: a checkpoint beside files of their own
+    mine.mkdir()
+    (run / "checkpoint.npz").rename(mine / "checkpoint.npz")
+    (mine / "metrics.csv").write_text("my,own\n1,2\n")
+    (mine / "summary.json").write_text('{"mine": true}\n')
+    before = {p.name: p.read_bytes() for p in mine.iterdir()}
+    for target in (mine, mine / "checkpoint.npz"):
+        line = _fails_cleanly(capsys, "train", "--resume", str(target), "--epochs", "2")
+        assert f"--resume {mine} is not an autograd-mnist run folder" in line, line
+        assert "metrics.csv, summary.json" in line and "nothing was written" in line
+        assert {p.name: p.read_bytes() for p in mine.iterdir()} == before  # not even a lock
+    (mine / "config.json").write_text('{"my": "settings"}\n')  # a config.json not of a run
+    line = _fails_cleanly(capsys, "train", "--resume", str(mine), "--epochs", "2")
+    assert "its config.json was not written by an autograd-mnist run" in line, line
+    (mine / "config.json").unlink()
+    (run / "config.json").unlink()  # a run folder whose config.json was deleted: refused too
+    (run / "checkpoint.npz").write_bytes(before["checkpoint.npz"])
+    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    assert "is not an autograd-mnist run folder" in line
+
+
+def test_a_run_made_before_config_json_had_a_format_still_resumes(
     run: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (run / "config.json").unlink()
-    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
     doc = json.loads((run / "config.json").read_text())
-    assert doc["epochs"] == 2 and doc["resumed"][0]["from_epoch"] == 1
+    del doc["format"], doc["trained_on"]  # as runs wrote it then
+    (run / "config.json").write_text(json.dumps(doc))
+    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    assert json.loads((run / "config.json").read_text())["format"] == "autograd_mnist.run"
 
 
 def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
@@ -146,11 +182,30 @@ def test_tampered_checkpoint_fields(
         ("best", '{"hidden": 0}'),
         ("mlp", '{"dropout": 2}'),
         ("mlp", '{"activation": "tanh"}'),
+        # the wrong type, which used to build another model or fail with a raw TypeError
+        ("mlp", '{"batch_norm": "false"}'),
+        ("mlp", '{"batch_norm": 0}'),
+        ("mlp", '{"dropout": true}'),
+        ("mlp", '{"dropout": "0.5"}'),
+        ("mlp", '{"weight_init": "abc"}'),
+        ("mlp", '{"weight_init": true}'),
+        ("mlp", '{"activation": ["relu"]}'),
+        ("two-layer", '{"hidden": [40, 20]}'),
+        ("two-layer", '{"weight_std": "0.1"}'),
+        ("two-layer", '{"weight_std": false}'),
+        ("best", '{"pool_first": 1}'),
+        ("best", '{"dropout": "0.3"}'),
+        ("fast", '{"hidden": 1.5}'),
     ],
 )
 def test_bad_model_configs_fail_cleanly(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str, model_config: str
+    tmp_path: Path,
+    loads: list[tuple[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    model: str,
+    model_config: str,
 ) -> None:
+    (option,) = json.loads(model_config)
     for argv in (
         ["train", "--model", model, "--model-config", model_config, "--out", str(tmp_path / "r")],
         ["summary", "--model", model, "--model-config", model_config],
@@ -158,6 +213,7 @@ def test_bad_model_configs_fail_cleanly(
     ):
         line = _fails_cleanly(capsys, *argv)
         assert f"cannot build model {model!r}" in line, line
+        assert f": {option}: got " in line, line  # names the option
     assert not (tmp_path / "r").exists()
 
 
@@ -254,3 +310,107 @@ def test_divergence_is_one_line_without_numpy_warnings(
         line = _fails_cleanly(capsys, *argv, "--out", str(tmp_path / "r"))
     assert "training diverged: " in line and "(learning rate inf)" in line
     assert f"no checkpoint was written; start again in place with --out {tmp_path / 'r'}" in line
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every ``models.build_model`` config; a model with a 100,000-unit layer is refused
+    by the spy instead of being built (what a run would do is allocate gigabytes)."""
+    calls: list[dict[str, Any]] = []
+    real = models.build_model
+
+    def spy(name: str, **config: Any) -> Any:
+        calls.append(config)
+        if "100000" in str(config):
+            raise ValueError("the spy refused to build a huge model")
+        return real(name, **config)
+
+    monkeypatch.setattr(models, "build_model", spy)
+    return calls
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "show", "export", "resume"])
+def test_a_config_asking_for_a_huge_model_is_refused_before_it_is_built(
+    run: Path, builds: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    path = run / "checkpoint.npz"
+    ckpt = serialization.load(path)
+    huge = {"hidden": [100000]}  # 79 million numbers where the file holds 6,370
+    ckpt["model"]["config"] = ckpt["config"]["model_config"] = huge
+    serialization.save(ckpt, path)
+    argv = {
+        "evaluate": ["evaluate", str(run)],
+        "predict": ["predict", str(run)],
+        "show": ["show", str(run), "--force"],
+        "export": ["export", str(run), "--format", "safetensors", "-o", str(run / "x.st")],
+        "resume": ["train", "--resume", str(run), "--epochs", "2"],
+    }[command]
+    line = _fails_cleanly(capsys, *argv)
+    assert f"bad checkpoint {path}: model: cannot build model 'mlp'" in line, line
+    assert "it would hold 79,500,010 numbers, but the weights hold 6,370" in line, line
+    assert huge not in builds
+
+
+def _set_lr(value: Any) -> Callable[[dict[str, Any]], None]:
+    """Set the optimizer's saved lr, in every place its state keeps one."""
+
+    def change(ckpt: dict[str, Any]) -> None:
+        state = ckpt["optimizer"]
+        for group in [state["hyper"], *state.get("groups", [])]:
+            group["lr"] = value
+
+    return change
+
+
+def _nan_weights(ckpt: dict[str, Any]) -> None:
+    for value in ckpt["model_state"].values():
+        value[...] = np.nan
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set_lr("x"), "optimizer group 0: lr: got 'x', expected a finite number"),
+        (_set_lr(True), "optimizer group 0: lr: got True, expected a finite number"),
+        (_set_lr(float("nan")), "optimizer group 0: lr: got nan, expected a finite number"),
+        (_set(("config", "model"), "two-layer"), "model 'two-layer', but the weights are of"),
+        (_set(("config", "model_config"), {"hidden": [9]}), "model_config {'hidden': [9]}"),
+        (_nan_weights, "entry 'model_state': 1.weight holds nan or inf values"),
+    ],
+    ids=["lr text", "lr bool", "lr nan", "config model", "config model_config", "nan weights"],
+)
+def test_tampered_checkpoints_are_refused_before_the_resume_is_recorded(
+    run: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[dict[str, Any]], None],
+    message: str,
+) -> None:
+    path = run / "checkpoint.npz"
+    ckpt = serialization.load(path)
+    change(ckpt)
+    serialization.save(ckpt, path)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    assert line.startswith(f"autograd-mnist: error: bad checkpoint {path}: "), line
+    assert message in line, line
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # config.json too
+
+
+def test_predict_refuses_nan_weights_naming_the_checkpoint(
+    run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = run / "checkpoint.npz"
+    ckpt = serialization.load(path)
+    _nan_weights(ckpt)
+    serialization.save(ckpt, path)
+    line = _fails_cleanly(capsys, "predict", str(run))
+    assert f"bad checkpoint {path}: entry 'model_state': 1.weight holds nan" in line, line
+
+
+def test_resume_with_fewer_epochs_names_the_option_not_the_checkpoint(
+    run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["train", "--resume", str(run), "--epochs", "3", "--no-progress"]) == 0
+    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    assert "bad checkpoint" not in line, line
+    assert "bad --epochs: got 2, expected an int >= 3: the run has done 3 epochs" in line

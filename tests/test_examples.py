@@ -16,6 +16,7 @@ EXAMPLES = {
     "train_two_layer.py": ["R3: untrained", "R1 check", "backprop:"],
     "train_mlp.py": ["R4 MLP", "accuracy"],
     "train_best.py": ["best model: test accuracy", "--quick trained on synthetic data"],
+    "plot_graph.py": ["graph written to"],
 }
 # example -> text its --quick output must not contain
 ABSENT = {
@@ -38,6 +39,7 @@ def _run(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 # example -> files it writes (under the working directory); PNGs only with matplotlib
 FILES = {
+    "plot_graph.py": ["graph.dot"],  # the DOT text: --quick needs no Graphviz
     "train_cnn.py": [
         "runs/example-cnn/cnn.npz",
         "runs/example-cnn/loss.png",

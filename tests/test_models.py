@@ -17,6 +17,7 @@ import pytest
 
 import autograd_mnist as am
 from autograd_mnist import Tensor, models, nn
+from autograd_mnist.errors import RunError
 
 N = 2  # batch size of the probe input
 
@@ -310,3 +311,81 @@ def test_best_feature_maps_apply_the_elementwise_layers_after_pooling_to_the_con
     for (_, got), want in zip(maps, expected):
         np.testing.assert_array_equal(got, want)
     assert not np.array_equal(maps[0][1], np.maximum(raw.data, 0))  # the norm was applied
+
+
+# ----- options: types checked; the size a config implies, without building it -----
+SIZED = [
+    ("best", {}),
+    ("best", {"channels": [8, 8]}),
+    ("best", {"channels": [4, 6, 5], "hidden": 7}),
+    ("best", {"pool_first": False, "hidden": 128, "channels": [32, 64]}),
+    ("fast", {}),
+    ("fast", {"channels": [3, 5], "hidden": 9}),
+    ("two-layer", {}),
+    ("two-layer", {"hidden": 13}),
+    ("mlp", {}),
+    ("mlp", {"hidden": [40, 20], "batch_norm": True, "dropout": 0.2}),
+    ("mlp", {"hidden": [7], "batch_norm": False}),
+]
+
+
+@pytest.mark.parametrize(("name", "config"), SIZED, ids=[f"{n} {c}" for n, c in SIZED])
+def test_state_size_is_the_built_models(name: str, config: dict[str, Any]) -> None:
+    """``models.state_size`` (what a file's config is checked against before building)
+    counts every number of the state dict the preset builds."""
+    state = models.build_model(name, **config).state_dict()
+    assert models.state_size(name, config) == sum(v.size for v in state.values())
+
+
+def test_state_size_of_presets_without_size_options_is_none() -> None:
+    assert models.state_size("cnn", {}) is None and models.state_size("keras-cnn", {}) is None
+    with pytest.raises(TypeError, match="depth"):
+        models.state_size("mlp", {"depth": 3})
+
+
+def test_make_model_refuses_a_config_larger_than_its_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    small = models.two_layer(hidden=4).state_dict()
+    assert models.make_model("two-layer", {"hidden": 4}, weights=small) is not None
+    monkeypatch.setattr(models, "build_model", lambda *a, **k: pytest.fail("built"))
+    with pytest.raises(RunError, match=r"it would hold 477,000,010 numbers, but the weights"):
+        models.make_model("two-layer", {"hidden": 600000}, weights=small)
+    with pytest.raises(RunError, match=r"hidden: got \[40, 20\], expected an int >= 1"):
+        models.make_model("two-layer", {"hidden": [40, 20]}, weights=small)
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "message"),
+    [
+        ("mlp", {"batch_norm": "false"}, "batch_norm: got 'false', expected true or false"),
+        ("mlp", {"batch_norm": 1}, "batch_norm: got 1, expected true or false"),
+        ("mlp", {"dropout": True}, r"dropout: got True, expected a number in \[0, 1\)"),
+        ("mlp", {"dropout": "0.5"}, r"dropout: got '0.5', expected a number in \[0, 1\)"),
+        ("mlp", {"dropout": 1.0}, r"dropout: got 1.0, expected a number in \[0, 1\)"),
+        ("mlp", {"dropout": math.nan}, r"dropout: got nan"),
+        ("mlp", {"weight_init": "abc"}, "weight_init: got 'abc', expected 'he', 'xavier'"),
+        ("mlp", {"weight_init": False}, "weight_init: got False"),
+        ("mlp", {"weight_init": "-1"}, "weight_init: got '-1'"),
+        ("mlp", {"hidden": "100"}, "hidden: got '100', expected a list of ints >= 1"),
+        ("two-layer", {"hidden": [40, 20]}, r"hidden: got \[40, 20\], expected an int >= 1"),
+        ("two-layer", {"hidden": True}, "hidden: got True, expected an int >= 1"),
+        ("two-layer", {"weight_std": "0.1"}, "weight_std: got '0.1', expected a number >= 0"),
+        ("two-layer", {"activation": 1}, "activation: got 1, expected one of"),
+        ("best", {"pool_first": 1}, "pool_first: got 1, expected true or false"),
+        ("best", {"hidden": 2.0}, "hidden: got 2.0, expected an int >= 1"),
+        ("fast", {"dropout": None}, "dropout: got None"),
+    ],
+)
+def test_every_option_is_checked_for_its_type(
+    name: str, config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        models.build_model(name, **config)
+
+
+def test_options_of_the_right_type_still_build() -> None:
+    layers = [type(m).__name__ for m in models.mlp(hidden=[4], weight_init="0.5", dropout=0)]
+    assert layers == ["Flatten", "Linear", "ReLU", "Linear"]  # dropout 0: no Dropout layer
+    assert isinstance(models.mlp(hidden=[4], weight_init=0.5, batch_norm=True)[2], nn.BatchNorm1d)
+    assert models.two_layer(hidden=3, weight_std=0)[1].out_features == 3  # type: ignore[attr-defined]

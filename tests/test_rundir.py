@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from helpers import child_env
 
-from autograd_mnist import models, runs, serialization, train
+from autograd_mnist import config, models, runs, serialization, train
 from autograd_mnist.checkpoint import RunInterrupted
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import synthetic_data
@@ -339,3 +339,40 @@ def test_fit_raises_on_a_non_finite_loss_in_a_plain_loop() -> None:
     with pytest.raises(TrainingDiverged, match="learning rate inf") as info:
         train.fit(model, opt, (x.reshape(len(x), -1), y), epochs=3, batch_size=8, progress=False)
     assert info.value.step is not None and info.value.loss is not None
+
+
+def test_runs_started_in_the_same_second_get_their_own_default_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default ``runs/<stamp>`` is created exclusively: a run that finds it taken by
+    another started in the same second (here: while this one loaded its data) takes
+    ``<stamp>-2``, never the other's folder, and never fails."""
+    monkeypatch.chdir(tmp_path)
+    stamp = Path("runs", "20250101-120000")
+    monkeypatch.setattr(config, "_fresh_run_dir", lambda parent: parent / stamp.name)
+
+    def the_other_run_claims_it_meanwhile(dataset: str, data_dir: Any = None) -> Any:
+        stamp.mkdir(parents=True, exist_ok=True)
+        (stamp / "checkpoint.npz").write_bytes(b"the other run's")
+        return DATA
+
+    monkeypatch.setattr(config, "load_data", the_other_run_claims_it_meanwhile)
+    cfg = RunConfig(**{"epochs": 1, **SMALL})  # no out: the default folder
+    first = runs.train_run(cfg)
+    assert first.run_dir == Path("runs", "20250101-120000-2")
+    assert (stamp / "checkpoint.npz").read_bytes() == b"the other run's"
+    second = runs.train_run(cfg)
+    assert second.run_dir == Path("runs", "20250101-120000-3")
+    recorded = json.loads((second.run_dir / "config.json").read_text())
+    assert recorded["out"] == str(second.run_dir)
+    assert runs.load_checkpoint(second.run_dir)["config"]["out"] == str(second.run_dir)
+
+
+def test_an_empty_path_is_never_the_working_folder(tmp_path: Path) -> None:
+    runs.train_run(_config(tmp_path / "r"), data=DATA)
+    for call in (lambda: runs.resume(""), lambda: runs.load_checkpoint("")):
+        with pytest.raises(RunError, match="no run folder or checkpoint at ''"):
+            call()
+    with pytest.raises(RunError, match="bad data_dir: got ''") as caught:
+        runs.resume(tmp_path / "r", epochs=2, data_dir="")
+    assert "bad checkpoint" not in str(caught.value)

@@ -180,11 +180,12 @@ def test_checkpoint_that_does_not_fit_names_keys_and_shapes(tmp_path: Path) -> N
     runs.train_run(cfg, data=DATA)
     path = tmp_path / "checkpoint.npz"
     ckpt = serialization.load(path)
-    ckpt["model"]["config"] = {"hidden": 20}  # the weights are for hidden=50
+    # the weights are for hidden=50 (the run settings say the same model: else refused first)
+    ckpt["model"]["config"] = ckpt["config"]["model_config"] = {"hidden": 20}
     serialization.save(ckpt, path)
     with pytest.raises(RunError, match=r"1\.weight: checkpoint \(50, 784\), model \(20, 784\)"):
         runs.resume(tmp_path, epochs=2, data=DATA)
-    ckpt["model"]["config"] = {}
+    ckpt["model"]["config"] = ckpt["config"]["model_config"] = {}
     del ckpt["model_state"]["3.bias"]
     serialization.save(ckpt, path)
     with pytest.raises(RunError, match=r"missing keys \['3\.bias'\]"):

@@ -8,6 +8,7 @@ import base64
 import importlib.resources
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from autograd_mnist import cli
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import FASHION_MNIST_CLASSES, Split, synthetic_data, write_idx
 from autograd_mnist.data.sources import FILES
+from autograd_mnist.errors import RunError
 from autograd_mnist.runs import train_run
 from autograd_mnist.serve import (
     MissingTestImages,
@@ -319,7 +321,8 @@ def test_serve_serves_the_latest_run_on_localhost(
     tmp_path: Path, best_run: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[Service, str, int]] = []
-    monkeypatch.setattr(app, "run", lambda s, host, port: calls.append((s, host, port)))
+    monkeypatch.setattr(app, "bind", lambda host, port: None)  # no real port taken
+    monkeypatch.setattr(app, "run", lambda s, host, port, sock: calls.append((s, host, port)))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "r1").symlink_to(best_run, target_is_directory=True)
@@ -332,6 +335,36 @@ def test_serve_serves_the_latest_run_on_localhost(
     assert cli.main(["serve", str(best_run), "--dataset", "fashion"]) == 0
     assert calls[2][0].test_classes == list(FASHION_MNIST_CLASSES)
     assert calls[2][0].classes == [str(k) for k in range(10)]
+
+
+def test_a_port_in_use_or_an_address_not_of_this_machine_is_one_line_before_serving(
+    mlp_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for argv, reason in (
+            (["--port", str(port)], f"cannot serve on 127.0.0.1:{port}: Address already in use"),
+            (["--host", "192.0.2.1"], "cannot serve on 192.0.2.1:8000: "),  # TEST-NET-1
+        ):
+            assert cli.main(["serve", str(mlp_run), *argv]) == 2
+            out, err = capsys.readouterr()
+            assert out == ""  # nothing announced
+            assert err.startswith(f"autograd-mnist: error: {reason}") and err.count("\n") == 1
+            assert "--port or --host" in err
+
+
+def test_a_server_that_does_not_start_is_an_error_not_an_exit(
+    mlp_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uvicorn = pytest.importorskip("uvicorn")
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: sys.exit(3))
+    service = Service(load_run(mlp_run), synthetic_test_data)
+    sock = app.bind("127.0.0.1", 0)
+    with pytest.raises(RunError, match="the server on 127.0.0.1:0 did not start"):
+        app.run(service, "127.0.0.1", 0, sock=sock)
+    assert sock.fileno() == -1  # closed
 
 
 def test_the_page_ships_in_the_package() -> None:

@@ -294,7 +294,8 @@ def test_cli_graph_writes_dot_text_by_module(
     assert src.startswith("digraph autograd {") and str(out) in capsys.readouterr().out
     assert "label=Sequential" in src and 'label="0 (Conv2d)"' in src
     assert 'label="0.weight\\n(32, 1, 3, 3) float32"' in src
-    assert cli.main(["graph", "--model", "cnn", "--collapse", "1", "-o", str(out)]) == 0
+    again = ["graph", "--model", "cnn", "--collapse", "1", "-o", str(out), "--force"]
+    assert cli.main(again) == 0
     boxed = out.read_text()
     # The first conv's input needs no grad: the graph starts at its unfolded columns.
     assert "0 (Conv2d)\\nin (10, 1352)\\nout (2, 32, 26, 26)\\n320 parameters" in boxed

@@ -226,6 +226,38 @@ def test_missing_file_and_metadata_without_preset(tmp_path: Path) -> None:
         weights.load_preset(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "config", "message"),
+    [
+        ("best", '{"channels": [99999, 99999]}', "it would hold 90,"),
+        ("two-layer", '{"hidden": 600000}', "it would hold 477,000,010 numbers"),
+        ("two-layer", '{"a": ' * 100_000 + "1" + "}" * 100_000, "metadata names no preset"),
+        ("two-layer", "[" * 100_000 + "]" * 100_000, "metadata names no preset"),
+        ("mlp", '{"batch_norm": "false"}', "batch_norm: got 'false'"),
+    ],
+    ids=["huge best", "huge two-layer", "nested object", "nested list", "wrong type"],
+)
+def test_hostile_metadata_is_a_value_error_naming_the_file_before_building(
+    name: str, config: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tampered ``model_config`` in the metadata: refused from the config and the arrays
+    in the file, before a model is built (no MemoryError, no RecursionError)."""
+    path = tmp_path / "w.safetensors"
+    state = models.two_layer().state_dict()
+    path.write_bytes(
+        safetensors.numpy.save(state, metadata={"model": name, "model_config": config})
+    )
+    real = models.build_model
+    monkeypatch.setattr(
+        models,
+        "build_model",
+        lambda n, **c: pytest.fail("built") if "9999" in str(c) else real(n, **c),
+    )
+    with pytest.raises(ValueError, match=message) as caught:
+        weights.load_preset(path)
+    assert str(path) in str(caught.value)
+
+
 # ----- run folders and the CLI -----
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

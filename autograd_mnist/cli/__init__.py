@@ -10,7 +10,9 @@ traceback), 130 when interrupted with Ctrl-C. Run as a program (``main()`` with 
 ``argv``), it first makes sure OpenBLAS's idle threads do not spin
 (:func:`autograd_mnist.runtime.ensure_blas_thread_timeout`). ``--threads N`` (on the
 commands that compute) is applied before the command runs; without it the default thread
-count is first chosen then (:mod:`autograd_mnist.threads`).
+count is first chosen then (:mod:`autograd_mnist.threads`). An empty path argument
+(``evaluate ''``, ``--resume ''``...) is refused before any command runs: it would mean the
+working folder (:func:`~autograd_mnist.cli._options.check_paths`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from autograd_mnist import runtime, threads
 from autograd_mnist.checkpoint import RunInterrupted
 from autograd_mnist.cli import evaluate, export, model, serve, train
+from autograd_mnist.cli._options import check_paths
 from autograd_mnist.errors import RunError
 from autograd_mnist.report import format_confusion, format_per_class
 
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        check_paths(args)  # '' would silently mean the working folder
         if getattr(args, "threads", None) is not None:  # the commands that compute
             threads.set_num_threads(args.threads)
         elif hasattr(args, "threads"):  # else the default's first choice, before they compute

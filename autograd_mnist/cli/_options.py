@@ -5,12 +5,32 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any
 
 from autograd_mnist import models
 from autograd_mnist.data import DATASETS
+from autograd_mnist.errors import RunError
 
-__all__ = ["add_data_args", "add_model_args", "add_threads_arg", "model_config", "positive"]
+__all__ = [
+    "PATHS",
+    "add_data_args",
+    "add_model_args",
+    "add_threads_arg",
+    "at_most",
+    "check_paths",
+    "model_config",
+    "positive",
+]
+
+PATHS = {
+    "run": "RUN_OR_CHECKPOINT",
+    "resume": "--resume",
+    "out": "--out",
+    "output": "-o",
+    "data_dir": "--data-dir",
+}
+"""Every path argument of the commands (argparse ``dest`` -> what the user typed)."""
 
 
 def model_config(text: str) -> dict[str, Any]:
@@ -35,6 +55,30 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {value}")
     return value
+
+
+def at_most(limit: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer from 1 to ``limit``."""
+
+    def parse(text: str) -> int:
+        value = positive(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"expected an integer from 1 to {limit}; got {value}")
+        return value
+
+    return parse
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse an empty path argument: ``''`` would mean the working folder (or a data
+    folder under it) without the user having named it.
+
+    Raises:
+        RunError: naming the argument.
+    """
+    for dest, name in PATHS.items():
+        if getattr(args, dest, None) == "":
+            raise RunError(f"{name}: got an empty path '', expected a file or folder path")
 
 
 def add_model_args(p: argparse.ArgumentParser, default: str | None) -> None:

@@ -6,15 +6,29 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from autograd_mnist import config, nn, plots, train
+from autograd_mnist import config, nn, plots, rundir, train
 from autograd_mnist.checkpoint import load_checkpoint, restore_model
-from autograd_mnist.cli._options import add_data_args, add_threads_arg, positive
+from autograd_mnist.cli._options import add_data_args, add_threads_arg, at_most, positive
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import DATASETS, Split
 from autograd_mnist.errors import RunError
 from autograd_mnist.report import format_confusion, format_per_class
 
-__all__ = ["cmd_evaluate", "cmd_predict", "cmd_show", "load_for_inspection", "register"]
+__all__ = [
+    "FIGURES",
+    "MAX_IMAGES",
+    "cmd_evaluate",
+    "cmd_predict",
+    "cmd_show",
+    "figure_files",
+    "load_for_inspection",
+    "register",
+]
+
+FIGURES = ("filters.png", "feature_maps.png", "misclassified.png")
+"""The files ``show`` writes (``plots.model_figures``), the last one for any model."""
+MAX_IMAGES = 16
+"""``show --images`` at most: the feature maps of 16 images make a figure 5,000 pixels tall."""
 
 
 def register(sub: Any) -> None:
@@ -34,15 +48,25 @@ def register(sub: Any) -> None:
     add_threads_arg(p)
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("show", help="PNGs: conv filters, feature maps, misclassified images")
+    p = sub.add_parser(
+        "show",
+        help="PNGs: conv filters, feature maps, misclassified images",
+        description="Write filters.png, feature_maps.png and misclassified.png. In a run "
+        "folder they are the run's own and are replaced; anywhere else (--out, or beside a "
+        "checkpoint outside a run folder) an existing file is never overwritten without "
+        "--force.",
+    )
     p.add_argument("run", metavar="RUN_OR_CHECKPOINT")
     p.add_argument("--out", metavar="DIR", help="where to write (default: the run folder)")
     p.add_argument(
         "--images",
-        type=positive,
+        type=at_most(MAX_IMAGES),
         default=3,
-        help="test images whose feature maps are drawn (default 3)",
+        metavar="N",
+        help=f"test images whose feature maps are drawn, 1 to {MAX_IMAGES} (one figure: two "
+        "strips of maps per image) (default 3)",
     )
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
     add_data_args(p, "the run's")
     add_threads_arg(p)
     p.set_defaults(func=cmd_show)
@@ -110,11 +134,34 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def figure_files(model: nn.Module) -> tuple[str, ...]:
+    """The files ``show`` may write for ``model`` (``plots.model_figures``'s names): only
+    ``misclassified.png`` for a model without conv layers."""
+    has_conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
+    return FIGURES if has_conv else FIGURES[-1:]
+
+
+def _check_overwrite(out: Path, names: tuple[str, ...], force: bool) -> None:
+    """Refuse to replace a file in ``out`` that is not a run folder's own, unless ``force``.
+
+    Raises:
+        RunError: naming the first such file, as ``export`` does.
+    """
+    if force or rundir.is_run_folder(out):
+        return
+    existing = [out / name for name in names if (out / name).exists()]
+    if existing:
+        raise RunError(
+            f"{existing[0]} exists; pass --force to overwrite it, or --out to write elsewhere"
+        )
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """``show``: filters.png, feature_maps.png and misclassified.png."""
     plots.require_matplotlib()
     ckpt, model, dataset, (x, y) = load_for_inspection(args)
-    out = Path(args.out) if args.out else Path(ckpt["path"]).parent
+    out = Path(args.out) if args.out is not None else Path(ckpt["path"]).parent
+    _check_overwrite(out, figure_files(model), args.force)
     names = DATASETS[dataset].classes
     paths, notes = plots.model_figures(
         model, x, y, out, images=args.images, class_names=names, name=ckpt["model"]["name"]

@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """``serve``: load the run, then serve the page until Ctrl-C."""
+    """``serve``: load the run, bind the address, then serve the page until Ctrl-C."""
     run = args.run or latest_run(RUNS)
     if run is None:
         raise RunError(
@@ -59,7 +59,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     test_data = functools.partial(read_test_split, dataset, args.data_dir)
     service = Service(loaded, test_data, test_dataset=dataset)
     where = "this machine only" if app.is_loopback(args.host) else "reachable from the network"
+    sock = app.bind(args.host, args.port)  # before announcing: a port in use is one line
     print(f"serving model {loaded.name} from {loaded.path}")
     print(f"open http://{args.host}:{args.port}/ ({where}); Ctrl-C to stop", flush=True)
-    app.run(service, args.host, args.port)
+    app.run(service, args.host, args.port, sock=sock)
     return 0

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources
+import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from threadpoolctl import threadpool_limits
 
+from autograd_mnist.errors import RunError
 from autograd_mnist.serve.loading import MissingTestImages
 from autograd_mnist.serve.service import Service
 from autograd_mnist.serve.validate import MAX_BODY, BadRequest
@@ -41,6 +43,7 @@ __all__ = [
     "INSTALL",
     "LOCAL_HOSTS",
     "STATIC",
+    "bind",
     "create_app",
     "is_loopback",
     "one_blas_thread",
@@ -180,19 +183,65 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
-def run(service: Service, host: str = "127.0.0.1", port: int = 8000) -> None:
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` as uvicorn binds one (``SO_REUSEADDR``; IPv6
+    for an address with a colon), for :func:`run` to serve on: a port in use or an address
+    that is not this machine's fails here, before anything is announced.
+
+    Raises:
+        RunError: if the address cannot be bound, naming it and the reason.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.socket(family)
+    except OSError as exc:
+        raise RunError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:  # in use, not an address of this machine, ...
+        sock.close()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise RunError(
+            f"cannot serve on {host}:{port}: {reason}; choose another --port or --host"
+        ) from None
+    return sock
+
+
+def run(
+    service: Service,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sock: socket.socket | None = None,
+) -> None:
     """Serve ``service`` with uvicorn until Ctrl-C (access log off, warnings shown), BLAS
     on one thread (:func:`one_blas_thread`).
 
     On a loopback ``host`` only the local ``Host`` names are accepted (:data:`LOCAL_HOSTS`).
 
+    Args:
+        service: what to serve.
+        host, port: the address (the ``Host`` check and messages use them).
+        sock: a socket already bound to them (:func:`bind`; None: bound here); it is
+            closed when serving ends.
+
     Raises:
         ImportError: without uvicorn or Starlette, saying how to install them.
+        RunError: if the address cannot be bound, or the server does not start.
     """
     try:
         import uvicorn
     except ImportError as exc:
         raise ImportError(f"serve needs {INSTALL}; {exc}") from None
     app = create_app(service, LOCAL_HOSTS if is_loopback(host) else None)
-    with one_blas_thread():
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    with sock if sock is not None else bind(host, port) as listener, one_blas_thread():
+        try:
+            server.run(sockets=[listener])
+        except KeyboardInterrupt:  # Ctrl-C after uvicorn's own shutdown: done
+            pass
+        except SystemExit:  # uvicorn's exit when it cannot start; else (SIGTERM) pass it on
+            if server.started:
+                raise
+            raise RunError(f"the server on {host}:{port} did not start") from None
