@@ -1,4 +1,5 @@
-"""Helpers shared by the tests that run the package, an example or a benchmark as a child."""
+"""Helpers shared by the tests that run the package, an example or a benchmark as a child,
+and by the command-line tests."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from autograd_mnist import cli, config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,3 +48,27 @@ def run_python(
         timeout=timeout,
         check=False,
     )
+
+
+def answer_load_data(monkeypatch: pytest.MonkeyPatch, data: Any) -> list[tuple[str, Any]]:
+    """Make every ``config.load_data(dataset, data_dir)`` call return ``data`` (no
+    network); the list it returns records the calls."""
+    calls: list[tuple[str, Any]] = []
+
+    def load(dataset: str, data_dir: Any = None) -> Any:
+        calls.append((dataset, data_dir))
+        return data
+
+    monkeypatch.setattr(config, "load_data", load)
+    return calls
+
+
+def fails_cleanly(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run the CLI on ``argv``; assert it failed with exit code 2 and one
+    ``autograd-mnist: error:`` line on stderr, and return that line."""
+    code = cli.main(list(argv))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("autograd-mnist: error: "), err
+    return lines[0]

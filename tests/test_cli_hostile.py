@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import child_env
+from helpers import answer_load_data, child_env, fails_cleanly
 
-from autograd_mnist import cli, config, models, runs, serialization
+from autograd_mnist import cli, models, runs, serialization
 from autograd_mnist.config import RunConfig
 from autograd_mnist.data import synthetic_data
 
@@ -30,14 +30,7 @@ DATA = synthetic_data(n_train=32, n_test=16, seed=4)
 @pytest.fixture
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """Every ``config.load_data(dataset, data_dir)`` call, answered with synthetic data."""
-    calls: list[tuple[str, Any]] = []
-
-    def load(dataset: str, data_dir: Any = None) -> Any:
-        calls.append((dataset, data_dir))
-        return DATA
-
-    monkeypatch.setattr(config, "load_data", load)
-    return calls
+    return answer_load_data(monkeypatch, DATA)
 
 
 @pytest.fixture
@@ -50,21 +43,12 @@ def run(tmp_path: Path, loads: list[tuple[str, Any]]) -> Path:
     return out
 
 
-def _fails_cleanly(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    code = cli.main(list(argv))
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("autograd-mnist: error: "), err
-    return lines[0]
-
-
 @pytest.mark.parametrize("text", ["[]", '{"resumed": 5}', "{not json", '"a string"'])
 def test_a_damaged_config_json_is_an_error_never_a_rewrite(
     run: Path, capsys: pytest.CaptureFixture[str], text: str
 ) -> None:
     (run / "config.json").write_text(text)
-    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    line = fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
     assert f"bad {run / 'config.json'}" in line
     assert (run / "config.json").read_text() == text  # the run's history is not thrown away
     assert not (run / ".lock").exists()
@@ -91,17 +75,17 @@ def test_resume_refuses_a_folder_that_is_not_a_run_and_writes_nothing(
     (mine / "summary.json").write_text('{"mine": true}\n')
     before = {p.name: p.read_bytes() for p in mine.iterdir()}
     for target in (mine, mine / "checkpoint.npz"):
-        line = _fails_cleanly(capsys, "train", "--resume", str(target), "--epochs", "2")
+        line = fails_cleanly(capsys, "train", "--resume", str(target), "--epochs", "2")
         assert f"--resume {mine} is not an autograd-mnist run folder" in line, line
         assert "metrics.csv, summary.json" in line and "nothing was written" in line
         assert {p.name: p.read_bytes() for p in mine.iterdir()} == before  # not even a lock
     (mine / "config.json").write_text('{"my": "settings"}\n')  # a config.json not of a run
-    line = _fails_cleanly(capsys, "train", "--resume", str(mine), "--epochs", "2")
+    line = fails_cleanly(capsys, "train", "--resume", str(mine), "--epochs", "2")
     assert "its config.json was not written by an autograd-mnist run" in line, line
     (mine / "config.json").unlink()
     (run / "config.json").unlink()  # a run folder whose config.json was deleted: refused too
     (run / "checkpoint.npz").write_bytes(before["checkpoint.npz"])
-    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    line = fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
     assert "is not an autograd-mnist run folder" in line
 
 
@@ -165,7 +149,7 @@ def test_tampered_checkpoint_fields(
     if command == "evaluate" and change.startswith(("config", "optimizer", "scheduler", "rng")):
         cli.main(argv)  # evaluate needs only the model: it may well work
         return
-    line = _fails_cleanly(capsys, *argv, *(["--epochs", "2"] if command == "resume" else []))
+    line = fails_cleanly(capsys, *argv, *(["--epochs", "2"] if command == "resume" else []))
     assert str(run) in line or "model" in line, line
 
 
@@ -211,7 +195,7 @@ def test_bad_model_configs_fail_cleanly(
         ["summary", "--model", model, "--model-config", model_config],
         ["graph", "--model", model, "--model-config", model_config, "-o", str(tmp_path / "g.svg")],
     ):
-        line = _fails_cleanly(capsys, *argv)
+        line = fails_cleanly(capsys, *argv)
         assert f"cannot build model {model!r}" in line, line
         assert f": {option}: got " in line, line  # names the option
     assert not (tmp_path / "r").exists()
@@ -246,7 +230,7 @@ def test_evaluate_says_when_the_model_was_trained_on_other_data(
         "note: this model was trained on arrays passed from Python, not on mnist; "
         "the figures below are on the mnist test set"
     )
-    line = _fails_cleanly(capsys, "train", "--resume", str(tmp_path / "r"), "--epochs", "2")
+    line = fails_cleanly(capsys, "train", "--resume", str(tmp_path / "r"), "--epochs", "2")
     assert "runs.resume(folder, data=...)" in line
 
 
@@ -280,12 +264,12 @@ def test_hostile_checkpoint_files_are_one_line_refusals(
     doc = '{"format": "autograd_mnist.checkpoint", "version": 1, "tree": ' + tree + "}"
     np.savez(deep, __autograd_mnist__=np.frombuffer(doc.encode(), dtype=np.uint8))
     for path in (tib, deep):
-        line = _fails_cleanly(capsys, "evaluate", str(path))
+        line = fails_cleanly(capsys, "evaluate", str(path))
         assert f"bad checkpoint {path}" in line, line
         run = tmp_path / path.stem
         run.mkdir()
         path.rename(run / "checkpoint.npz")
-        line = _fails_cleanly(capsys, "train", "--resume", str(run))
+        line = fails_cleanly(capsys, "train", "--resume", str(run))
         assert f"bad checkpoint {run / 'checkpoint.npz'}" in line, line
 
 
@@ -296,7 +280,7 @@ def test_resume_writes_only_into_a_run_folder(
     downloads.mkdir()
     (downloads / "metrics.csv").write_text("the user's\n")
     (run / "checkpoint.npz").rename(downloads / "model.npz")
-    line = _fails_cleanly(capsys, "train", "--resume", str(downloads / "model.npz"))
+    line = fails_cleanly(capsys, "train", "--resume", str(downloads / "model.npz"))
     assert "a run continues in its own folder" in line
     assert sorted(p.name for p in downloads.iterdir()) == ["metrics.csv", "model.npz"]
 
@@ -307,7 +291,7 @@ def test_divergence_is_one_line_without_numpy_warnings(
     argv = ["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "inf", "--no-progress"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the command
-        line = _fails_cleanly(capsys, *argv, "--out", str(tmp_path / "r"))
+        line = fails_cleanly(capsys, *argv, "--out", str(tmp_path / "r"))
     assert "training diverged: " in line and "(learning rate inf)" in line
     assert f"no checkpoint was written; start again in place with --out {tmp_path / 'r'}" in line
 
@@ -345,7 +329,7 @@ def test_a_config_asking_for_a_huge_model_is_refused_before_it_is_built(
         "export": ["export", str(run), "--format", "safetensors", "-o", str(run / "x.st")],
         "resume": ["train", "--resume", str(run), "--epochs", "2"],
     }[command]
-    line = _fails_cleanly(capsys, *argv)
+    line = fails_cleanly(capsys, *argv)
     assert f"bad checkpoint {path}: model: cannot build model 'mlp'" in line, line
     assert "it would hold 79,500,010 numbers, but the weights hold 6,370" in line, line
     assert huge not in builds
@@ -390,7 +374,7 @@ def test_tampered_checkpoints_are_refused_before_the_resume_is_recorded(
     change(ckpt)
     serialization.save(ckpt, path)
     before = {p.name: p.read_bytes() for p in run.iterdir()}
-    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    line = fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
     assert line.startswith(f"autograd-mnist: error: bad checkpoint {path}: "), line
     assert message in line, line
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # config.json too
@@ -403,7 +387,7 @@ def test_predict_refuses_nan_weights_naming_the_checkpoint(
     ckpt = serialization.load(path)
     _nan_weights(ckpt)
     serialization.save(ckpt, path)
-    line = _fails_cleanly(capsys, "predict", str(run))
+    line = fails_cleanly(capsys, "predict", str(run))
     assert f"bad checkpoint {path}: entry 'model_state': 1.weight holds nan" in line, line
 
 
@@ -411,6 +395,6 @@ def test_resume_with_fewer_epochs_names_the_option_not_the_checkpoint(
     run: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["train", "--resume", str(run), "--epochs", "3", "--no-progress"]) == 0
-    line = _fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
+    line = fails_cleanly(capsys, "train", "--resume", str(run), "--epochs", "2")
     assert "bad checkpoint" not in line, line
     assert "bad --epochs: got 2, expected an int >= 3: the run has done 3 epochs" in line

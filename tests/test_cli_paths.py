@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import answer_load_data, fails_cleanly
 
 from autograd_mnist import cli, config
 from autograd_mnist.checkpoint import load_checkpoint, restore_model
@@ -25,14 +26,7 @@ DATA = synthetic_data(n_train=48, n_test=24, seed=5)
 @pytest.fixture
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """Every ``config.load_data(dataset, data_dir)`` call, answered with synthetic data."""
-    calls: list[tuple[str, Any]] = []
-
-    def load(dataset: str, data_dir: Any = None) -> Any:
-        calls.append((dataset, data_dir))
-        return DATA
-
-    monkeypatch.setattr(config, "load_data", load)
-    return calls
+    return answer_load_data(monkeypatch, DATA)
 
 
 def _train(out: Path, model: str) -> Path:
@@ -48,15 +42,6 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(config, "load_data", lambda dataset, data_dir=None: DATA)
         return {m: _train(folder / m, m) for m in ("cnn", "two-layer")}
-
-
-def _fails_cleanly(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    code = cli.main(list(argv))
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("autograd-mnist: error: "), err
-    return lines[0]
 
 
 # ----- empty paths -----
@@ -95,7 +80,7 @@ def test_an_empty_path_is_refused_in_one_line_and_nothing_is_read_or_written(
     run = runs_dir["two-layer"]
     before = sorted(p.name for p in run.iterdir())
     argv = [a.replace("{tmp}", str(tmp_path)).replace("{run}", str(run)) for a in argv]
-    line = _fails_cleanly(capsys, *argv)
+    line = fails_cleanly(capsys, *argv)
     assert (
         line
         == f"autograd-mnist: error: {name}: got an empty path '', expected a file or folder path"
@@ -138,7 +123,7 @@ def test_show_into_a_folder_of_the_users_refuses_existing_files(
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "feature_maps.png").write_text("the user's picture")
-    line = _fails_cleanly(capsys, "show", str(runs_dir["cnn"]), "--out", str(mine))
+    line = fails_cleanly(capsys, "show", str(runs_dir["cnn"]), "--out", str(mine))
     assert line.endswith(
         f"{mine / 'feature_maps.png'} exists; pass --force to overwrite it, or --out to write "
         "elsewhere"
@@ -160,7 +145,7 @@ def test_show_beside_a_checkpoint_outside_a_run_folder_refuses_existing_files(
     downloads.mkdir()
     shutil.copy(runs_dir["two-layer"] / "checkpoint.npz", downloads / "model.npz")
     (downloads / "misclassified.png").write_text("the user's picture")
-    line = _fails_cleanly(capsys, "show", str(downloads / "model.npz"))
+    line = fails_cleanly(capsys, "show", str(downloads / "model.npz"))
     assert f"{downloads / 'misclassified.png'} exists; pass --force" in line
     assert (downloads / "misclassified.png").read_text() == "the user's picture"
 
@@ -201,7 +186,7 @@ def test_graph_refuses_an_existing_file_unless_forced(
     for argv, path in ((["graph"], "graph.svg"), (["graph", "-o", "g.dot"], "g.dot")):
         (tmp_path / path).write_text("the user's graph")
         argv = [*argv, "--model", "two-layer"]
-        line = _fails_cleanly(capsys, *argv)
+        line = fails_cleanly(capsys, *argv)
         assert line.endswith(
             f"{path} exists; pass --force to overwrite it, or -o to write elsewhere"
         )
