@@ -15,7 +15,7 @@ file is checked against the weights beside it before the model is built
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_mnist._args import is_int
@@ -46,6 +46,14 @@ def _is_number(value: Any) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(float(value))
     )
+
+
+def _number(name: str, value: Any, fits: Callable[[Any], bool], expected: str) -> float:
+    """``value`` as a float if it is a finite number (not a bool) that ``fits``; else a
+    ValueError naming ``name`` and what was ``expected``."""
+    if not _is_number(value) or not fits(value):
+        raise ValueError(f"{name}: got {value!r}, expected {expected}")
+    return float(value)
 
 
 def sizes(name: str, value: Any, counts: tuple[int, ...] | None = None) -> list[int]:
@@ -91,9 +99,7 @@ def fraction(name: str, value: Any) -> float:
     Raises:
         ValueError: otherwise, naming ``name``.
     """
-    if not _is_number(value) or not 0 <= value < 1:
-        raise ValueError(f"{name}: got {value!r}, expected a number in [0, 1)")
-    return float(value)
+    return _number(name, value, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def std(name: str, value: Any) -> float:
@@ -102,9 +108,7 @@ def std(name: str, value: Any) -> float:
     Raises:
         ValueError: otherwise, naming ``name``.
     """
-    if not _is_number(value) or value < 0:
-        raise ValueError(f"{name}: got {value!r}, expected a number >= 0")
-    return float(value)
+    return _number(name, value, lambda v: v >= 0, "a number >= 0")
 
 
 def activation(name: str, value: Any) -> str:

@@ -83,9 +83,13 @@ class LRScheduler:
                 f"{type(self).__name__}: the optimizer has {len(groups)} parameter groups; "
                 f"the schedule was built for {len(self.base_lrs)}"
             )
-        self._last_set = [self.rate(base, epoch) for base in self.base_lrs]
+        self._last_set = self._rates(epoch)
         for group, lr in zip(groups, self._last_set):
             group["lr"] = lr
+
+    def _rates(self, epoch: int) -> list[float]:
+        """Every group's rate after ``epoch`` steps."""
+        return [self.rate(base, epoch) for base in self.base_lrs]
 
     def state_dict(self) -> dict[str, Any]:
         """The schedule's position and base rates (``base_lr``: the first group's)."""
@@ -167,13 +171,8 @@ class LambdaLR(LRScheduler):
     def rate(self, base: float, epoch: int) -> float:  # with the first group's function
         return base * float(self.lr_lambdas[0](epoch))
 
-    def _set(self, epoch: int) -> None:  # each group with its own function
-        groups = self.optimizer.param_groups
-        self._last_set = [
-            b * float(f(epoch)) for b, f in zip(self.base_lrs, self.lr_lambdas, strict=True)
-        ]
-        for group, lr in zip(groups, self._last_set):
-            group["lr"] = lr
+    def _rates(self, epoch: int) -> list[float]:  # each group with its own function
+        return [b * float(f(epoch)) for b, f in zip(self.base_lrs, self.lr_lambdas, strict=True)]
 
 
 class CosineAnnealingLR(LRScheduler):
