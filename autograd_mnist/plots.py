@@ -92,7 +92,8 @@ def plot_curves(history: Sequence[dict[str, float]], out_dir: PathLike) -> list[
         for split, style in (("train", "o-"), ("test", "s--")):
             ax.plot(epochs, [h[f"{split}_{key}"] for h in history], style, label=split)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        ax.set_xlim(min(epochs, default=1) - 0.5, max(epochs, default=1) + 0.5)  # NaN too
         ax.set_ylabel(label)
         ax.set_title(f"{key} per epoch")
         ax.grid(alpha=0.3)

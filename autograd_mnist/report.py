@@ -138,7 +138,7 @@ def write_plots(
 # ----- text tables -----
 def format_per_class(cm: np.ndarray, names: Sequence[str]) -> str:
     """Per-class accuracy table from a confusion matrix (rows = answers)."""
-    width = max(5, *(len(n) for n in names))
+    width = max([5, *(len(n) for n in names)])  # max(5, *()) would be max(5): TypeError
     lines = ["per-class accuracy:", f"  {'class':<{width}}  images  correct  accuracy"]
     for k, name in enumerate(names[: len(cm)]):
         total, right = int(cm[k].sum()), int(cm[k, k])

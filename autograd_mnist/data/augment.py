@@ -17,11 +17,12 @@ def random_shift(
 
     Args:
         images: (N, C, H, W).
-        max_shift: the largest offset in pixels (0 returns ``images`` unchanged).
+        max_shift: the largest offset in pixels (0 returns ``images`` itself, no copy).
         rng: generator for the offsets; default the package generator (``manual_seed``).
 
     Returns:
-        A new (N, C, H, W) array of the same dtype.
+        A new (N, C, H, W) array of the same dtype (``images`` itself when ``max_shift``
+        is 0).
 
     Raises:
         ValueError: for a wrong rank or a negative ``max_shift``.
@@ -72,10 +73,12 @@ def affine(
         scale: zoom factor (> 1 enlarges), a number or an (N,) array.
 
     Returns:
-        A new (N, C, H, W) array of the same dtype (computed in float32).
+        A new (N, C, H, W) array of the same dtype (computed in float32; integer images
+        are rounded to the nearest value, as torchvision does).
 
     Raises:
-        ValueError: for a wrong rank, parameters of the wrong length or a scale <= 0.
+        ValueError: for a wrong rank, parameters of the wrong length or not finite, or a
+            scale <= 0.
     """
     if images.ndim != 4:
         raise ValueError(f"affine: expected images (N, C, H, W); got {images.shape}")
@@ -104,9 +107,11 @@ def _per_image(name: str, value: np.ndarray | float, n: int) -> np.ndarray:
     """``value`` as a float64 (n,) array (a number is repeated)."""
     v = np.asarray(value, dtype=np.float64)
     if v.ndim == 0:
-        return np.full(n, float(v))
+        v = np.full(n, float(v))
     if v.shape != (n,):
         raise ValueError(f"affine: {name} must be a number or ({n},); got shape {v.shape}")
+    if not np.isfinite(v).all():
+        raise ValueError(f"affine: {name} must be finite; got {v[~np.isfinite(v)][0]}")
     return v
 
 
@@ -139,6 +144,8 @@ def _bilinear(images: np.ndarray, sy: np.ndarray, sx: np.ndarray) -> np.ndarray:
     v[2] -= v[0]
     v[2] *= wy
     v[0] += v[2]
+    if images.dtype.kind in "iub":  # round, as torchvision does: truncating would darken
+        np.rint(v[0], out=v[0])
     out: np.ndarray = v[0].astype(images.dtype, copy=False)
     return out
 
@@ -177,8 +184,10 @@ def random_affine(
     """
     if images.ndim != 4:
         raise ValueError(f"random_affine: expected images (N, C, H, W); got {images.shape}")
-    if not degrees >= 0:
-        raise ValueError(f"random_affine: degrees must be >= 0; got {degrees!r}")
+    if not 0 <= degrees < np.inf:
+        raise ValueError(
+            f"random_affine: degrees must be >= 0; got {degrees!r}, expected a finite bound"
+        )
     tr = (0.0, 0.0) if translate is None else tuple(translate)
     if len(tr) != 2 or not all(0.0 <= t <= 1.0 for t in tr):
         raise ValueError(f"random_affine: translate must be (a, b) in [0, 1]; got {translate!r}")

@@ -34,21 +34,36 @@ class DataLoader:
         drop_last: drop the last batch if it is smaller than ``batch_size``.
         rng: the generator used for shuffling; None means the package generator.
 
+    Unlike PyTorch's, it takes two arrays, not a dataset: ``DataLoader(dataset)`` raises
+    TypeError saying how to stack a dataset of ``(x, y)`` pairs into two arrays.
+
     Raises:
         ValueError: if ``x`` and ``y`` differ in length (naming both shapes), either is 0-d,
             or ``batch_size`` < 1.
-        TypeError: if ``batch_size`` is not an integer.
+        TypeError: if ``y`` is missing (a dataset given instead of two arrays),
+            ``batch_size`` is not an integer, or ``rng`` is not a ``numpy.random.Generator``.
     """
 
     def __init__(
         self,
         x: np.ndarray,
-        y: np.ndarray,
+        y: np.ndarray | None = None,
         batch_size: int = 128,
         shuffle: bool = False,
         drop_last: bool = False,
         rng: np.random.Generator | None = None,
     ) -> None:
+        if y is None:  # DataLoader(dataset): PyTorch's habit
+            raise TypeError(
+                f"DataLoader: got one {type(x).__name__} and no y, expected two aligned "
+                "arrays x and y (not a dataset); stack a dataset of (x, y) pairs first: x, y = "
+                "map(np.stack, zip(*(dataset[i] for i in range(len(dataset)))))"
+            )
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"DataLoader: rng must be a numpy.random.Generator or None; got "
+                f"{type(rng).__name__}, e.g. rng=np.random.default_rng(seed)"
+            )
         self.x = np.asarray(x)
         self.y = np.asarray(y)
         if self.x.ndim == 0 or self.y.ndim == 0 or len(self.x) != len(self.y):

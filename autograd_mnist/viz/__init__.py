@@ -83,6 +83,7 @@ def draw(
     Args:
         tensor: the root, usually a loss.
         path: where to write; ``.svg``, ``.png``, ``.pdf`` (need ``dot``) or ``.dot``.
+            Missing parent folders are created; the file is written atomically.
         show_grad: add each tensor's gradient norm (see :func:`to_dot`).
         group_modules: one cluster per module call (see :func:`to_dot`).
         collapse: modules drawn as one box (see :func:`to_dot`).

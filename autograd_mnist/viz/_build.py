@@ -252,7 +252,7 @@ class _Writer:
         found = self.clusters.get(path)
         if found is None:
             self._cluster(path[:-1])  # parents first: clusters are nested in this order
-            attrs = {"label": self.modules.label(path), **L.CLUSTER_STYLE}
+            attrs = {"label": L.escape(self.modules.label(path)), **L.CLUSTER_STYLE}
             found = graphviz_module().Digraph(f"cluster_{len(self.clusters) - 1}")
             found.attr("graph", **attrs)
             self.clusters[path] = found

@@ -26,7 +26,8 @@ CLUSTER_STYLE = {"style": "rounded", "color": "grey40"}
 _MAX_VALUE = 28  # characters of one parameter's repr on an op's label
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """``text`` for a DOT label: backslashes doubled, so ``\\N`` or ``\\l`` stay literal."""
     return text.replace("\\", "\\\\")
 
 
@@ -38,7 +39,7 @@ def grad_norm(t: Tensor) -> float:
 
 def tensor_label(t: Tensor, show_grad: bool) -> str:
     """Name, shape and dtype, and the gradient norm; lines joined by DOT's ``\\n``."""
-    lines = [] if t.name is None else [_escape(t.name)]
+    lines = [] if t.name is None else [escape(t.name)]
     lines.append(f"{t.shape} {t.dtype}")
     if show_grad and t.grad is not None:
         lines.append(f"grad norm {grad_norm(t):.4g}")
@@ -80,9 +81,9 @@ def op_label(ctx: Function, step: int | None, show_params: bool, show_saved: boo
     lines = [name if step is None else f"{step}. {name}"]
     params = describe(ctx) if show_params else ""
     if params:
-        lines.append(_escape(params))
+        lines.append(escape(params))
     if show_saved and ctx.saved:
-        lines.append(_escape("saved " + ", ".join(_value(v) for v in ctx.saved)))
+        lines.append(escape("saved " + ", ".join(_value(v) for v in ctx.saved)))
     return "\\n".join(lines)
 
 
@@ -96,6 +97,6 @@ def module_label(
     """A collapsed module: name and class, input and output shapes, parameter count."""
     count = sum(p.numel() for p in module.parameters())
     head = f"{name} ({type(module).__name__})" if name else type(module).__name__
-    lines = [_escape(head), f"in {_shapes(inputs)}", f"out {_shapes(outputs)}"]
+    lines = [escape(head), f"in {_shapes(inputs)}", f"out {_shapes(outputs)}"]
     lines.append(f"{count:,} parameters" + (f"\\nbackward {steps}" if steps else ""))
     return "\\n".join(lines)

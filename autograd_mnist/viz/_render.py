@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autograd_mnist.io import atomic_open
 from autograd_mnist.viz._build import graphviz_module
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ class Graph:
             ) from e
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the graph to ``path``; the extension picks the format (``.dot``: text).
+        """Write the graph to ``path``, atomically, creating missing parent folders; the
+        extension picks the format (``.dot``: text).
 
         Raises:
             ValueError: for an extension not in :data:`FORMATS`.
@@ -68,10 +70,14 @@ class Graph:
                 f"draw: unsupported file extension {out.suffix!r} in {str(out)!r}; "
                 f"expected one of {sorted(FORMATS)}"
             )
-        if fmt == "dot":
-            out.write_text(self.source)
-        else:
-            out.write_bytes(self.pipe(fmt, f"draw: cannot render {str(out)!r}"))
+        data = (
+            self.source.encode()
+            if fmt == "dot"
+            else self.pipe(fmt, f"draw: cannot render {str(out)!r}")
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)  # as plots and serialization.save do
+        with atomic_open(out) as f:
+            f.write(data)
         return out
 
     def _repr_svg_(self) -> str | None:
