@@ -332,6 +332,10 @@ class TensorBase(InPlace):
         """This tensor (memory layout is not visible here: see docs/pytorch.md)."""
         return self
 
+    def cpu(self: _T) -> _T:
+        """This tensor: the CPU is the only device (``x.cpu().numpy()`` works)."""
+        return self
+
 
 def _logical(op: str, fn: Any, *operands: Any) -> np.ndarray:
     arrays = [raw(o) for o in operands]

@@ -50,6 +50,7 @@ __all__ = [
     "max_pool2d",
     "mse_loss",
     "nll_loss",
+    "one_hot",
     "pad",
     "relu",
     "sigmoid",
@@ -116,6 +117,44 @@ def softmax(x: Any, dim: int = -1) -> Tensor:
     :func:`log_softmax` for shapes and errors."""
     x = as_tensor(x)
     return ops.exp(ops.log_softmax(x, ops.softmax_dim("softmax", x, dim)))
+
+
+def one_hot(x: Any, num_classes: int = -1) -> Tensor:
+    """The one-hot encoding of integer class indices, as ``torch.nn.functional.one_hot``.
+
+    Args:
+        x: integer class indices of any shape (a Tensor, array or list).
+        num_classes: the length of the new last dimension; -1 means ``x.max() + 1``.
+
+    Returns:
+        An int64 tensor of shape ``x.shape + (num_classes,)``, 1 at each index, else 0
+        (not differentiable).
+
+    Raises:
+        TypeError: if ``x`` does not hold integers, or ``num_classes`` is not an int.
+        ValueError: for a negative index, an index >= ``num_classes``, or an empty ``x``
+            with ``num_classes`` -1.
+    """
+    idx = np.asarray(x.data if isinstance(x, Tensor) else x)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected integer class indices; got dtype {idx.dtype}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
+        raise TypeError(f"one_hot: num_classes must be an int; got {num_classes!r}")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class values must be >= 0; got {idx.min()}")
+    if num_classes == -1:
+        if not idx.size:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(idx.max()) + 1
+    if num_classes < 0 or (idx.size and idx.max() >= num_classes):
+        top = idx.max() if idx.size else None
+        raise ValueError(
+            f"one_hot: class values must be smaller than num_classes {num_classes}; "
+            f"got a largest value of {top}"
+        )
+    out = np.zeros(idx.shape + (int(num_classes),), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    return constant(out)
 
 
 def dropout(

@@ -274,15 +274,11 @@ class Tensor(TensorBase):
         return _ops.clone(self)
 
     def to(self, *args: Any, dtype: Any = None, copy: bool = False) -> Tensor:
-        """This tensor in another dtype (differentiable between float32 and float64).
-
-        ``to(dtype)``, ``to(other_tensor)`` (its dtype) and ``to("cpu")`` (the only
-        device: a no-op) as in PyTorch. Returns ``self`` when nothing changes, unless
-        ``copy``. Float to integer or bool gives a tensor that does not require grad.
-
-        Raises:
-            TypeError: for an unsupported dtype; ValueError: for a device other than CPU.
-        """
+        """This tensor in another dtype (differentiable between float32 and float64), as
+        PyTorch's: ``to(dtype)``, ``to(other_tensor)`` (its dtype), ``to("cpu")`` or
+        ``to(am.device("cpu"))`` (the only device: a no-op; others raise ValueError).
+        ``self`` when nothing changes, unless ``copy``. Float to integer or bool gives a
+        tensor that does not require grad. Raises TypeError for an unsupported dtype."""
         target = dtype
         for a in args:
             if isinstance(a, TensorBase):
@@ -296,6 +292,10 @@ class Tensor(TensorBase):
         if dt == self.dtype and not copy:
             return self
         return _ops.cast(self, dt)
+
+    def view_as(self, other: Any) -> Tensor:
+        """``view(other.shape)``, as PyTorch's (``other``: a Tensor or an array)."""
+        return _ops.reshape(self, tuple(other.shape))
 
     def type_as(self, other: Any) -> Tensor:
         """This tensor in ``other``'s dtype (``self`` if it already has it)."""

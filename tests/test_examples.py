@@ -17,6 +17,8 @@ EXAMPLES = {
     "train_mlp.py": ["R4 MLP", "accuracy"],
     "train_best.py": ["best model: test accuracy", "--quick trained on synthetic data"],
     "plot_graph.py": ["graph written to"],
+    # PyTorch's MNIST example: its log lines, two epochs
+    "pytorch_mnist.py": ["Train Epoch: 2 [0/256 (0%)]", "Test set: Average loss:"],
 }
 # example -> text its --quick output must not contain
 ABSENT = {
@@ -82,3 +84,25 @@ def test_example_runs_quick(script: str, tmp_path: Path) -> None:
             continue
         assert (tmp_path / name).is_file(), name
     assert not (tmp_path / "no-data-here").exists()
+
+
+def test_pytorch_example_saves_a_state_dict_that_loads_back(tmp_path: Path) -> None:
+    """``--save-model`` writes what ``Net().load_state_dict(am.load(...))`` takes back."""
+    import importlib.util
+
+    import autograd_mnist as am
+
+    result = _run("pytorch_mnist.py", tmp_path, "--save-model")
+    assert result.returncode == 0, result.stdout + result.stderr
+    spec = importlib.util.spec_from_file_location(
+        "pytorch_mnist", ROOT / "examples" / "pytorch_mnist.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    model = example.Net()
+    state = am.load(tmp_path / "mnist_cnn.npz")
+    model.load_state_dict(state)
+    assert all((p.data == state[name]).all() for name, p in model.named_parameters()) and set(
+        state
+    ) == set(model.state_dict())

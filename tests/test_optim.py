@@ -91,6 +91,24 @@ def rmsprop_ref(
     return p
 
 
+def adadelta_ref(
+    p: float,
+    a: float,
+    lr: float = 1.0,
+    rho: float = 0.9,
+    eps: float = 1e-6,
+    weight_decay: float = 0.0,
+) -> float:
+    v = u = 0.0
+    for _ in range(2):
+        g = a * p + weight_decay * p
+        v = rho * v + (1 - rho) * g * g
+        delta = math.sqrt(u + eps) / math.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta
+        p = p - lr * delta
+    return p
+
+
 def adam_ref(
     p: float,
     a: float,
@@ -176,6 +194,14 @@ CASES = [
         rmsprop_ref,
         "RMSprop",
     ),
+    Case("adadelta", optim.Adadelta, {"lr": 1.0}, adadelta_ref, "Adadelta"),
+    Case(
+        "adadelta-wd",
+        optim.Adadelta,
+        {"lr": 0.5, "rho": 0.6, "eps": 0.01, "weight_decay": 0.3},
+        adadelta_ref,
+        "Adadelta",
+    ),
     Case("adam", optim.Adam, {"lr": 0.1, "eps": 0.01}, adam_ref, "Adam"),
     Case(
         "adam-wd",
@@ -250,7 +276,21 @@ def test_aliases_and_defaults() -> None:
     assert optim.Momentum(p).param_groups[0]["momentum"] == 0.9
     assert optim.AdamW(p).param_groups[0]["weight_decay"] == 1e-2
     assert optim.Adam(p).param_groups[0]["betas"] == (0.9, 0.999)
-    assert set(optim.OPTIMIZERS) == {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"}
+    assert set(optim.OPTIMIZERS) == {
+        "sgd",
+        "momentum",
+        "adagrad",
+        "adadelta",
+        "rmsprop",
+        "adam",
+        "adamw",
+    }
+    assert optim.Adadelta(p).param_groups[0] == {
+        **optim.Adadelta(p).param_groups[0],
+        "lr": 1.0,
+        "rho": 0.9,
+        "eps": 1e-6,
+    }
 
 
 # ----- against torch.optim -----
@@ -615,7 +655,7 @@ def test_package_keeps_every_public_name() -> None:
         "BLOCK PARALLEL_MIN LIGHT_PARALLEL_MIN cores blockwise Optimizer SGD Momentum Adagrad "
         "AdaGrad RMSprop RMSProp Adam AdamW OPTIMIZERS penalty LRScheduler StepLR "
         "CosineAnnealingLR OneCycleLR AveragedModel get_ema_multi_avg_fn get_swa_multi_avg_fn "
-        "MultiStepLR ExponentialLR LambdaLR"
+        "MultiStepLR ExponentialLR LambdaLR Adadelta lr_scheduler"
     ).split()
     assert sorted(optim.__all__) == sorted(names)
     for name in names:
@@ -623,6 +663,13 @@ def test_package_keeps_every_public_name() -> None:
     assert optim.blockwise is _blockwise.blockwise and optim.BLOCK == _blockwise.BLOCK
     assert optim.AdaGrad is optim.Adagrad and optim.RMSProp is optim.RMSprop
     assert optim.OPTIMIZERS["adamw"] is optim.AdamW
+    # PyTorch's path for the schedules names the same classes
+    from autograd_mnist.optim.lr_scheduler import LRScheduler, StepLR
+
+    assert StepLR is optim.StepLR and LRScheduler is optim.LRScheduler
+    assert sorted(optim.lr_scheduler.__all__) == sorted(
+        n for n in optim.__all__ if n.endswith("LR") or n == "LRScheduler"
+    )
 
 
 @pytest.mark.parametrize(("make", "threaded"), [(optim.SGD, False), (optim.Adam, True)])

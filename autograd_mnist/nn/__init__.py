@@ -1,6 +1,6 @@
 """Neural-network layers and containers (``autograd_mnist.nn``), PyTorch-style."""
 
-from autograd_mnist.nn import init
+from autograd_mnist.nn import init, utils
 from autograd_mnist.nn.activation import ELU, GELU, LeakyReLU, SiLU, Softplus
 from autograd_mnist.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
 from autograd_mnist.nn.layers import (
@@ -64,4 +64,5 @@ __all__ = [
     "StateDictError",
     "Tanh",
     "init",
+    "utils",
 ]

@@ -1,16 +1,19 @@
 """Optimizers, weight penalties and learning-rate schedules (``autograd_mnist.optim``).
 
 - :mod:`~autograd_mnist.optim.optimizers`: :class:`Optimizer` and the update rules (SGD,
-  Momentum, Adagrad, RMSprop, Adam, AdamW) with their CLI names in :data:`OPTIMIZERS`;
+  Momentum, Adagrad, Adadelta, RMSprop, Adam, AdamW) with their CLI names in :data:`OPTIMIZERS`;
 - :func:`blockwise` (with :data:`BLOCK`, :data:`PARALLEL_MIN`, :data:`LIGHT_PARALLEL_MIN`,
   :func:`cores`): the cache-blocked, multi-threaded kernel the largest updates run through;
 - :func:`penalty`: L1/L2 weight penalties to add to the loss (R4);
-- :mod:`~autograd_mnist.optim.schedulers`: :class:`StepLR`, :class:`CosineAnnealingLR`
-  (per epoch), :class:`OneCycleLR` (per optimizer step);
+- :mod:`~autograd_mnist.optim.schedulers`: :class:`StepLR`, :class:`MultiStepLR`,
+  :class:`ExponentialLR`, :class:`CosineAnnealingLR`, :class:`LambdaLR` (per epoch),
+  :class:`OneCycleLR` (per optimizer step); also importable from
+  :mod:`~autograd_mnist.optim.lr_scheduler`, PyTorch's path;
 - :mod:`~autograd_mnist.optim.swa_utils`: :class:`AveragedModel` and
   :func:`get_ema_multi_avg_fn`, an exponential moving average of a model's weights.
 """
 
+from autograd_mnist.optim import lr_scheduler
 from autograd_mnist.optim._blockwise import (
     BLOCK,
     LIGHT_PARALLEL_MIN,
@@ -21,6 +24,7 @@ from autograd_mnist.optim._blockwise import (
 from autograd_mnist.optim.optimizers import (
     OPTIMIZERS,
     SGD,
+    Adadelta,
     AdaGrad,
     Adagrad,
     Adam,
@@ -53,6 +57,7 @@ __all__ = [
     "PARALLEL_MIN",
     "SGD",
     "AdaGrad",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -72,5 +77,6 @@ __all__ = [
     "cores",
     "get_ema_multi_avg_fn",
     "get_swa_multi_avg_fn",
+    "lr_scheduler",
     "penalty",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "OPTIMIZERS",
     "SGD",
     "AdaGrad",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -276,6 +277,39 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
+class Adadelta(Optimizer):
+    """Adadelta (the optimizer of PyTorch's MNIST example): g += weight_decay * p;
+    v = rho v + (1 - rho) g**2;  delta = sqrt(u + eps) / sqrt(v + eps) * g;
+    u = rho u + (1 - rho) delta**2;  p -= lr * delta  (v, u start at 0).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+    ) -> None:
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Adadelta: rho must be in [0, 1]; got {rho}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+
+    def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
+        f = p.dtype.type
+        rho, eps = f(group["rho"]), f(group["eps"])
+        if group["weight_decay"]:
+            g = g + f(group["weight_decay"]) * p
+        v = self._buf(i, "square_avg", p)
+        u = self._buf(i, "acc_delta", p)
+        v *= rho
+        v += f(1 - group["rho"]) * g * g
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g  # torch's order of operations
+        u *= rho
+        u += f(1 - group["rho"]) * delta * delta
+        p -= f(group["lr"]) * delta
+
+
 AdaGrad = Adagrad
 RMSProp = RMSprop
 
@@ -283,6 +317,7 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "sgd": SGD,
     "momentum": Momentum,
     "adagrad": Adagrad,
+    "adadelta": Adadelta,
     "rmsprop": RMSprop,
     "adam": Adam,
     "adamw": AdamW,

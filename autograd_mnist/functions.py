@@ -1,0 +1,225 @@
+"""PyTorch's top-level names for what this package has as Tensor methods or NumPy does:
+``am.flatten(x, 1)`` as ``torch.flatten(x, 1)``, ``am.max(out, 1)`` as ``torch.max(out, 1)``,
+``am.from_numpy``, ``am.device``...
+
+Each function is the Tensor method of the same name applied to its first argument (a
+Tensor, or anything :func:`~autograd_mnist.tensor.as_tensor` accepts), so both forms
+compute the same thing with the same errors; they are written out so that the signatures
+are visible to IDEs and type checkers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_mnist.tensor import Tensor, as_tensor
+
+__all__ = [
+    "abs",
+    "allclose",
+    "argmax",
+    "argmin",
+    "clamp",
+    "device",
+    "equal",
+    "exp",
+    "flatten",
+    "from_numpy",
+    "is_tensor",
+    "log",
+    "matmul",
+    "max",
+    "mean",
+    "min",
+    "mm",
+    "permute",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sqrt",
+    "squeeze",
+    "sum",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+]
+
+
+class device(str):  # noqa: N801 - PyTorch's name
+    """``torch.device``'s stand-in: ``am.device("cpu")`` is the string ``"cpu"``, so
+    ``model.to(device)`` and ``x.to(device)`` work; the CPU is the only device, and moving
+    to any other (``am.device("cuda")`` can be made, as in PyTorch) raises ``ValueError``.
+    """
+
+    TYPES = ("cpu", "cuda", "mps", "meta")
+
+    def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002
+        name = type if index is None else f"{type}:{index}"
+        if not isinstance(type, str) or name.split(":")[0] not in cls.TYPES:
+            raise ValueError(f"device: expected one of {cls.TYPES} (e.g. 'cpu'); got {name!r}")
+        return super().__new__(cls, name)
+
+    @property
+    def type(self) -> str:
+        """The device type (``"cpu"``, ``"cuda"``...), without an index."""
+        return self.split(":")[0]
+
+    def __repr__(self) -> str:  # no ``index`` attribute: str.index is a method
+        _, _, i = self.partition(":")
+        return f"device(type={self.type!r}" + (f", index={i}" if i else "") + ")"
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory, as ``torch.from_numpy`` (float arrays keep
+    their dtype, integer and bool arrays stay integer: see :class:`Tensor`).
+
+    Raises:
+        TypeError: if ``array`` is not a NumPy array.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array; got {type(array).__name__}")
+    return Tensor(array)
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a :class:`Tensor`."""
+    return isinstance(obj, Tensor)
+
+
+def allclose(
+    input: Any,  # noqa: A002 - PyTorch's name
+    other: Any,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    equal_nan: bool = False,
+) -> bool:
+    """``|input - other| <= atol + rtol |other|`` everywhere (broadcast), as torch's."""
+    a, b = (x.data if isinstance(x, Tensor) else np.asarray(x) for x in (input, other))
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input: Any, other: Any) -> bool:  # noqa: A002 - PyTorch's name
+    """Same shape and the same values, as ``torch.equal``."""
+    a, b = (x.data if isinstance(x, Tensor) else np.asarray(x) for x in (input, other))
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def exp(input: Any) -> Tensor:  # noqa: A002
+    """``input.exp()``."""
+    return as_tensor(input).exp()
+
+
+def log(input: Any) -> Tensor:  # noqa: A002
+    """``input.log()``."""
+    return as_tensor(input).log()
+
+
+def sqrt(input: Any) -> Tensor:  # noqa: A002
+    """``input.sqrt()``."""
+    return as_tensor(input).sqrt()
+
+
+def abs(input: Any) -> Tensor:  # noqa: A001, A002
+    """``input.abs()``."""
+    return as_tensor(input).abs()
+
+
+def relu(input: Any) -> Tensor:  # noqa: A002
+    """``input.relu()``."""
+    return as_tensor(input).relu()
+
+
+def sigmoid(input: Any) -> Tensor:  # noqa: A002
+    """``input.sigmoid()``."""
+    return as_tensor(input).sigmoid()
+
+
+def tanh(input: Any) -> Tensor:  # noqa: A002
+    """``input.tanh()``."""
+    return as_tensor(input).tanh()
+
+
+def clamp(input: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A001, A002
+    """``input.clamp(min, max)``."""
+    return as_tensor(input).clamp(min, max)
+
+
+def sum(input: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    """``input.sum(dim, keepdim)``."""
+    return as_tensor(input).sum(dim, keepdim)
+
+
+def mean(input: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.mean(dim, keepdim)``."""
+    return as_tensor(input).mean(dim, keepdim)
+
+
+def max(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """``input.max(dim, keepdim)``: the maximum, or ``(values, indices)`` along ``dim``
+    (``_, predicted = am.max(outputs, 1)``)."""
+    return as_tensor(input).max(dim, keepdim)
+
+
+def min(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """``input.min(dim, keepdim)``."""
+    return as_tensor(input).min(dim, keepdim)
+
+
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.argmax(dim, keepdim)``."""
+    return as_tensor(input).argmax(dim, keepdim)
+
+
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.argmin(dim, keepdim)``."""
+    return as_tensor(input).argmin(dim, keepdim)
+
+
+def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input @ other``."""
+    return as_tensor(input).matmul(other)
+
+
+def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
+    """The product of two 2-D tensors, as ``torch.mm``.
+
+    Raises:
+        ValueError: if either is not 2-D.
+    """
+    a, b = as_tensor(input), as_tensor(mat2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected two 2-D tensors; got shapes {a.shape} and {b.shape}")
+    return a @ b
+
+
+def reshape(input: Any, shape: int | Sequence[int]) -> Tensor:  # noqa: A002
+    """``input.reshape(shape)``."""
+    return as_tensor(input).reshape(shape)
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    """``input.flatten(start_dim, end_dim)`` (``am.flatten(x, 1)`` keeps the batch)."""
+    return as_tensor(input).flatten(start_dim, end_dim)
+
+
+def transpose(input: Any, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    """``input.transpose(dim0, dim1)``."""
+    return as_tensor(input).transpose(dim0, dim1)
+
+
+def permute(input: Any, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """``input.permute(dims)``."""
+    return as_tensor(input).permute(dims)
+
+
+def squeeze(input: Any, dim: int | Sequence[int] | None = None) -> Tensor:  # noqa: A002
+    """``input.squeeze(dim)``."""
+    return as_tensor(input).squeeze(dim)
+
+
+def unsqueeze(input: Any, dim: int) -> Tensor:  # noqa: A002
+    """``input.unsqueeze(dim)``."""
+    return as_tensor(input).unsqueeze(dim)

@@ -1,0 +1,100 @@
+"""Gradient clipping, as ``torch.nn.utils``: call between ``backward()`` and ``step()``.
+
+Both change each parameter's ``.grad`` in place (with the in-place tensor methods, under
+``no_grad``, so versions are kept as PyTorch keeps them) and skip parameters whose
+``.grad`` is None.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from autograd_mnist.grad_mode import no_grad
+from autograd_mnist.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(fn: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    """The ``.grad`` of each parameter that has one (one Tensor or an iterable of them)."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{fn}: parameter {i} is a {type(p).__name__}, expected a Tensor")
+    return [p.grad for p in params if p.grad is not None]
+
+
+def _number(fn: str, name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{fn}: {name} must be a number; got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Scale the gradients together so that their joint norm is at most ``max_norm``.
+
+    The joint norm is the ``norm_type``-norm of all gradients seen as one vector (``inf``:
+    the largest magnitude). Every gradient is multiplied by
+    ``min(1, max_norm / (norm + 1e-6))``, as in PyTorch (the norm is computed in float64).
+    An infinite norm makes every gradient 0 (its infinite elements NaN) and a NaN norm
+    makes them NaN, as in PyTorch, unless ``error_if_nonfinite``.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors (e.g. ``model.parameters()``).
+        max_norm: the largest joint norm allowed.
+        norm_type: p of the p-norm (> 0), or ``float('inf')``.
+        error_if_nonfinite: raise instead of scaling when the norm is NaN or infinite.
+
+    Returns:
+        The joint norm before clipping, a 0-d tensor in the gradients' dtype (0.0 when no
+        parameter has a gradient).
+
+    Raises:
+        TypeError: if a parameter is not a Tensor or an argument is not a number.
+        ValueError: if ``norm_type`` is not positive.
+        RuntimeError: if ``error_if_nonfinite`` and the norm is NaN or infinite.
+    """
+    fn = "clip_grad_norm_"
+    max_norm, p = _number(fn, "max_norm", max_norm), _number(fn, "norm_type", norm_type)
+    if not p > 0:
+        raise ValueError(f"{fn}: norm_type must be > 0 or inf; got {norm_type}")
+    grads = _grads(fn, parameters)
+    if not grads:
+        return Tensor(np.zeros((), dtype=np.float32))
+    flat = [np.abs(g.data.astype(np.float64, copy=False)).ravel() for g in grads]
+    if math.isinf(p):
+        total = max((float(a.max()) if a.size else 0.0) for a in flat)
+    else:
+        total = float(sum(np.sum(a**p) for a in flat)) ** (1.0 / p)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"{fn}: the total norm of order {norm_type} of the gradients is {total}, so "
+            "they cannot be clipped; set error_if_nonfinite=False to scale them anyway"
+        )
+    coef = max_norm / (total + 1e-6)
+    coef = coef if math.isnan(coef) else min(1.0, coef)  # a NaN norm makes NaN gradients
+    with no_grad(), np.errstate(invalid="ignore"):  # inf * 0 is NaN without a warning
+        for g in grads:
+            g.mul_(g.dtype.type(coef))
+    return Tensor(np.asarray(total, dtype=grads[0].dtype))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element to ``[-clip_value, clip_value]`` in place.
+
+    Raises:
+        TypeError: if a parameter is not a Tensor or ``clip_value`` is not a number.
+    """
+    fn = "clip_grad_value_"
+    c = _number(fn, "clip_value", clip_value)
+    with no_grad():
+        for g in _grads(fn, parameters):
+            g.clamp_(-c, c)
