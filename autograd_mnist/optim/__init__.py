@@ -5,10 +5,9 @@
 - :func:`blockwise` (with :data:`BLOCK`, :data:`PARALLEL_MIN`, :data:`LIGHT_PARALLEL_MIN`,
   :func:`cores`): the cache-blocked, multi-threaded kernel the largest updates run through;
 - :func:`penalty`: L1/L2 weight penalties to add to the loss (R4);
-- :mod:`~autograd_mnist.optim.schedulers`: :class:`StepLR`, :class:`MultiStepLR`,
-  :class:`ExponentialLR`, :class:`CosineAnnealingLR`, :class:`LambdaLR` (per epoch),
-  :class:`OneCycleLR` (per optimizer step); also importable from
-  :mod:`~autograd_mnist.optim.lr_scheduler`, PyTorch's path;
+- :mod:`~autograd_mnist.optim.lr_scheduler` (PyTorch's module name): :class:`StepLR`,
+  :class:`MultiStepLR`, :class:`ExponentialLR`, :class:`CosineAnnealingLR`,
+  :class:`LambdaLR` (per epoch), :class:`OneCycleLR` (per optimizer step);
 - :mod:`~autograd_mnist.optim.swa_utils`: :class:`AveragedModel` and
   :func:`get_ema_multi_avg_fn`, an exponential moving average of a model's weights.
 """
@@ -20,6 +19,15 @@ from autograd_mnist.optim._blockwise import (
     PARALLEL_MIN,
     blockwise,
     cores,
+)
+from autograd_mnist.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LRScheduler,
+    MultiStepLR,
+    OneCycleLR,
+    StepLR,
 )
 from autograd_mnist.optim.optimizers import (
     OPTIMIZERS,
@@ -35,15 +43,6 @@ from autograd_mnist.optim.optimizers import (
     RMSprop,
 )
 from autograd_mnist.optim.penalties import penalty
-from autograd_mnist.optim.schedulers import (
-    CosineAnnealingLR,
-    ExponentialLR,
-    LambdaLR,
-    LRScheduler,
-    MultiStepLR,
-    OneCycleLR,
-    StepLR,
-)
 from autograd_mnist.optim.swa_utils import (
     AveragedModel,
     get_ema_multi_avg_fn,
