@@ -180,6 +180,8 @@ def test_data_dir_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert default_data_dir() == tmp_path / "home" / ".cache" / "autograd_mnist"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_data_dir() == tmp_path / "xdg" / "autograd_mnist"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as XDG asks
+    assert default_data_dir() == tmp_path / "home" / ".cache" / "autograd_mnist"
     monkeypatch.setenv("AUTOGRAD_MNIST_DATA", str(tmp_path / "env"))
     assert default_data_dir() == tmp_path / "env"
     assert dataset_dir("fashion-mnist") == tmp_path / "env" / "fashion-mnist"

@@ -219,6 +219,10 @@ def test_collapse_by_name_and_the_parameter_count() -> None:
 def test_collapse_without_grouping_is_refused() -> None:
     with pytest.raises(ValueError, match="collapse= needs group_modules"):
         to_dot(_tiny(), group_modules=False, collapse=1)
+    with pytest.raises(ValueError, match="collapse must be a depth >= 0 or names; got True"):
+        to_dot(_tiny(), collapse=True)  # not silently depth 1
+    with pytest.raises(TypeError, match="to_dot: expected a Tensor .*; got ndarray"):
+        to_dot(np.zeros(3))  # type: ignore[arg-type]
 
 
 def test_show_backward_numbers_ops_in_the_walk_order() -> None:

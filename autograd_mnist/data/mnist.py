@@ -68,12 +68,14 @@ def default_data_dir() -> Path:
 
     ``$AUTOGRAD_MNIST_DATA`` if set, else ``$XDG_CACHE_HOME/autograd_mnist``, else
     ``~/.cache/autograd_mnist``. Each dataset lives in its own subfolder (:func:`dataset_dir`).
+    A relative ``$XDG_CACHE_HOME`` is ignored, as the XDG specification asks (it would put
+    the cache wherever the command happens to run).
     """
     env = os.environ.get("AUTOGRAD_MNIST_DATA")
     if env:
         return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME")
-    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or "").expanduser()
+    base = cache if cache.is_absolute() else Path.home() / ".cache"
     return base / "autograd_mnist"
 
 

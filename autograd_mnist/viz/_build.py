@@ -160,11 +160,16 @@ def to_dot(
         A ``graphviz.Digraph``; ``.source`` is the DOT text (no ``dot`` binary needed).
 
     Raises:
+        TypeError: if ``tensor`` is not a Tensor.
         RuntimeError: if the graph was freed by a ``backward`` without ``retain_graph``.
-        ValueError: for a negative ``collapse``, a name no module call here has, or
+        ValueError: for a negative or bool ``collapse``, a name no module call here has, or
             ``collapse`` with ``group_modules=False``.
     """
-    if isinstance(collapse, int) and collapse < 0:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(
+            f"to_dot: expected a Tensor (a loss, an output); got {type(tensor).__name__}"
+        )
+    if isinstance(collapse, bool) or (isinstance(collapse, int) and collapse < 0):
         raise ValueError(f"to_dot: collapse must be a depth >= 0 or names; got {collapse}")
     walk = _Walk(tensor)
     if group_modules is None:
