@@ -225,6 +225,8 @@ def grad(
         raise ValueError(f"grad: got {len(gos)} grad_outputs for {len(outs)} outputs")
     for kind, ts in (("output", outs), ("input", ins)):  # as torch, for either
         for i, t in enumerate(ts):
+            if not hasattr(t, "requires_grad"):  # a number, an array, a generator, ...
+                raise TypeError(f"grad: {kind} {i} is a {type(t).__name__}; expected a Tensor")
             if not t.requires_grad:
                 raise RuntimeError(f"grad: {kind} {i} (shape {t.shape}) does not require grad")
     gs = [_as_grad(o, go, "grad") for o, go in zip(outs, gos)]

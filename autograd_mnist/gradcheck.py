@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist._finite_diff import derivatives, numerical_gradient
+from autograd_mnist._finite_diff import Accept, numerical_gradient, termwise
 from autograd_mnist.autograd import grad
 from autograd_mnist.func import jvp
 from autograd_mnist.tensor import Tensor
@@ -40,10 +40,13 @@ EPS = 1e-4
 RTOL = 1e-5
 #: Default absolute tolerance, for entries whose true value is (near) zero.
 ATOL = 1e-9
-#: The rounding floor added to atol, in units of eps_mach * sum|w * fn(x)| / eps: each
-#: central difference turns L's rounding into about 2 / (2 eps) of it, Richardson's weights
-#: 4/3 and 1/3 make that about 3, and L's own sum rounds in several places.
+#: The rounding floor added to atol, in units of eps_mach * sum|w * fn(x)| / eps over the
+#: terms the step changes: each central difference turns their rounding into about
+#: 2 / (2 eps) of it, Richardson's weights 4/3 and 1/3 make that about 3, and fn rounds in
+#: several places.
 ROUNDING = 10.0
+#: The larger step that finds the terms that depend on an element the step eps cannot move.
+PROBE = 1.0
 #: Inputs with more elements than this are checked along random directions instead.
 MAX_ELEMENTS = 200
 #: Number of random directions for large inputs and in fast mode.
@@ -74,9 +77,9 @@ def _outputs(result: Any) -> list[Tensor]:
 def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """float64 copies of the inputs; which positions are differentiated.
 
-    PyTorch's form, one tuple of inputs (``gradcheck(fn, (x, y))``), is unpacked.
+    PyTorch's form, one tuple or list of inputs (``gradcheck(fn, (x, y))``), is unpacked.
     """
-    if len(inputs) == 1 and isinstance(inputs[0], tuple):
+    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):
         inputs = inputs[0]
     marked = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
     xs: list[Any] = []
@@ -105,22 +108,21 @@ class _Objective:
     def __init__(self, fn: Callable[..., Any], xs: list[Any], seed: int) -> None:
         self.fn = fn
         self.xs = xs
-        outs = _outputs(fn(*xs))
         rng = np.random.default_rng(seed)
-        self.ws = [np.asarray(rng.standard_normal(o.shape)) for o in outs]
-        #: sum |w_k * out_k(x)|: the size of the terms L adds up, which sets its rounding.
-        self.magnitude = float(sum(np.sum(np.abs(w * o.data)) for w, o in zip(self.ws, outs)))
+        self.ws = [np.asarray(rng.standard_normal(o.shape)) for o in _outputs(fn(*xs))]
 
-    def rounding_floor(self, eps: float) -> float:
-        """A bound on the finite difference's own rounding error: ``ROUNDING`` times
-        eps_mach * magnitude / eps (L's rounding over the step). Added to atol, so that
-        entries next to large ones are not held to a precision the difference cannot have."""
-        return ROUNDING * float(np.finfo(np.float64).eps) * self.magnitude / eps
-
-    def value(self) -> float:
-        # Recorded, not under no_grad: fn may itself differentiate (gradgradcheck).
+    def terms(self) -> np.ndarray:
+        """The terms w_k * out_k(x) that L adds up, flat. Recorded, not under no_grad: fn
+        may itself differentiate (gradgradcheck)."""
         outs = _outputs(self.fn(*self.xs))
-        return float(sum(np.sum(w * o.data) for w, o in zip(self.ws, outs)))
+        return np.concatenate([np.zeros(0), *(np.ravel(w * o.data) for w, o in zip(self.ws, outs))])
+
+    def derivatives(
+        self, arr: np.ndarray, eps: float, dirs: np.ndarray | None, tol: Accept
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """L's derivatives along each element of ``arr`` (or direction) and their rounding
+        floors (:func:`~autograd_mnist._finite_diff.termwise`)."""
+        return termwise(self.terms, arr, eps, dirs, tol, ROUNDING, PROBE)
 
     def analytical(self, diff: list[int], scale: float = 1.0) -> list[np.ndarray]:
         targets = [self.xs[i] for i in diff]
@@ -176,23 +178,26 @@ def _compare(
     atol: float,
     rtol: float,
     directional: bool,
-    floor: float,
+    floor: np.ndarray,
     mode: str = "",
 ) -> str | None:
-    """None if |ana - num| <= atol + floor + rtol * |num| everywhere; else the report."""
+    """None if |ana - num| <= atol + floor + rtol * |num| everywhere (a NaN fails); else
+    the report."""
     err = np.abs(num - ana)
-    bad = err > atol + floor + rtol * np.abs(num)
+    bad = ~(err <= atol + floor + rtol * np.abs(num)) | ~np.isfinite(num)
     if not bad.any():
         return None
-    worst = np.unravel_index(int(np.argmax(err - rtol * np.abs(num))), num.shape)
+    excess = np.where(bad, np.nan_to_num(err - floor - rtol * np.abs(num), nan=np.inf), -np.inf)
+    worst = np.unravel_index(int(np.argmax(excess)), num.shape)
     rel = err / np.maximum(np.abs(num), 1e-300)
     where = f"direction {worst[0]}" if directional else f"element {tuple(int(j) for j in worst)}"
     return (
         f"gradcheck: {name}: input {i} (shape {shape}){mode}: worst at {where}: "
         f"numerical {num[worst]:.10g}, analytical {ana[worst]:.10g}; "
         f"max abs error {err.max():.3g}, max rel error {rel.max():.3g} "
-        f"(atol {atol:g}, rtol {rtol:g}, rounding floor {floor:.2g}, "
+        f"(atol {atol:g}, rtol {rtol:g}, rounding floor {floor[worst]:.2g}, "
         f"{int(bad.sum())} of {bad.size} values off)"
+        + ("" if np.isfinite(num[worst]) else "; fn is not finite within eps: lower eps")
     )
 
 
@@ -225,7 +230,7 @@ def _directions(rng: np.random.Generator, n: int) -> np.ndarray:
     """``DIRECTIONS`` random directions in R^n, each scaled to a largest entry of 1: a step
     of eps along one moves no element by more than eps (kink margins hold as per element)."""
     dirs = rng.standard_normal((DIRECTIONS, n))
-    scaled: np.ndarray = dirs / np.abs(dirs).max(axis=1, keepdims=True)
+    scaled: np.ndarray = dirs / np.abs(dirs).max(axis=1, keepdims=True, initial=0.0)  # n = 0
     return scaled
 
 
@@ -233,14 +238,20 @@ def _check_backward_runs(
     name: str, obj: _Objective, diff: list[int], before: list[np.ndarray]
 ) -> list[np.ndarray]:
     """The analytical gradients, after checking the inputs still equal ``before`` (their
-    values before any forward), two backward runs agree and a zero cotangent gives zero
-    gradients."""
+    values before any forward), the gradients are finite, two backward runs agree and a
+    zero cotangent gives zero gradients."""
     ana = obj.analytical(diff)
     again = obj.analytical(diff)
     zero = obj.analytical(diff, scale=0.0)
     for i, a, b, z, x0 in zip(diff, ana, again, zero, before):
-        if not np.array_equal(obj.xs[i].data, x0):
+        if not np.array_equal(obj.xs[i].data, x0, equal_nan=True):
             raise GradcheckError(f"gradcheck: {name}: input {i} was modified in place")
+        if not np.isfinite(a).all():
+            at = tuple(int(j) for j in np.argwhere(~np.isfinite(a))[0])
+            raise GradcheckError(
+                f"gradcheck: {name}: input {i} (shape {a.shape}): the backward gave {a[at]} "
+                f"at element {at} ({int((~np.isfinite(a)).sum())} of {a.size} not finite)"
+            )
         if not np.array_equal(a, b):
             raise GradcheckError(
                 f"gradcheck: {name}: input {i}: two backward runs gave different gradients"
@@ -269,14 +280,15 @@ def gradcheck(
     Float inputs are copied to float64. If some inputs are Tensors with
     ``requires_grad=True``, only those are checked; otherwise every float input is.
     Integer inputs (labels, indices) are passed through unchanged. Inputs come as separate
-    arguments, ``gradcheck(fn, x, y)``, or as PyTorch passes them, one tuple
-    ``gradcheck(fn, (x, y))``. Pass every tensor ``fn``
-    uses as an input: a float32 tensor captured inside ``fn`` would mix dtypes.
+    arguments, ``gradcheck(fn, x, y)``, or as PyTorch passes them, one tuple (or list)
+    ``gradcheck(fn, (x, y))``. Pass every tensor ``fn`` uses as an input: a float32 tensor
+    captured inside ``fn`` would mix dtypes.
 
     The objective is L = sum(w * fn(x)) for a seeded random cotangent ``w``; its numerical
     derivative is the Richardson extrapolation (4 D(eps/2) - D(eps)) / 3 of the central
     difference D, accurate to about 1e-10 relative in float64. An entry passes when
-    |analytical - numerical| <= atol + rtol * |numerical|.
+    |analytical - numerical| <= atol + rtol * |numerical| + the rounding floor (a bound on
+    the difference's rounding, from the terms of L the step changes); a NaN never passes.
 
     Each input is checked element by element, or, if it has more than ``MAX_ELEMENTS``
     elements or ``fast_mode`` is True, along ``DIRECTIONS`` random directions v (comparing
@@ -324,9 +336,13 @@ def gradcheck(
             dirs = None
             if fast_mode or x.numel() > MAX_ELEMENTS:
                 dirs = _directions(rng, x.numel())
-            num = derivatives(obj.value, x.data, eps, dirs)
             expected = a if dirs is None else dirs @ a.reshape(-1)
-            floor = obj.rounding_floor(eps)
+            flat = expected.reshape(-1)
+
+            def tol(k: int, num: float, floor: float, flat: np.ndarray = flat) -> bool:
+                return bool(abs(num - flat[k]) <= atol + floor + rtol * abs(num))
+
+            num, floor = obj.derivatives(x.data, eps, dirs, tol)
             along = dirs is not None
             msg = _compare(name, i, x.shape, num, expected, atol, rtol, along, floor)
             if not msg and check_forward_ad:

@@ -100,8 +100,12 @@ def test_fast_mode_reports_directions_and_costs_what_the_directions_cost() -> No
     calls[0] = 0
     with pytest.raises(GradcheckError, match=r"worst at element"):
         gradcheck(counted, _t(x))
-    # 4 evaluations per derivative (Richardson), plus the 4 forward calls of the setup
-    assert fast == 4 * DIRECTIONS + 4 and calls[0] == 4 * x.size + 4
+    # 4 evaluations per derivative (Richardson), 2 more (the probe of PROBE) for each that
+    # fails, plus the 4 forward calls of the setup; here every derivative fails
+    assert fast == 6 * DIRECTIONS + 4 and calls[0] == 6 * x.size + 4
+    calls[0] = 0
+    gradcheck(lambda t: counted(t) * 0 + t**3, _t(x), fast_mode=True)  # right: no probe
+    assert calls[0] == 4 * DIRECTIONS + 4
 
 
 @settings(max_examples=20)

@@ -149,19 +149,24 @@ def autograd_grad(
     retain_graph: bool | None = None,
 ) -> tuple[Tensor | None, ...]:
     """:func:`autograd_mnist.grad` that skips outputs which are None or have no graph,
-    with ``allow_unused``: None for an input no remaining output depends on."""
+    with ``allow_unused``: None for an input no remaining output depends on, and for one
+    that cannot require grad (the upstream gradient of an integer output, in ``jvp``)."""
     gos = grad_outputs if grad_outputs is not None else (None,) * len(outputs)
     pairs = [(o, g) for o, g in zip(outputs, gos) if o is not None and o.requires_grad]
-    if not pairs:
+    live = [t for t in inputs if t.requires_grad]
+    if not pairs or not live:
         return (None,) * len(inputs)
-    return grad(
-        [o for o, _ in pairs],
-        inputs,
-        [g for _, g in pairs],
-        retain_graph=retain_graph,
-        create_graph=create_graph,
-        allow_unused=True,
+    grads = iter(
+        grad(
+            [o for o, _ in pairs],
+            live,
+            [g for _, g in pairs],
+            retain_graph=retain_graph,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
     )
+    return tuple(next(grads) if t.requires_grad else None for t in inputs)
 
 
 _INDEPENDENT = {

@@ -85,8 +85,13 @@ def _columns(outs: Tensors, ins: Tensors, create_graph: bool, strict: bool) -> l
             jv = fill_in_zeros(jv, outs, strict, create_graph, "back_trick")
             for i, col in enumerate(jv):
                 cols[i][k].append(col)
-    return [
-        tuple(_block(cols[i][k], out, inp, True) for k, inp in enumerate(ins))
+    return [  # an integer output: zeros of the input's dtype, as in reverse mode
+        tuple(
+            _block(cols[i][k], out, inp, True)
+            if out.dtype.kind == "f"
+            else zeros(out.shape + inp.shape, dtype=inp.dtype)
+            for k, inp in enumerate(ins)
+        )
         for i, out in enumerate(outs)
     ]
 

@@ -31,7 +31,8 @@ def check_forward(
 
     Float arrays in ``args`` become Tensors; other arguments pass through. The reference
     gets copies of the same values as NumPy arrays. When all float inputs share one dtype,
-    the output must have it too (float32 in, float32 out).
+    the output must have it too (float32 in, float32 out), except where the reference
+    gives integers or booleans (indices, masks): there the output must too.
 
     Args:
         fn: the op on Tensors.
@@ -59,9 +60,13 @@ def check_forward(
             raise AssertionError(
                 f"{name}: output {k} has shape {o_arr.shape}; reference {e_arr.shape}"
             )
-        if len(dtypes) == 1 and o_arr.dtype not in dtypes:
+        if e_arr.dtype.kind in "biu" and o_arr.dtype.kind != e_arr.dtype.kind:  # indices
             raise AssertionError(
-                f"{name}: output {k} has dtype {o_arr.dtype}; inputs are {dtypes.pop()}"
+                f"{name}: output {k} has dtype {o_arr.dtype}; reference {e_arr.dtype}"
+            )
+        if e_arr.dtype.kind not in "biu" and len(dtypes) == 1 and o_arr.dtype not in dtypes:
+            raise AssertionError(
+                f"{name}: output {k} has dtype {o_arr.dtype}; inputs are {next(iter(dtypes))}"
             )
         np.testing.assert_allclose(
             o_arr, e_arr, rtol=rtol, atol=atol, err_msg=f"{name}: output {k} vs reference"
@@ -98,7 +103,7 @@ def check_op(
     ``reference`` unchanged. Call it from a plain test function (or a script), not from
     inside another ``@given`` test: Hypothesis does not nest. The active Hypothesis
     profile (``settings.load_profile``) sets the example count unless ``max_examples``
-    is given.
+    is given; its deadline is ignored (an example takes hundreds of calls of ``fn``).
 
     Args:
         fn: the op, called as ``fn(*drawn)`` on Tensors; returns a Tensor (or a tuple).
@@ -111,7 +116,7 @@ def check_op(
         rtol: forward tolerance, relative (default 1e-10, for float64).
         atol: forward tolerance, absolute (default 1e-12, for float64).
         grad_rtol: gradcheck relative tolerance (default ``gradcheck.RTOL``, 1e-5).
-        grad_atol: gradcheck absolute tolerance (default ``gradcheck.ATOL``, 1e-8).
+        grad_atol: gradcheck absolute tolerance (default ``gradcheck.ATOL``, 1e-9).
         eps: finite-difference step (default ``gradcheck.EPS``, 1e-4; Richardson also
             steps eps / 2). Keep it below the inputs' distance to any kink.
         max_examples: override the active Hypothesis profile's example count.
@@ -143,7 +148,9 @@ def check_op(
         if gradgrad:
             gradgradcheck(fn, *ins, eps=eps, atol=grad_atol, rtol=grad_rtol, seed=seed)
 
-    test = given(strategy)(run)
+    # No deadline: one example runs fn hundreds of times (a gradgradcheck of a small conv
+    # takes longer than Hypothesis's default 200 ms), so a deadline would fail by timing.
+    overrides: dict[str, Any] = {"deadline": None}
     if max_examples is not None:
-        test = settings(max_examples=max_examples)(test)
-    test()
+        overrides["max_examples"] = max_examples
+    settings(**overrides)(given(strategy)(run))()

@@ -341,18 +341,18 @@ def _distinct(
     if n == 0:
         return np.zeros(shp, dtype=dtype)
     # Sorted values lo + off + r*step + jitter_r, jitter in [0, step - spacing]: neighbours
-    # differ by at least step - (step - spacing) = spacing; the largest is <= hi.
-    widest = (hi - lo + spacing) / n
-    if widest < spacing:
+    # differ by at least step - (step - spacing) = spacing; the largest is <= hi. A few ulps
+    # more room keep that true after the sums and the cast round.
+    gap = spacing + 4 * float(np.spacing(np.asarray(max(abs(lo), abs(hi)), dtype=dtype)))
+    widest = (hi - lo + gap) / n
+    if widest < gap:
         raise InvalidArgument(
             f"distinct_arrays: {n} values spaced {spacing} do not fit in [{lo}, {hi}]"
         )
-    step = draw(st.floats(spacing, widest))
-    off = draw(st.floats(0.0, max(0.0, (hi - lo + spacing) - n * step)))
+    step = draw(st.floats(gap, widest))
+    off = draw(st.floats(0.0, max(0.0, (hi - lo + gap) - n * step)))
     ranks = np.asarray(draw(st.permutations(range(n))), dtype=np.float64)
-    jitter = draw(
-        hnp.arrays(np.float64, n, elements=st.floats(0.0, max(0.0, (step - spacing) * 0.99)))
-    )
+    jitter = draw(hnp.arrays(np.float64, n, elements=st.floats(0.0, max(0.0, (step - gap) * 0.99))))
     values: np.ndarray = lo + off + ranks * step + jitter
     return values.reshape(shp).astype(dtype)
 
