@@ -28,6 +28,7 @@ __all__ = [
     "PlainBar",
     "ProgressBar",
     "atomic_open",
+    "is_utf8",
     "jsonable",
     "progress_bar",
     "temp_pattern",
@@ -56,6 +57,8 @@ def atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
     Readers never see a half-written file: the data goes to a temporary file in the same
     directory, which is flushed, synced and moved into place with :func:`os.replace` when the
     ``with`` block ends without an exception. On an exception the temporary file is removed.
+    A symbolic link is followed, as ``open(path, "wb")`` does: the file it points to is
+    replaced and the link stays.
 
     Args:
         path: the destination file; its directory must exist.
@@ -69,7 +72,7 @@ def atomic_open(path: PathLike) -> Iterator[IO[bytes]]:
             the ``with`` block that names no file (e.g. a full disk on ``write``) is made
             to name ``path`` too.
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     try:
         mode = target.stat().st_mode & 0o777
     except OSError:
@@ -106,6 +109,16 @@ def write_text(path: PathLike, text: str) -> None:
     """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_open`)."""
     with atomic_open(path) as f:
         f.write(text.encode("utf-8"))
+
+
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (a str holding a lone surrogate, such as a file
+    name's undecodable byte, does not): keys and metadata written as JSON must."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def jsonable(value: Any) -> Any:

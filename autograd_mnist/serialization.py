@@ -30,7 +30,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.lib import format as npy
 
-from .io import PathLike, atomic_open
+from .io import PathLike, atomic_open, is_utf8
 
 __all__ = ["MAX_DEPTH", "MAX_LOAD_BYTES", "load", "save"]
 
@@ -83,10 +83,10 @@ def _encode(value: Any, keys: tuple[str, ...], arrays: dict[str, np.ndarray], pa
                     f"save: bad key under '{_where(keys)}' for '{path}'; got "
                     f"{type(k).__name__} {k!r}, expected str"
                 )
-            if not k or "/" in k:
+            if not k or "/" in k or not is_utf8(k):
                 raise ValueError(
                     f"save: bad key under '{_where(keys)}' for '{path}'; got {k!r}, "
-                    "expected a non-empty str without '/'"
+                    "expected a non-empty str without '/' (and no lone surrogate: UTF-8)"
                 )
             node[k] = _encode(v, (*keys, k), arrays, path)
         return {"dict": node}
@@ -112,8 +112,9 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
     Raises:
         TypeError: if ``state`` is not a mapping, a key is not a str, or a value has an
             unsupported type or is an object array (naming the path and key).
-        ValueError: if a key is not a non-empty str without ``/``, or containers nest
-            deeper than :data:`MAX_DEPTH` (naming the path and key).
+        ValueError: if a key is not a non-empty str without ``/`` (or is not UTF-8: a
+            lone surrogate), or containers nest deeper than :data:`MAX_DEPTH` (naming the
+            path and key).
         OSError: if the folder or file cannot be written; the error names ``path``.
     """
     where = os.fspath(path)
@@ -195,6 +196,8 @@ def _members(zf: zipfile.ZipFile, path: str, max_bytes: int) -> dict[str, zipfil
         where = f"load: member '{name}' of '{path}'"
         if name == info.filename or name in members:
             problem = "a duplicate" if name in members else f"'{info.filename}'"
+            if info.filename.endswith(".pkl"):
+                problem += " (a pickle: torch.save's .pt? never unpickled here)"
             raise ValueError(f"{where}: got {problem}, expected distinct .npy members")
         _zip_entry_check(info, file_size, path)
         with zf.open(info) as f:

@@ -28,7 +28,7 @@ import safetensors.numpy
 
 from autograd_mnist import nn
 from autograd_mnist.errors import RunError
-from autograd_mnist.io import PathLike, atomic_open
+from autograd_mnist.io import PathLike, atomic_open, is_utf8
 from autograd_mnist.models import config_for_weights, make_model
 from autograd_mnist.tensor import Tensor
 
@@ -55,6 +55,7 @@ NUM_BATCHES_TRACKED = "num_batches_tracked"
 """PyTorch's BatchNorm buffer that ours lacks (see the module docstring)."""
 
 _RUNNING_VAR = "running_var"
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's files (since PyTorch 1.6) and .npz are zips
 _FORMAT = {"format": "pt"}  # what safetensors.torch writes; transformers' loaders look for it
 
 
@@ -76,6 +77,8 @@ def _torch_state(state: Mapping[str, Any], where: str) -> dict[str, np.ndarray]:
             raise TypeError(
                 f"save_weights: bad key {key!r} for '{where}', expected a non-empty str"
             )
+        if not is_utf8(key):
+            raise ValueError(f"save_weights: key {key!r} for '{where}' is not UTF-8 text")
         array = np.asarray(value.data if isinstance(value, Tensor) else value)
         if array.dtype.kind not in "biuf":
             raise TypeError(
@@ -109,6 +112,7 @@ def save_weights(
     Raises:
         TypeError: for a key that is not a non-empty str, an array that is not numbers or
             metadata that is not str -> str (naming the file and key).
+        ValueError: for a key or metadata that is not UTF-8 text (a lone surrogate).
         OSError: if the file cannot be written (naming ``path``).
     """
     where = os.fspath(path)
@@ -126,6 +130,9 @@ def save_weights(
     bad = [k for k, v in meta.items() if not isinstance(k, str) or not isinstance(v, str)]
     if bad:
         raise TypeError(f"save_weights: metadata for '{where}' must map str to str; got {bad}")
+    bad = [k for k, v in meta.items() if not (is_utf8(k) and is_utf8(v))]
+    if bad:
+        raise ValueError(f"save_weights: metadata for '{where}' is not UTF-8 text: keys {bad}")
     data = safetensors.numpy.save(_torch_state(state, where), metadata=meta)
     with atomic_open(where) as f:
         f.write(data)
@@ -156,16 +163,33 @@ def _plain(array: np.ndarray) -> np.ndarray:
     return np.array(array)
 
 
+def _hint(where: str) -> str:
+    """What a file that is not safetensors may be instead (a zip: torch.save's or .npz)."""
+    try:
+        with open(where, "rb") as f:
+            zipped = f.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC
+    except OSError:
+        return ""
+    return (
+        " (it is a zip archive: torch.save's .pt, read only by unpickling, which is never "
+        "done here: write safetensors with safetensors.torch.save_file; or an .npz: am.load)"
+        if zipped
+        else ""
+    )
+
+
 def _read(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Every array and the metadata of a safetensors file; errors name the file and key."""
     where = os.fspath(path)
+    if Path(where).is_dir():
+        raise IsADirectoryError(f"load_weights: '{where}' is a folder, expected a file")
     if not Path(where).is_file():
         raise FileNotFoundError(f"load_weights: no file '{where}'")
     try:
         handle = safetensors.safe_open(where, framework="np")
     except Exception as exc:  # SafetensorError, OSError, whatever a hostile header provokes
         raise ValueError(
-            f"load_weights: '{where}' is not a readable safetensors file: {exc}"
+            f"load_weights: '{where}' is not a readable safetensors file: {exc}{_hint(where)}"
         ) from None
     state: dict[str, np.ndarray] = {}
     with handle as f:
@@ -243,7 +267,7 @@ def load_weights(path: PathLike, model: nn.Module | None = None) -> dict[str, np
         The file's arrays by name (with ``model``: those loaded into it).
 
     Raises:
-        FileNotFoundError: if there is no such file.
+        FileNotFoundError: if there is no such file (IsADirectoryError: a folder).
         ValueError: if it is not a safetensors file (too short, a truncated or hostile
             header, data not covering the arrays), holds a dtype NumPy cannot represent
             (BF16 unless ``ml_dtypes`` is loaded: then it is read as float32), or, with

@@ -15,6 +15,7 @@ import pytest
 from autograd_mnist.io import (
     PlainBar,
     atomic_open,
+    is_utf8,
     jsonable,
     progress_bar,
     write_csv,
@@ -35,6 +36,27 @@ def test_atomic_open_replaces_on_success_and_keeps_the_old_file_on_error(tmp_pat
     write_text(path, "new\n")
     assert path.read_text() == "new\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the file's mode is kept
+
+
+def test_atomic_open_follows_a_symlink_as_open_does(tmp_path: Path) -> None:
+    """Saving through a link replaces the file it points to; the link stays a link (it was
+    replaced by a plain file, and the target kept its old contents)."""
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "model.npz"
+    target.write_text("old")
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    write_text(link, "new")
+    assert link.is_symlink() and target.read_text() == "new" and link.read_text() == "new"
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["model.npz"]
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "runs" / "fresh.txt")
+    write_text(dangling, "made")  # as open(..., "w"): the target is created
+    assert dangling.is_symlink() and (tmp_path / "runs" / "fresh.txt").read_text() == "made"
+
+
+def test_is_utf8_refuses_lone_surrogates() -> None:
+    assert is_utf8("weight é") and not is_utf8("key\udcff")
 
 
 def test_atomic_open_errors_name_the_target_not_the_temporary_file(

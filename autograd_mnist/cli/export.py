@@ -62,10 +62,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         am_onnx.onnx_module()  # a missing extra fails here, naming the install command
     folder = Path(ckpt["path"]).parent
     out = Path(args.output) if args.output else folder / FORMATS[args.format]
+    if out.is_dir():  # before --force, which cannot help
+        raise RunError(f"{out} is a folder; expected a file path for -o")
     if out.exists() and not args.force:
         raise RunError(f"{out} exists; pass --force to overwrite it, or -o to write elsewhere")
-    if out.is_dir():
-        raise RunError(f"{out} is a folder; expected a file path for -o")
     model = model_to_export(ckpt)
     name, config = ckpt["model"]["name"], ckpt["model"].get("config") or {}
     if args.format == "safetensors":

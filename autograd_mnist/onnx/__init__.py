@@ -66,8 +66,9 @@ def export(
     Args:
         model: a Module taking one float tensor and returning one.
         example_input: an array or Tensor ``(N, ...)`` of the input's shape and dtype; its
-            values only drive the trace. Use N >= 2: with N = 1 a constant made from the
-            input's values (which cannot follow another batch size) is not detected.
+            values only drive the trace. A batch of 1 is traced as 2 (the example
+            twice), so that a constant made from the input's values (a mask, which
+            cannot follow another batch size) is refused, never frozen in.
         path: the ``.onnx`` file to write (atomically; its folder must exist).
         opset: the ONNX opset, from :data:`MIN_OPSET` to what the installed ``onnx``
             knows (``GELU`` is one ``Gelu`` node from opset 20, ``Erf`` and friends below).
@@ -93,12 +94,15 @@ def export(
             f"export: example_input of shape {x.shape} and dtype {x.dtype}; expected a float "
             "array (N, ...) with N >= 1"
         )
+    # a batch of 1 is traced as 2 (the example twice): a constant made from the input's
+    # values then has the batch size first and is refused instead of frozen into the graph
+    traced = np.concatenate([x, x]) if x.shape[0] == 1 else x
     graph = Graph(opset)
-    out_name, out = trace(model, x, graph)
-    if out.ndim < 1 or out.shape[0] != x.shape[0]:
+    out_name, out = trace(model, traced, graph)
+    if out.ndim < 1 or out.shape[0] != traced.shape[0]:
         raise UnsupportedOpError(
-            f"export: the output has shape {out.shape}; expected the batch dimension "
-            f"{x.shape[0]} first, as the input {x.shape}"
+            f"export: the output has shape {out.shape} for an input of shape {traced.shape}; "
+            f"expected the batch dimension {traced.shape[0]} first, as the input's"
         )
     graph.node("Identity", [out_name])  # the output under its fixed name
     graph.nodes[-1].outputs = [OUTPUT]

@@ -39,6 +39,7 @@ class Graph:
     opset: int
     nodes: list[Node] = field(default_factory=list)
     initializers: dict[str, np.ndarray] = field(default_factory=dict)
+    reserved: set[str] = field(default_factory=set)  # the model's names: no constant's
 
     def node(self, op: str, inputs: list[str], where: str = "", **attrs: Any) -> str:
         """Add a node; return its output's name (``<op>_<k>``; the node is ``/<where>/<op>_<k>``).
@@ -57,9 +58,10 @@ class Graph:
         return name
 
     def const(self, value: Any, dtype: Any = np.float32, hint: str = "const") -> str:
-        """A constant initializer holding ``value`` as ``dtype``, under a fresh name."""
+        """A constant initializer holding ``value`` as ``dtype``, under a fresh name (never one
+        of :attr:`reserved`, the state-dict keys that name the model's own)."""
         name = f"{hint}_{len(self.initializers)}"
-        while name in self.initializers:
+        while name in self.initializers or name in self.reserved:
             name += "_"
         return self.initializer(name, np.asarray(value, dtype=dtype))
 

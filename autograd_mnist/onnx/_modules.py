@@ -147,9 +147,9 @@ def _softplus(g: Graph, m: nn.Module, x: str, t: Tensor, _n: Names, where: str) 
     return g.node("Div", [y, g.const(m.beta, t.dtype, "beta")], where)
 
 
-def _flatten(g: Graph, m: nn.Module, x: str, t: Tensor, _n: Names, where: str) -> str:
+def _flatten(g: Graph, m: nn.Module, x: str, _t: Tensor, _n: Names, where: str) -> str:
     assert isinstance(m, nn.Flatten)
-    return g.node("Flatten", [x], where, axis=m.start_dim % max(t.ndim, 1))
+    return g.node("Flatten", [x], where, axis=1)
 
 
 def _softmax(op: str) -> Mapper:
@@ -187,8 +187,9 @@ def module_mapper(module: nn.Module, opset: int, ndim: int) -> Mapper | None:
     kind = type(module)
     if kind is nn.GELU and opset < GELU_OPSET:
         return None
-    if isinstance(module, nn.Flatten) and kind is nn.Flatten:
-        end = module.end_dim % max(ndim, 1)
-        if end != ndim - 1 or module.start_dim % max(ndim, 1) == 0:
+    if kind is nn.Flatten:
+        assert isinstance(module, nn.Flatten)
+        n = max(ndim, 1)  # ONNX's Flatten makes (batch, rest): only dims 1.. to the end
+        if module.start_dim % n != 1 or module.end_dim % n != ndim - 1:
             return None  # a Reshape then, with the batch dimension kept
     return MODULES.get(kind)

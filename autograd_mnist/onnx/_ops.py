@@ -94,6 +94,15 @@ def _log_softmax(g: Graph, c: OpCall) -> str:
 
 
 def _sum(g: Graph, c: OpCall) -> str:
+    """A ReduceSum; not over the batch dimension (0) of a batch-sized value: a mean or a
+    variance over it divides by the traced batch size, a constant in the graph."""
+    if c.dynamic[0] and 0 in c.ctx.params["axes"]:
+        raise UnsupportedOpError(
+            f"export: {c.describe()} sums over dimension 0 of {c.ctx.inputs[0].shape}, the "
+            "batch: a mean or variance over it would divide by the traced batch size, which "
+            "cannot follow a dynamic batch; got axes "
+            f"{tuple(c.ctx.params['axes'])}, expected ones without 0"
+        )
     axes = g.ints(list(c.ctx.params["axes"]), "axes")
     return g.node("ReduceSum", [c.ins[0], axes], c.where, keepdims=int(c.ctx.params["keepdim"]))
 

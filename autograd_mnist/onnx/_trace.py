@@ -44,6 +44,7 @@ class _Tracer:
     def __init__(self, model: nn.Module, graph: Graph, x: Tensor) -> None:
         self.model, self.g, self.x = model, graph, x
         self.names = Names(model)
+        graph.reserved.update(self.names.params.values(), self.names.buffers.values())
         self.module_names = {id(m): n for n, m in model.named_modules()}
         self.calls: dict[int, _Call] = {}
         self.keep: list[Any] = []  # every tensor seen stays alive: ids stay unique
@@ -116,16 +117,19 @@ class _Tracer:
         return mapper(self.g, op)
 
     def leaf(self, t: Tensor) -> str:
-        name = self.names.params.get(id(t))
+        # a parameter, or a buffer (an array, wrapped by the op that used it, not copied)
+        name = self.names.params.get(id(t)) or self.names.buffers.get(id(t.data))
         if name is not None:
             return self.g.initializer(name, t.data)
         batch = self.x.shape[0]
-        if t.ndim >= 2 and t.shape[0] == batch > 1:
+        batch_like = t.ndim >= 2 or (t.ndim == 1 and self.x.ndim == 1)  # (F,): features
+        if batch_like and t.shape[0] == batch > 1:
             raise UnsupportedOpError(
                 f"export: a constant of shape {t.shape} has the batch size {batch} as its "
                 "first dimension: made from the input's values (such as the masks of "
                 "F.leaky_relu, F.elu or F.softplus called outside their nn layers)? It "
-                "cannot follow a dynamic batch; use the nn layer, which exports whole"
+                "cannot follow a dynamic batch; use the nn layer, which exports whole (a "
+                "fixed array: register it with register_buffer)"
             )
         return self.g.const(t.data, t.dtype)
 
