@@ -7,6 +7,8 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from autograd_mnist._tensor_base import FLOAT_DTYPES, raw
+
 Size2 = int | tuple[int, int]
 Pair = tuple[int, int]
 
@@ -71,3 +73,27 @@ def is_int(v: object) -> TypeGuard[int]:
     Typed as narrowing to ``int``: a NumPy integer compares and converts like one.
     """
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def operand_dtype(op: str, inputs: Sequence[Any]) -> np.dtype[Any]:
+    """The one float dtype of an op's inputs (tensors, arrays, scalars): float32 when none
+    is a float array, which Python and NumPy scalars are not (they take the others' dtype).
+
+    Raises:
+        TypeError: for float32 and float64 inputs together, naming the op, every input's
+            dtype and shape.
+    """
+    dtype: np.dtype[Any] | None = None
+    for x in inputs:
+        arr = raw(x)
+        if isinstance(arr, np.ndarray) and arr.dtype in FLOAT_DTYPES:
+            if dtype is None:
+                dtype = arr.dtype
+            elif arr.dtype != dtype:
+                shapes = [getattr(i, "shape", ()) for i in inputs]
+                dtypes = [str(getattr(i, "dtype", type(i).__name__)) for i in inputs]
+                raise TypeError(
+                    f"{op}: mixed float dtypes {dtypes} (shapes {shapes}); "
+                    "expected one dtype: convert one with .float() or .double() first"
+                )
+    return dtype or np.dtype(np.float32)

@@ -10,10 +10,11 @@ stays out of the tensor <-> ops import cycle.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import numpy as np
 
+from autograd_mnist import autograd
 from autograd_mnist._inplace import InPlace
 from autograd_mnist.hooks import (
     RemovableHandle,
@@ -51,9 +52,10 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 class TensorBase(InPlace):
     """The data side of :class:`~autograd_mnist.tensor.Tensor`: the array, the gradient, the
-    graph link, conversions and printing; the version counter and the in-place methods come
-    from :class:`~autograd_mnist._inplace.InPlace`. Every differentiable method is on
-    ``Tensor``, whose docstring gives the constructor's arguments and dtype rules.
+    graph link and ``backward``, conversions and printing; the version counter and the
+    in-place methods come from :class:`~autograd_mnist._inplace.InPlace`. Every
+    differentiable method is on ``Tensor``, whose docstring gives the constructor's
+    arguments and dtype rules.
 
     Attributes:
         data: the ``np.ndarray`` holding the values. Writes through it (``t.data[0] = 1``,
@@ -199,6 +201,27 @@ class TensorBase(InPlace):
         return self
 
     # ----- gradient hooks (autograd_mnist.hooks) -----
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        *,
+        grad: Any = None,
+    ) -> None:
+        """Accumulate gradients into the ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` is PyTorch's name for the upstream gradient (``grad=`` also works);
+        ``retain_graph`` defaults to ``create_graph``, as in PyTorch. See
+        :func:`autograd_mnist.autograd.backward` for the arguments.
+        """
+        if grad is not None and gradient is not None:
+            raise TypeError("backward: give the upstream gradient once (gradient= or grad=)")
+        keep = create_graph if retain_graph is None else retain_graph
+        autograd.backward(
+            cast("Tensor", self), gradient if grad is None else grad, keep, create_graph
+        )
+
     def register_hook(self, hook: TensorHook) -> RemovableHandle:
         """Call ``hook(grad)`` with this tensor's gradient during backward, as in PyTorch.
 
@@ -312,6 +335,8 @@ class TensorBase(InPlace):
         return type(self)(self.data >= raw(other))
 
     __hash__ = object.__hash__
+    # comparisons as methods (PyTorch's names): the operators' aliases
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     # ----- logic on bool and integer tensors (not differentiable), as PyTorch's -----
     def __invert__(self: _T) -> _T:
@@ -335,6 +360,13 @@ class TensorBase(InPlace):
     def cpu(self: _T) -> _T:
         """This tensor: the CPU is the only device (``x.cpu().numpy()`` works)."""
         return self
+
+    def long(self: _T) -> _T:
+        """This tensor as int64 (``self`` if it already is), not differentiable: class
+        indices for ``cross_entropy``, as PyTorch's ``t.long()`` (floats are truncated)."""
+        if self.data.dtype == np.int64:
+            return self
+        return type(self)(self.data.astype(np.int64))
 
 
 def _logical(op: str, fn: Any, *operands: Any) -> np.ndarray:

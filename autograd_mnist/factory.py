@@ -1,5 +1,5 @@
 """Tensor constructors (PyTorch names; float32 by default): zeros, ones, randn, rand,
-arange, full, eye, and the ``*_like`` family."""
+randint, randperm, arange, linspace, full, eye, and the ``*_like`` family."""
 
 from __future__ import annotations
 
@@ -213,3 +213,117 @@ def rand_like(
     """
     shape, dt, gen = _random_like("rand_like", x, dtype, rng)
     return Tensor(gen.random(shape, dtype=dt), requires_grad=requires_grad)
+
+
+def _int_arg(op: str, name: str, value: Any) -> int:
+    if not is_int(value):
+        raise TypeError(f"{op}: {name} must be an int; got {value!r}")
+    return int(value)
+
+
+def randint(
+    low: int = 0,
+    high: Any = None,
+    size: Any = None,
+    *,
+    dtype: Any = np.int64,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """Integers drawn uniformly from ``[low, high)`` (``torch.randint``), from ``rng`` or the
+    package generator (``manual_seed``).
+
+    Both of torch's forms: ``randint(high, size)`` (from 0) and ``randint(low, high, size)``;
+    ``size`` may be given by keyword (``randint(10, size=(3,))``).
+
+    Args:
+        low: the smallest value (the bound, from 0, when ``high`` is not given).
+        high: the bound, not included.
+        size: the shape, a tuple or list of ints (an int for one dimension).
+        dtype: the dtype of the result, int64 by default (a float dtype holds the same
+            whole numbers, as torch allows).
+        requires_grad: make the result a leaf that requires grad (float dtypes only).
+        rng: an optional ``np.random.Generator``.
+
+    Raises:
+        TypeError: for a missing size, non-int bounds or sizes, or a bool dtype.
+        ValueError: if ``low >= high`` or a size is negative.
+    """
+    if isinstance(high, (tuple, list)) and size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if size is None:
+        raise TypeError(
+            f"randint: missing size; got low={low!r}, high={high!r}, expected "
+            "randint(high, size) or randint(low, high, size) with size a tuple"
+        )
+    lo, hi = _int_arg("randint", "low", low), _int_arg("randint", "high", high)
+    shape = size if isinstance(size, (tuple, list)) else (size,)
+    if not all(is_int(n) for n in shape):
+        raise TypeError(f"randint: size must be a tuple of ints; got {size!r}")
+    if lo >= hi or any(n < 0 for n in shape):
+        raise ValueError(
+            f"randint: got low={lo}, high={hi}, size={tuple(shape)}; expected low < high "
+            "and sizes >= 0"
+        )
+    dt = np.dtype(dtype)
+    if dt.kind not in "iuf":
+        raise TypeError(f"randint: dtype must be an integer or float dtype; got {dt}")
+    gen = rng if rng is not None else get_rng()
+    data = gen.integers(lo, hi, size=tuple(int(n) for n in shape), dtype=np.int64)
+    return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad)
+
+
+def randperm(
+    n: int,
+    *,
+    dtype: Any = np.int64,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """A random permutation of ``0, 1, ..., n - 1`` (``torch.randperm``), from ``rng`` or the
+    package generator.
+
+    Raises:
+        TypeError: if ``n`` is not an int. ValueError: if ``n`` is negative.
+    """
+    count = _int_arg("randperm", "n", n)
+    if count < 0:
+        raise ValueError(f"randperm: n must be >= 0; got {count}")
+    gen = rng if rng is not None else get_rng()
+    data = gen.permutation(count).astype(dtype)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included
+    (``torch.linspace``); computed in float64, then converted to ``dtype``.
+
+    Args:
+        start: the first value.
+        end: the last value (``steps == 1`` gives ``[start]``).
+        steps: how many values, >= 0.
+        dtype: the dtype of the result (float32 by default; an integer dtype truncates
+            toward zero, as torch).
+        requires_grad: make the result a leaf that requires grad (float dtypes only).
+
+    Raises:
+        TypeError: if ``steps`` is not an int. ValueError: if ``steps`` is negative or a
+        bound is not finite.
+    """
+    count = _int_arg("linspace", "steps", steps)
+    if count < 0 or not (np.isfinite(float(start)) and np.isfinite(float(end))):
+        raise ValueError(
+            f"linspace: got start={start}, end={end}, steps={count}; expected finite bounds "
+            "and steps >= 0"
+        )
+    data = np.linspace(float(start), float(end), count, dtype=np.float64).astype(dtype)
+    return Tensor(data, requires_grad=requires_grad)

@@ -3,8 +3,9 @@
 Each validates its arguments, naming the op and the shapes on error, then composes ops.
 Layout is NCHW; weights are stored as PyTorch stores them. ``F`` is the public name of
 everything: convolution, pooling and padding live in :mod:`autograd_mnist.spatial`,
-activations in :mod:`autograd_mnist.activations` and losses in
-:mod:`autograd_mnist.losses`, and are re-exported here.
+activations in :mod:`autograd_mnist.activations`, losses in :mod:`autograd_mnist.losses`,
+``layer_norm`` in :mod:`autograd_mnist.normalization` and ``normalize`` and
+``cosine_similarity`` in :mod:`autograd_mnist.distances`, and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from autograd_mnist import ops
 from autograd_mnist.activations import elu, gelu, leaky_relu, silu, softplus
+from autograd_mnist.distances import cosine_similarity, normalize
 from autograd_mnist.grad_mode import is_grad_enabled
 from autograd_mnist.losses import (
     binary_cross_entropy,
@@ -24,24 +26,29 @@ from autograd_mnist.losses import (
     mse_loss,
     nll_loss,
 )
+from autograd_mnist.normalization import layer_norm
 from autograd_mnist.ops._bn_kernels import affine, batch_stats
 from autograd_mnist.rng import get_rng
-from autograd_mnist.spatial import avg_pool2d, conv2d, max_pool2d, pad
+from autograd_mnist.spatial import adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d, pad
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
 
 __all__ = [
     "abs",
+    "adaptive_avg_pool2d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "conv2d",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
     "exp",
     "gelu",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log",
@@ -50,6 +57,7 @@ __all__ = [
     "max_pool2d",
     "mse_loss",
     "nll_loss",
+    "normalize",
     "one_hot",
     "pad",
     "relu",
@@ -191,6 +199,44 @@ def dropout(
     keep = gen.random(t.shape, dtype=np.float32) >= p
     scale = (keep / (1.0 - p)).astype(t.dtype)
     return ops.mul(t, constant(scale))
+
+
+def dropout2d(
+    x: Any,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    rng: np.random.Generator | None = None,
+) -> Tensor:
+    """Zero each whole channel with probability ``p`` and scale the rest by 1 / (1 - p).
+
+    Args:
+        x: (N, C, H, W), or (C, H, W): one image, each channel dropped on its own (PyTorch
+            2 still reads a 3-D input as (N, C, L), with a warning).
+        p, training, inplace, rng: as :func:`dropout`; the mask, (N, C, 1, 1) or (C, 1, 1),
+            is drawn as its: keep where a float32 uniform draw is >= ``p``.
+
+    Raises:
+        ValueError: if ``p`` is outside [0, 1], ``inplace`` is True, or ``x`` is not 3-D or 4-D.
+        TypeError: if ``p`` is not a number.
+    """
+    if inplace:
+        raise ValueError("dropout2d: inplace=True is not supported; use the returned tensor")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"dropout2d: p must be a number in [0, 1]; got {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1]; got {p}")
+    t = as_tensor(x)
+    if t.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected input (N, C, H, W) or (C, H, W); got {t.shape}")
+    if not training or p == 0.0:
+        return t
+    if p == 1.0:
+        return ops.mul(t, 0.0)
+    gen = rng if rng is not None else get_rng()
+    keep = gen.random(t.shape[:-2] + (1, 1), dtype=np.float32) >= p  # one draw per channel
+    return ops.mul(t, constant((keep / (1.0 - p)).astype(t.dtype)))
 
 
 def batch_norm(

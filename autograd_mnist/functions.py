@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist.ops import ValuesIndices
 from autograd_mnist.tensor import Tensor, as_tensor
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "allclose",
     "argmax",
     "argmin",
+    "chunk",
     "clamp",
     "device",
     "equal",
@@ -35,14 +37,18 @@ __all__ = [
     "mean",
     "min",
     "mm",
+    "norm",
     "permute",
     "relu",
     "reshape",
     "sigmoid",
+    "sort",
+    "split",
     "sqrt",
     "squeeze",
     "sum",
     "tanh",
+    "topk",
     "transpose",
     "unsqueeze",
 ]
@@ -223,3 +229,40 @@ def squeeze(input: Any, dim: int | Sequence[int] | None = None) -> Tensor:  # no
 def unsqueeze(input: Any, dim: int) -> Tensor:  # noqa: A002
     """``input.unsqueeze(dim)``."""
     return as_tensor(input).unsqueeze(dim)
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.norm(p, dim, keepdim)``."""
+    return as_tensor(input).norm(p, dim, keepdim)
+
+
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """``input.chunk(chunks, dim)``."""
+    return as_tensor(input).chunk(chunks, dim)
+
+
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """``tensor.split(split_size_or_sections, dim)`` (``torch.split``'s argument names)."""
+    return as_tensor(tensor).split(split_size_or_sections, dim)
+
+
+def topk(
+    input: Any,  # noqa: A002
+    k: int,
+    dim: int = -1,
+    largest: bool = True,
+    sorted: bool = True,  # noqa: A002
+) -> ValuesIndices:
+    """``input.topk(k, dim, largest, sorted)``."""
+    return as_tensor(input).topk(k, dim, largest, sorted)
+
+
+def sort(
+    input: Any,  # noqa: A002
+    dim: int = -1,
+    descending: bool = False,
+    *,
+    stable: bool = False,
+) -> ValuesIndices:
+    """``input.sort(dim, descending, stable=stable)``."""
+    return as_tensor(input).sort(dim, descending, stable=stable)

@@ -1,5 +1,5 @@
 """Convolution, pooling and padding, as in ``torch.nn.functional`` (public as ``F.conv2d``,
-``F.max_pool2d``, ``F.avg_pool2d``, ``F.pad``).
+``F.max_pool2d``, ``F.avg_pool2d``, ``F.adaptive_avg_pool2d``, ``F.pad``).
 
 Each validates its arguments, naming the op and the shapes on error, then composes ops.
 Layout is NCHW; weights are stored as PyTorch stores them.
@@ -13,11 +13,21 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import ops
-from autograd_mnist._args import Pair, Size2, pair
+from autograd_mnist._args import Pair, Size2, is_int, pair
 from autograd_mnist._layout import NCHW_FROM_BATCH_LAST
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
 
-__all__ = ["avg_pool2d", "conv2d", "conv_padding", "max_pool2d", "pad"]
+__all__ = [
+    "adaptive_avg_matrix",
+    "adaptive_avg_pool2d",
+    "adaptive_output_size",
+    "adaptive_sizes",
+    "avg_pool2d",
+    "conv2d",
+    "conv_padding",
+    "max_pool2d",
+    "pad",
+]
 
 _PADDING_MODES = ("same", "valid")
 
@@ -228,6 +238,94 @@ def avg_pool2d(
         )
         means = ops.mul(means, constant((KH * KW / inside)[:, :, None].astype(x.dtype)))
     return ops.permute(means, NCHW_FROM_BATCH_LAST)
+
+
+AdaptiveSize = int | tuple[int | None, int | None]
+
+
+def adaptive_output_size(op: str, output_size: Any) -> tuple[int | None, int | None]:
+    """An adaptive pool's ``output_size`` as an (OH, OW) pair, None meaning "the input's".
+
+    Raises:
+        TypeError: unless ``output_size`` is an int or a pair of ints or Nones.
+        ValueError: for a negative size.
+    """
+    raw: tuple[Any, ...] = (
+        (output_size, output_size)
+        if is_int(output_size)
+        else tuple(output_size)
+        if isinstance(output_size, (tuple, list))
+        else ()
+    )
+    if len(raw) != 2 or not all(v is None or is_int(v) for v in raw):
+        raise TypeError(
+            f"{op}: output_size must be an int or a pair of ints or Nones; got {output_size!r}"
+        )
+    if any(v is not None and v < 0 for v in raw):
+        raise ValueError(f"{op}: output_size must be >= 0; got {output_size!r}")
+    return (None if raw[0] is None else int(raw[0]), None if raw[1] is None else int(raw[1]))
+
+
+def adaptive_sizes(op: str, shape: tuple[int, ...], output_size: Any) -> Pair:
+    """(OH, OW) of an adaptive pool of an input of ``shape`` ((N, C, H, W) or (C, H, W)).
+
+    Raises:
+        ValueError: for another rank, an empty H or W, or a negative size.
+        TypeError: for an ``output_size`` that is not an int or a pair of ints or Nones.
+    """
+    sizes = adaptive_output_size(op, output_size)
+    if len(shape) not in (3, 4) or 0 in shape[-2:]:
+        raise ValueError(
+            f"{op}: expected input (N, C, H, W) or (C, H, W) with H, W >= 1; got {shape}"
+        )
+    H, W = shape[-2:]
+    return (H if sizes[0] is None else sizes[0], W if sizes[1] is None else sizes[1])
+
+
+def adaptive_avg_matrix(size: int, out: int) -> np.ndarray:
+    """(out, size) float64 averaging matrix of PyTorch's adaptive bins along one axis.
+
+    Row i is 1 / count over bin i, ``start = floor(i size / out)``, ``end = ceil((i + 1)
+    size / out)``, 0 elsewhere: uneven bins overlap as PyTorch's do.
+    """
+    i = np.arange(out)
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    cols = np.arange(size)
+    inside = (cols >= start[:, None]) & (cols < end[:, None])  # (out, size)
+    matrix: np.ndarray = inside / (end - start)[:, None]
+    return matrix
+
+
+def adaptive_avg_pool2d(x: Any, output_size: AdaptiveSize) -> Tensor:
+    """Mean over PyTorch's adaptive bins, giving an (OH, OW) output whatever H and W.
+
+    Bins that tile the input (H % OH == W % OW == 0) are a reshape and a mean; others,
+    overlapping as PyTorch's, are ``A_h @ x @ A_w^T`` with constant averaging matrices
+    (:func:`adaptive_avg_matrix`): exact, and differentiable to any order.
+
+    Args:
+        x: (N, C, H, W) or (C, H, W), H and W >= 1.
+        output_size: an int (OH = OW), or an (OH, OW) pair, where None keeps that side.
+
+    Returns:
+        (N, C, OH, OW) or (C, OH, OW).
+
+    Raises:
+        ValueError: for another rank, an empty H or W, or a negative size.
+        TypeError: for an ``output_size`` that is not an int or a pair of ints or Nones.
+    """
+    t = as_tensor(x)
+    OH, OW = adaptive_sizes("adaptive_avg_pool2d", t.shape, output_size)
+    H, W = t.shape[-2:]
+    lead = t.shape[:-2]
+    if OH and OW and H % OH == 0 and W % OW == 0:
+        tiles = ops.reshape(t, (*lead, OH, H // OH, OW, W // OW))  # (..., OH, KH, OW, KW)
+        return ops.mean(tiles, (-3, -1))
+    # Leading ones: the matrices broadcast over (N, C) and are never batch-sized.
+    ones = (1,) * len(lead)
+    rows = constant(adaptive_avg_matrix(H, OH).astype(t.dtype).reshape(*ones, OH, H))
+    cols = constant(adaptive_avg_matrix(W, OW).T.astype(t.dtype).reshape(*ones, W, OW))
+    return ops.matmul(ops.matmul(rows, t), cols)  # (..., OH, H) @ (..., H, W) @ (..., W, OW)
 
 
 def _pad_widths(x: Tensor, pad: Sequence[int]) -> list[tuple[int, int]]:

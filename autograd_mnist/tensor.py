@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from autograd_mnist import autograd, function
-from autograd_mnist._args import sizes
+from autograd_mnist import function
+from autograd_mnist._args import operand_dtype, sizes
 from autograd_mnist._tensor_base import FLOAT_DTYPES, TensorBase, raw
 
 if TYPE_CHECKING:
@@ -58,25 +58,6 @@ class Tensor(TensorBase):
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
         """All dimensions reversed (a transpose for 2-D tensors)."""
         return _ops.permute(self, tuple(reversed(range(self.ndim))))
-
-    def backward(
-        self,
-        gradient: Any = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
-        *,
-        grad: Any = None,
-    ) -> None:
-        """Accumulate gradients into the ``.grad`` of every leaf that requires grad.
-
-        ``gradient`` is PyTorch's name for the upstream gradient (``grad=`` also works);
-        ``retain_graph`` defaults to ``create_graph``, as in PyTorch. See
-        :func:`autograd_mnist.autograd.backward` for the arguments.
-        """
-        if grad is not None and gradient is not None:
-            raise TypeError("backward: give the upstream gradient once (gradient= or grad=)")
-        keep = create_graph if retain_graph is None else retain_graph
-        autograd.backward(self, gradient if grad is None else grad, keep, create_graph)
 
     # ----- arithmetic (differentiable) -----
     def __add__(self, other: Any) -> Tensor:
@@ -279,19 +260,7 @@ class Tensor(TensorBase):
         ``to(am.device("cpu"))`` (the only device: a no-op; others raise ValueError).
         ``self`` when nothing changes, unless ``copy``. Float to integer or bool gives a
         tensor that does not require grad. Raises TypeError for an unsupported dtype."""
-        target = dtype
-        for a in args:
-            if isinstance(a, TensorBase):
-                target = a.dtype
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
-                if a.split(":")[0] != "cpu":
-                    raise ValueError(f"to: only the CPU exists here; got device {a!r}")
-            else:
-                target = a
-        dt = self.dtype if target is None else _ops.cast_dtype("to", target)
-        if dt == self.dtype and not copy:
-            return self
-        return _ops.cast(self, dt)
+        return _ops.to(self, *args, dtype=dtype, copy=copy)
 
     def view_as(self, other: Any) -> Tensor:
         """``view(other.shape)``, as PyTorch's (``other``: a Tensor or an array)."""
@@ -323,10 +292,6 @@ class Tensor(TensorBase):
         """Elementwise cosine."""
         return _ops.cos(self)
 
-    # comparisons as methods: bool tensors, not differentiable (the operators' aliases)
-    eq, ne, lt = TensorBase.__eq__, TensorBase.__ne__, TensorBase.__lt__
-    le, gt, ge = TensorBase.__le__, TensorBase.__gt__, TensorBase.__ge__
-
     def double(self) -> Tensor:
         """This tensor as float64 (``self`` if it already is); differentiable."""
         return self.to(np.float64)
@@ -334,6 +299,53 @@ class Tensor(TensorBase):
     def float(self) -> Tensor:
         """This tensor as float32 (``self`` if it already is); differentiable."""
         return self.to(np.float32)
+
+    # ----- norms, pieces, sorting and new tensors (PyTorch names) -----
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The vector ``p``-norm over ``dim``: :func:`autograd_mnist.ops.norm`."""
+        return _ops.norm(self, p, dim, keepdim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """``chunks`` pieces along ``dim``: :func:`autograd_mnist.ops.chunk`."""
+        return _ops.chunk(self, chunks, dim)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Pieces of a size, or of a list of sizes: :func:`autograd_mnist.ops.split`."""
+        return _ops.split(self, split_size, dim)
+
+    def repeat(self, *repeats: int | Sequence[int]) -> Tensor:
+        """This tensor tiled along each dim: :func:`autograd_mnist.ops.repeat`."""
+        return _ops.repeat(self, *repeats)
+
+    def sort(
+        self, dim: int = -1, descending: bool = False, *, stable: bool = False
+    ) -> ValuesIndices:
+        """``(values, indices)`` sorted along ``dim``: :func:`autograd_mnist.ops.sort`."""
+        return _ops.sort(self, dim, descending, stable=stable)
+
+    def topk(
+        self,
+        k: int,
+        dim: int = -1,
+        largest: bool = True,
+        sorted: bool = True,  # noqa: A002
+    ) -> ValuesIndices:
+        """The ``k`` largest (smallest) ``(values, indices)``: :func:`autograd_mnist.ops.topk`."""
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def new_full(
+        self, size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A new tensor of ``size`` in this dtype: :func:`autograd_mnist.ops.new_full`."""
+        return _ops.new_full(self, size, fill_value, dtype, requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` (ints or one sequence) in this dtype (unless ``dtype``)."""
+        return _ops.new_full(self, size, 0, dtype, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of ``size`` (ints or one sequence) in this dtype (unless ``dtype``)."""
+        return _ops.new_full(self, size, 1, dtype, requires_grad)
 
 
 def tensor(
@@ -366,20 +378,7 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     (masks) are kept, NumPy promotes them without a copy. Mixed float32/float64 raises
     TypeError.
     """
-    dtype: np.dtype[Any] | None = None
-    for x in inputs:
-        arr = x.data if isinstance(x, Tensor) else x
-        if isinstance(arr, np.ndarray) and arr.dtype in FLOAT_DTYPES:
-            if dtype is None:
-                dtype = arr.dtype
-            elif arr.dtype != dtype:
-                shapes = [getattr(i, "shape", ()) for i in inputs]
-                dtypes = [str(getattr(i, "dtype", type(i).__name__)) for i in inputs]
-                raise TypeError(
-                    f"{op}: mixed float dtypes {dtypes} (shapes {shapes}); "
-                    "expected one dtype: convert one with .float() or .double() first"
-                )
-    dtype = dtype or np.dtype(np.float32)
+    dtype = operand_dtype(op, inputs)
     out = []
     for x in inputs:
         if isinstance(x, Tensor):

@@ -215,3 +215,12 @@ def test_clip_grad_value_matches_torch() -> None:
             np.testing.assert_array_equal(o.grad.numpy(), t.grad.numpy())
     with pytest.raises(TypeError, match="clip_value must be a number; got NoneType"):
         nn.utils.clip_grad_value_(ours, None)  # type: ignore[arg-type]
+
+
+def test_long_gives_int64_indices_as_torch() -> None:
+    x = am.tensor([1.7, -2.2, 3.0], requires_grad=True)
+    assert x.long().dtype == np.int64 and not x.long().requires_grad
+    np.testing.assert_array_equal(x.long().numpy(), torch.tensor([1.7, -2.2, 3.0]).long())
+    labels = am.tensor(np.array([1, 2]))
+    assert labels.long() is labels  # already int64
+    assert F.cross_entropy(am.randn(2, 3), am.tensor([0.0, 2.0]).long()).shape == ()

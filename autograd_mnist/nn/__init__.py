@@ -4,11 +4,13 @@ from autograd_mnist.nn import init, utils
 from autograd_mnist.nn.activation import ELU, GELU, LeakyReLU, SiLU, Softplus
 from autograd_mnist.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
 from autograd_mnist.nn.layers import (
+    AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
     Conv2d,
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     Linear,
@@ -28,10 +30,12 @@ from autograd_mnist.nn.loss import (
     NLLLoss,
 )
 from autograd_mnist.nn.module import IncompatibleKeys, Module, Parameter, StateDictError
+from autograd_mnist.nn.normalization import LayerNorm
 
 __all__ = [
     "ELU",
     "GELU",
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -40,10 +44,12 @@ __all__ = [
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Flatten",
     "Identity",
     "IncompatibleKeys",
     "L1Loss",
+    "LayerNorm",
     "Linear",
     "LeakyReLU",
     "LogSoftmax",

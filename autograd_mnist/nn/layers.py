@@ -8,7 +8,7 @@ from autograd_mnist import functional as F
 from autograd_mnist._args import Pair, Size2, pair
 from autograd_mnist.nn import init
 from autograd_mnist.nn.module import Module, Parameter
-from autograd_mnist.spatial import conv_padding
+from autograd_mnist.spatial import AdaptiveSize, adaptive_output_size, adaptive_sizes, conv_padding
 from autograd_mnist.tensor import Tensor
 
 
@@ -129,6 +129,25 @@ class AvgPool2d(_Pool2d):
         return super().extra_repr() + extra
 
 
+class AdaptiveAvgPool2d(Module):
+    """Mean over PyTorch's adaptive bins: an (OH, OW) output whatever the input's H and W.
+
+    ``output_size`` is an int, a pair, or a pair with None (keep that side), kept as given.
+    """
+
+    def __init__(self, output_size: AdaptiveSize) -> None:
+        super().__init__()
+        adaptive_output_size("AdaptiveAvgPool2d", output_size)  # check
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        adaptive_sizes("AdaptiveAvgPool2d", x.shape, self.output_size)  # check, naming us
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
 class ReLU(Module):
     """Elementwise max(x, 0)."""
 
@@ -182,6 +201,29 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Module):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability p in
+    training (scaling the rest by 1/(1-p)); the identity in evaluation."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating):
+            raise TypeError(f"Dropout2d: p must be a number in [0, 1]; got {p!r}")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be in [0, 1]; got {p}")
+        if inplace:
+            raise ValueError("Dropout2d: inplace=True is not supported; use the returned tensor")
+        self.p, self.inplace = p, False
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Dropout2d: expected input (N, C, H, W) or (C, H, W); got {x.shape}")
+        return F.dropout2d(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class _BatchNorm(Module):

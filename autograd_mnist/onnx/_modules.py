@@ -17,7 +17,7 @@ import numpy as np
 from autograd_mnist import nn
 from autograd_mnist._args import pair
 from autograd_mnist.onnx._graph import Graph, UnsupportedOpError
-from autograd_mnist.spatial import conv_padding
+from autograd_mnist.spatial import adaptive_avg_matrix, adaptive_sizes, conv_padding
 from autograd_mnist.tensor import Tensor
 
 __all__ = ["MODULES", "Names", "module_mapper"]
@@ -93,6 +93,21 @@ def _pool(g: Graph, m: nn.Module, x: str, _t: Tensor, _n: Names, where: str) -> 
     return g.node("MaxPool", [x], where, **attrs)
 
 
+def _adaptive_avg_pool(g: Graph, m: nn.Module, x: str, t: Tensor, _n: Names, where: str) -> str:
+    """GlobalAveragePool for a 1 x 1 output, AveragePool for bins that tile the input, else
+    ``A_h @ x @ A_w^T`` with the averaging matrices (uneven bins overlap, as ours)."""
+    assert isinstance(m, nn.AdaptiveAvgPool2d)
+    (H, W), (OH, OW) = t.shape[-2:], adaptive_sizes("AdaptiveAvgPool2d", t.shape, m.output_size)
+    if t.ndim == 4 and (OH, OW) == (1, 1):
+        return g.node("GlobalAveragePool", [x], where)
+    if t.ndim == 4 and OH and OW and H % OH == 0 and W % OW == 0:
+        k = [H // OH, W // OW]
+        return g.node("AveragePool", [x], where, kernel_shape=k, strides=k)
+    rows = g.const(adaptive_avg_matrix(H, OH), t.dtype, "bins")  # (OH, H)
+    cols = g.const(adaptive_avg_matrix(W, OW).T, t.dtype, "bins")  # (W, OW)
+    return g.node("MatMul", [g.node("MatMul", [rows, x], where), cols], where)
+
+
 def _batch_norm(g: Graph, m: nn.Module, x: str, t: Tensor, names: Names, where: str) -> str:
     assert isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d)
     rm, rv = getattr(m, "running_mean", None), getattr(m, "running_var", None)
@@ -165,6 +180,7 @@ MODULES: dict[type[nn.Module], Mapper] = {
     nn.Linear: _linear,
     nn.MaxPool2d: _pool,
     nn.AvgPool2d: _pool,
+    nn.AdaptiveAvgPool2d: _adaptive_avg_pool,
     nn.BatchNorm1d: _batch_norm,
     nn.BatchNorm2d: _batch_norm,
     nn.ReLU: _unary("Relu"),

@@ -4,10 +4,10 @@ Argument checking with PyTorch-style messages lives in :mod:`autograd_mnist.func
 these wrappers assume valid arguments except where noted.
 """
 
-from autograd_mnist.ops.cast import cast, clone
+from autograd_mnist.ops.cast import cast, clone, new_full, to
 from autograd_mnist.ops.cast import dtype_of as cast_dtype
 from autograd_mnist.ops.conv import col2im, im2col, max_pool2d, out_size
-from autograd_mnist.ops.dims import expand, squeeze, stack, unsqueeze
+from autograd_mnist.ops.dims import chunk, expand, repeat, split, squeeze, stack, unsqueeze
 from autograd_mnist.ops.elementwise import (
     abs,
     add,
@@ -27,6 +27,7 @@ from autograd_mnist.ops.elementwise import (
 from autograd_mnist.ops.extrema import ValuesIndices, amax, amin, argmax, argmin, max, min
 from autograd_mnist.ops.fused import batch_norm, cross_entropy, linear
 from autograd_mnist.ops.linalg import matmul
+from autograd_mnist.ops.norms import norm
 from autograd_mnist.ops.power import pow
 from autograd_mnist.ops.reduction import (
     broadcast_to,
@@ -50,6 +51,7 @@ from autograd_mnist.ops.shape import (
     transpose,
 )
 from autograd_mnist.ops.softmax import log_softmax, softmax_dim
+from autograd_mnist.ops.sorting import sort, topk
 
 __all__ = [
     "ValuesIndices",
@@ -68,6 +70,7 @@ __all__ = [
     "cast",
     "cast_dtype",
     "cat",
+    "chunk",
     "clamp",
     "clone",
     "col2im",
@@ -90,17 +93,22 @@ __all__ = [
     "minimum",
     "mul",
     "neg",
+    "new_full",
+    "norm",
     "normalize_dims",
     "out_size",
     "pad",
     "permute",
     "pow",
     "relu",
+    "repeat",
     "reshape",
     "scatter_add",
     "sigmoid",
     "sin",
     "softmax_dim",
+    "sort",
+    "split",
     "sqrt",
     "squeeze",
     "stack",
@@ -108,6 +116,8 @@ __all__ = [
     "sum",
     "sum_to",
     "tanh",
+    "to",
+    "topk",
     "transpose",
     "unsqueeze",
     "where",

@@ -1,4 +1,5 @@
-"""Copies and dtype conversions: clone, cast (``Tensor.to``, ``float``, ``double``).
+"""Copies and dtype conversions: clone, cast (``Tensor.to``, ``float``, ``double``), and
+``Tensor.new_full`` (a new tensor in another's dtype).
 
 Both are differentiable: a clone's gradient is the upstream gradient, a cast's is the
 upstream gradient cast back to the input's dtype (float32 <-> float64), so gradients of any
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist._tensor_base import TensorBase
 from autograd_mnist.function import Function
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor, constant
 
@@ -95,3 +97,57 @@ def clone(x: Any) -> Tensor:
     if t.dtype in FLOAT_DTYPES:
         return Clone.apply(t)
     return constant(t.data.copy(order="K"))
+
+
+def to(x: Tensor, *args: Any, dtype: Any = None, copy: bool = False) -> Tensor:
+    """``x`` in another dtype, as ``Tensor.to``: ``to(dtype)``, ``to(other_tensor)`` (its
+    dtype), ``to("cpu")`` or ``to(am.device("cpu"))`` (the only device: a no-op).
+
+    Returns:
+        ``x`` itself when nothing changes, unless ``copy``; else :func:`cast`.
+
+    Raises:
+        ValueError: for a device other than the CPU. TypeError: for an unsupported dtype.
+    """
+    target = dtype
+    for a in args:
+        if isinstance(a, TensorBase):
+            target = a.dtype
+        elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+            if a.split(":")[0] != "cpu":
+                raise ValueError(f"to: only the CPU exists here; got device {a!r}")
+        else:
+            target = a
+    dt = x.dtype if target is None else dtype_of("to", target)
+    if dt == x.dtype and not copy:
+        return x
+    return cast(x, dt)
+
+
+def new_full(
+    x: Tensor, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A new leaf of shape ``size`` filled with ``fill_value``, in ``x``'s dtype unless
+    ``dtype`` (``Tensor.new_full``; a fill value is converted to it, as in torch).
+
+    Args:
+        x: the tensor whose dtype is used.
+        size: the shape: an int or a sequence of ints, or a 1-tuple holding the sequence
+            (what ``new_zeros((2, 3))`` passes on).
+        fill_value: a Python number or bool.
+        dtype: optional dtype instead of ``x``'s.
+        requires_grad: make the result a leaf that requires grad (float dtypes only).
+
+    Raises:
+        TypeError: for a size that is not ints, or an unsupported dtype.
+        ValueError: for a negative size.
+    """
+    if isinstance(size, (tuple, list)) and len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    shape = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
+        raise TypeError(f"new_full: size must be ints; got {size!r} (tensor {x.shape})")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"new_full: sizes must be >= 0; got {tuple(shape)} (tensor {x.shape})")
+    dt = x.dtype if dtype is None else dtype_of("new_full", dtype)
+    return Tensor(np.full(shape, fill_value, dtype=dt), requires_grad=requires_grad)

@@ -25,8 +25,9 @@ from autograd_mnist.tensor import Tensor, as_tensor, constant
 
 
 class ValuesIndices(NamedTuple):
-    """What ``max(dim)`` and ``min(dim)`` return, as ``torch.return_types.max``: the values
-    (differentiable) and their int64 indices along ``dim``; unpacks as ``values, indices``."""
+    """What ``max(dim)``, ``min(dim)``, ``sort`` and ``topk`` return, as
+    ``torch.return_types.max`` & co: the values (differentiable) and their int64 indices
+    along ``dim``; unpacks as ``values, indices``."""
 
     values: Tensor
     indices: Tensor
