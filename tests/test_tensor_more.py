@@ -73,12 +73,18 @@ ORDERS = ["fro", 2, 1, 3, 1.5, 0.5, math.inf, -math.inf]
 DIMS = [None, 1, -1, (0, 2), (2, 0, 1)]
 
 
+# torch refuses 'fro' over 3 dims (tested with the errors)
+NORM_FORMS = [
+    (p, dim)
+    for p in ORDERS
+    for dim in DIMS
+    if not (p == "fro" and isinstance(dim, tuple) and len(dim) > 2)
+]
+
+
 @pytest.mark.parametrize("keepdim", [False, True])
-@pytest.mark.parametrize("dim", DIMS, ids=str)
-@pytest.mark.parametrize("p", ORDERS, ids=str)
+@pytest.mark.parametrize(("p", "dim"), NORM_FORMS, ids=str)
 def test_norm_matches_torch(p: Any, dim: Any, keepdim: bool) -> None:
-    if p == "fro" and isinstance(dim, tuple) and len(dim) > 2:
-        pytest.skip("torch refuses 'fro' over 3 dims (tested with the errors)")
     x = RNG.uniform(0.2, 2.0, (2, 3, 4)) * RNG.choice([-1.0, 1.0], (2, 3, 4))
     ours, theirs = ours_and_torch(
         lambda t: t.norm(p, dim, keepdim), lambda t: t.norm(p, dim, keepdim), [x]
