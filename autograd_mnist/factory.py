@@ -221,6 +221,31 @@ def _int_arg(op: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def _dtype(op: str, dtype: Any, default: Any, requires_grad: bool, kinds: str) -> np.dtype[Any]:
+    """``dtype`` (``default`` when None, as torch's ``dtype=None``) if of one of ``kinds``.
+
+    Raises:
+        TypeError: for another kind, or ``requires_grad`` with a non-float dtype (torch:
+            "only Tensors of floating point dtype can require gradients").
+    """
+    dt: np.dtype[Any] = np.dtype(default if dtype is None else dtype)
+    if dt.kind not in kinds or (dt.kind == "f" and dt not in FLOAT_DTYPES):
+        raise TypeError(f"{op}: unsupported dtype {dt}; expected float32, float64 or an integer")
+    if requires_grad and dt not in FLOAT_DTYPES:
+        raise TypeError(f"{op}: only float tensors can require grad; got dtype {dt}")
+    return dt
+
+
+def _check_fits(op: str, dt: np.dtype[Any], lo: int, hi: int) -> None:
+    """Raise ValueError unless the integers ``lo..hi`` all fit in ``dt`` (an integer dtype
+    would wrap them silently)."""
+    if dt.kind in "iu" and (lo < np.iinfo(dt).min or hi > np.iinfo(dt).max):
+        raise ValueError(
+            f"{op}: values up to {hi} (from {lo}) do not fit in {dt}, whose range is "
+            f"[{np.iinfo(dt).min}, {np.iinfo(dt).max}]; pass a wider dtype="
+        )
+
+
 def randint(
     low: int = 0,
     high: Any = None,
@@ -246,8 +271,10 @@ def randint(
         rng: an optional ``np.random.Generator``.
 
     Raises:
-        TypeError: for a missing size, non-int bounds or sizes, or a bool dtype.
-        ValueError: if ``low >= high`` or a size is negative.
+        TypeError: for a missing size, non-int bounds or sizes, a bool dtype, or
+            ``requires_grad`` with an integer dtype (as torch).
+        ValueError: if ``low >= high``, a size is negative, or ``[low, high)`` does not
+            fit in an integer ``dtype`` (NumPy would wrap the values).
     """
     if isinstance(high, (tuple, list)) and size is None:  # randint(high, size)
         low, high, size = 0, low, high
@@ -267,9 +294,8 @@ def randint(
             f"randint: got low={lo}, high={hi}, size={tuple(shape)}; expected low < high "
             "and sizes >= 0"
         )
-    dt = np.dtype(dtype)
-    if dt.kind not in "iuf":
-        raise TypeError(f"randint: dtype must be an integer or float dtype; got {dt}")
+    dt = _dtype("randint", dtype, np.int64, requires_grad, "iuf")
+    _check_fits("randint", dt, lo, hi - 1)
     gen = rng if rng is not None else get_rng()
     data = gen.integers(lo, hi, size=tuple(int(n) for n in shape), dtype=np.int64)
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad)
@@ -286,13 +312,17 @@ def randperm(
     package generator.
 
     Raises:
-        TypeError: if ``n`` is not an int. ValueError: if ``n`` is negative.
+        TypeError: if ``n`` is not an int, for a dtype other than float32, float64 or an
+            integer, or ``requires_grad`` with an integer dtype. ValueError: if ``n`` is
+            negative or ``n - 1`` does not fit in ``dtype``.
     """
     count = _int_arg("randperm", "n", n)
     if count < 0:
         raise ValueError(f"randperm: n must be >= 0; got {count}")
+    dt = _dtype("randperm", dtype, np.int64, requires_grad, "iuf")
+    _check_fits("randperm", dt, 0, count - 1)
     gen = rng if rng is not None else get_rng()
-    data = gen.permutation(count).astype(dtype)
+    data = gen.permutation(count).astype(dt)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -316,8 +346,9 @@ def linspace(
         requires_grad: make the result a leaf that requires grad (float dtypes only).
 
     Raises:
-        TypeError: if ``steps`` is not an int. ValueError: if ``steps`` is negative or a
-        bound is not finite.
+        TypeError: if ``steps`` is not an int, for a dtype other than float32, float64 or
+        an integer, or ``requires_grad`` with an integer dtype. ValueError: if ``steps`` is
+        negative or a bound is not finite.
     """
     count = _int_arg("linspace", "steps", steps)
     if count < 0 or not (np.isfinite(float(start)) and np.isfinite(float(end))):
@@ -325,5 +356,6 @@ def linspace(
             f"linspace: got start={start}, end={end}, steps={count}; expected finite bounds "
             "and steps >= 0"
         )
-    data = np.linspace(float(start), float(end), count, dtype=np.float64).astype(dtype)
+    dt = _dtype("linspace", dtype, np.float32, requires_grad, "iuf")
+    data = np.linspace(float(start), float(end), count, dtype=np.float64).astype(dt)
     return Tensor(data, requires_grad=requires_grad)

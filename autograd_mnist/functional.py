@@ -185,20 +185,9 @@ def dropout(
 
     Raises:
         ValueError: if ``p`` is outside [0, 1], or ``inplace`` is True.
+        TypeError: if ``p`` is not a number.
     """
-    if inplace:
-        raise ValueError("dropout: inplace=True is not supported; use the returned tensor")
-    t = as_tensor(x)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1]; got {p}")
-    if not training or p == 0.0:
-        return t
-    if p == 1.0:
-        return ops.mul(t, 0.0)
-    gen = rng if rng is not None else get_rng()
-    keep = gen.random(t.shape, dtype=np.float32) >= p
-    scale = (keep / (1.0 - p)).astype(t.dtype)
-    return ops.mul(t, constant(scale))
+    return _drop("dropout", x, p, training, inplace, rng, per_channel=False)
 
 
 def dropout2d(
@@ -221,21 +210,36 @@ def dropout2d(
         ValueError: if ``p`` is outside [0, 1], ``inplace`` is True, or ``x`` is not 3-D or 4-D.
         TypeError: if ``p`` is not a number.
     """
+    return _drop("dropout2d", x, p, training, inplace, rng, per_channel=True)
+
+
+def _drop(
+    op: str,
+    x: Any,
+    p: float,
+    training: bool,
+    inplace: bool,
+    rng: np.random.Generator | None,
+    per_channel: bool,
+) -> Tensor:
+    """``dropout`` (one draw per element) or ``dropout2d`` (one per channel): keep where a
+    float32 uniform draw is >= ``p``, scaled by 1 / (1 - p)."""
     if inplace:
-        raise ValueError("dropout2d: inplace=True is not supported; use the returned tensor")
+        raise ValueError(f"{op}: inplace=True is not supported; use the returned tensor")
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"dropout2d: p must be a number in [0, 1]; got {p!r}")
+        raise TypeError(f"{op}: p must be a number in [0, 1]; got {p!r}")
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: p must be in [0, 1]; got {p}")
+        raise ValueError(f"{op}: p must be in [0, 1]; got {p}")
     t = as_tensor(x)
-    if t.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected input (N, C, H, W) or (C, H, W); got {t.shape}")
+    if per_channel and t.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected input (N, C, H, W) or (C, H, W); got {t.shape}")
     if not training or p == 0.0:
         return t
     if p == 1.0:
         return ops.mul(t, 0.0)
     gen = rng if rng is not None else get_rng()
-    keep = gen.random(t.shape[:-2] + (1, 1), dtype=np.float32) >= p  # one draw per channel
+    shape = t.shape[:-2] + (1, 1) if per_channel else t.shape  # one draw per channel
+    keep = gen.random(shape, dtype=np.float32) >= p
     return ops.mul(t, constant((keep / (1.0 - p)).astype(t.dtype)))
 
 

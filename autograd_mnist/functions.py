@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist import ops
 from autograd_mnist.ops import ValuesIndices
-from autograd_mnist.tensor import Tensor, as_tensor
+from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor
 
 __all__ = [
     "abs",
@@ -64,8 +65,13 @@ class device(str):  # noqa: N801 - PyTorch's name
 
     def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002
         name = type if index is None else f"{type}:{index}"
-        if not isinstance(type, str) or name.split(":")[0] not in cls.TYPES:
-            raise ValueError(f"device: expected one of {cls.TYPES} (e.g. 'cpu'); got {name!r}")
+        kind, colon, i = name.partition(":") if isinstance(type, str) else ("", "", "")
+        doubled = index is not None and ":" in type  # device("cuda:0", 1)
+        if kind not in cls.TYPES or (colon and not i.isdigit()) or doubled:
+            raise ValueError(
+                f"device: expected one of {cls.TYPES}, with an optional index >= 0 given once "
+                f"(e.g. 'cpu', 'cuda:0', device('cuda', 0)); got {name!r}"
+            )
         return super().__new__(cls, name)
 
     @property
@@ -79,14 +85,23 @@ class device(str):  # noqa: N801 - PyTorch's name
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A Tensor sharing ``array``'s memory, as ``torch.from_numpy`` (float arrays keep
-    their dtype, integer and bool arrays stay integer: see :class:`Tensor`).
+    """A Tensor sharing ``array``'s memory, as ``torch.from_numpy`` (float32 and float64
+    arrays keep their dtype, integer and bool arrays stay integer: see :class:`Tensor`).
 
     Raises:
-        TypeError: if ``array`` is not a NumPy array.
+        TypeError: if ``array`` is not a NumPy array, or its dtype is one a Tensor cannot
+            hold without a copy (float16, complex, a non-native byte order...): the result
+            would not share its memory.
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a NumPy array; got {type(array).__name__}")
+    dt = array.dtype
+    if not dt.isnative or not (dt in FLOAT_DTYPES or dt.kind in "iub"):
+        raise TypeError(
+            f"from_numpy: cannot share the memory of a {dt.str} array (shape {array.shape}); "
+            "expected float32, float64, an integer or bool dtype in native byte order: "
+            "convert it first, e.g. a.astype(np.float32)"
+        )
     return Tensor(array)
 
 
@@ -163,14 +178,20 @@ def mean(input: Any, dim: int | Sequence[int] | None = None, keepdim: bool = Fal
     return as_tensor(input).mean(dim, keepdim)
 
 
-def max(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     """``input.max(dim, keepdim)``: the maximum, or ``(values, indices)`` along ``dim``
-    (``_, predicted = am.max(outputs, 1)``)."""
+    (``_, predicted = am.max(outputs, 1)``); ``am.max(a, b)`` with a tensor or array ``b``
+    is ``am.maximum(a, b)``, as ``torch.max(input, other)``."""
+    if isinstance(dim, Tensor | np.ndarray):
+        return ops.maximum(input, dim)
     return as_tensor(input).max(dim, keepdim)
 
 
-def min(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
-    """``input.min(dim, keepdim)``."""
+def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """``input.min(dim, keepdim)``; ``am.min(a, b)`` with a tensor or array ``b`` is
+    ``am.minimum(a, b)``, as ``torch.min(input, other)``."""
+    if isinstance(dim, Tensor | np.ndarray):
+        return ops.minimum(input, dim)
     return as_tensor(input).min(dim, keepdim)
 
 

@@ -296,12 +296,28 @@ def adaptive_avg_matrix(size: int, out: int) -> np.ndarray:
     return matrix
 
 
+def _bin_means(t: Tensor, size: int, out: int, axis: int) -> Tensor:
+    """Means of PyTorch's ``out`` adaptive bins along ``axis`` (negative), each a slice:
+    a NaN or inf stays in its own bins (a product with an averaging matrix would spread it,
+    0 * inf being NaN), and integer inputs are averaged as floats."""
+    i = np.arange(out)
+    starts, ends = (i * size) // out, -((-(i + 1) * size) // out)
+    lead = (slice(None),) * (t.ndim + axis)
+    if not out:
+        return ops.getitem(ops.mean(t, axis, keepdim=True), lead + (slice(0, 0),))
+    parts = [
+        ops.mean(ops.getitem(t, lead + (slice(int(a), int(b)),)), axis, keepdim=True)
+        for a, b in zip(starts, ends)
+    ]
+    return ops.cat(parts, t.ndim + axis)
+
+
 def adaptive_avg_pool2d(x: Any, output_size: AdaptiveSize) -> Tensor:
     """Mean over PyTorch's adaptive bins, giving an (OH, OW) output whatever H and W.
 
     Bins that tile the input (H % OH == W % OW == 0) are a reshape and a mean; others,
-    overlapping as PyTorch's, are ``A_h @ x @ A_w^T`` with constant averaging matrices
-    (:func:`adaptive_avg_matrix`): exact, and differentiable to any order.
+    overlapping as PyTorch's (:func:`adaptive_avg_matrix`), are the means of slices, rows
+    then columns: exact, a NaN or inf only in its own bins, differentiable to any order.
 
     Args:
         x: (N, C, H, W) or (C, H, W), H and W >= 1.
@@ -321,11 +337,7 @@ def adaptive_avg_pool2d(x: Any, output_size: AdaptiveSize) -> Tensor:
     if OH and OW and H % OH == 0 and W % OW == 0:
         tiles = ops.reshape(t, (*lead, OH, H // OH, OW, W // OW))  # (..., OH, KH, OW, KW)
         return ops.mean(tiles, (-3, -1))
-    # Leading ones: the matrices broadcast over (N, C) and are never batch-sized.
-    ones = (1,) * len(lead)
-    rows = constant(adaptive_avg_matrix(H, OH).astype(t.dtype).reshape(*ones, OH, H))
-    cols = constant(adaptive_avg_matrix(W, OW).T.astype(t.dtype).reshape(*ones, W, OW))
-    return ops.matmul(ops.matmul(rows, t), cols)  # (..., OH, H) @ (..., H, W) @ (..., W, OW)
+    return _bin_means(_bin_means(t, H, OH, -2), W, OW, -1)
 
 
 def _pad_widths(x: Tensor, pad: Sequence[int]) -> list[tuple[int, int]]:

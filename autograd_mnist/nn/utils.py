@@ -50,7 +50,8 @@ def clip_grad_norm_(
     Args:
         parameters: a Tensor or an iterable of Tensors (e.g. ``model.parameters()``).
         max_norm: the largest joint norm allowed.
-        norm_type: p of the p-norm (> 0), or ``float('inf')``.
+        norm_type: p of the p-norm (> 0), or ``float('inf')`` (also the string ``'inf'``,
+            as torch).
         error_if_nonfinite: raise instead of scaling when the norm is NaN or infinite.
 
     Returns:
@@ -63,6 +64,8 @@ def clip_grad_norm_(
         RuntimeError: if ``error_if_nonfinite`` and the norm is NaN or infinite.
     """
     fn = "clip_grad_norm_"
+    if isinstance(norm_type, str) and norm_type.strip().lower() in ("inf", "+inf"):
+        norm_type = math.inf  # torch takes float(norm_type): clip_grad_norm_(ps, 1, "inf")
     max_norm, p = _number(fn, "max_norm", max_norm), _number(fn, "norm_type", norm_type)
     if not p > 0:
         raise ValueError(f"{fn}: norm_type must be > 0 or inf; got {norm_type}")

@@ -139,7 +139,8 @@ def new_full(
         requires_grad: make the result a leaf that requires grad (float dtypes only).
 
     Raises:
-        TypeError: for a size that is not ints, or an unsupported dtype.
+        TypeError: for a size that is not ints, an unsupported dtype, or
+            ``requires_grad`` with an integer or bool dtype.
         ValueError: for a negative size.
     """
     if isinstance(size, (tuple, list)) and len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -150,4 +151,6 @@ def new_full(
     if any(s < 0 for s in shape):
         raise ValueError(f"new_full: sizes must be >= 0; got {tuple(shape)} (tensor {x.shape})")
     dt = x.dtype if dtype is None else dtype_of("new_full", dtype)
+    if requires_grad and dt not in FLOAT_DTYPES:  # torch refuses too; never a silent float
+        raise TypeError(f"new_full: only float tensors can require grad; got dtype {dt}")
     return Tensor(np.full(shape, fill_value, dtype=dt), requires_grad=requires_grad)

@@ -143,9 +143,14 @@ def repeat(x: Any, *repeats: int | Sequence[int]) -> Tensor:
         gradient is the sum of the gradients of every copy.
 
     Raises:
+        TypeError: for a count that is not an int.
         ValueError: for fewer counts than dims or a negative count.
     """
-    t, reps = as_tensor(x), sizes(repeats)
+    t = as_tensor(x)
+    given = repeats[0] if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else repeats
+    if not all(is_int(r) for r in given):  # sizes() would truncate 2.5 to 2
+        raise TypeError(f"repeat: repeats must be ints; got {repeats!r} (tensor {t.shape})")
+    reps = sizes(repeats)
     if len(reps) < t.ndim or any(r < 0 for r in reps):
         raise ValueError(
             f"repeat: got repeats {reps} for shape {t.shape}; expected at least {t.ndim} "
@@ -165,7 +170,12 @@ def _pieces(t: Tensor, d: int, lengths: Sequence[int]) -> tuple[Tensor, ...]:
     out, start = [], 0
     for n in lengths:
         index = (slice(None),) * d + (slice(start, start + n),)
-        out.append(getitem(t, index) if t.dtype in FLOAT_DTYPES else constant(t.data[index]))
+        if t.dtype in FLOAT_DTYPES:
+            out.append(getitem(t, index))
+        else:  # a view of t's memory: share its version counter, as getitem's views do
+            piece = constant(t.data[index])
+            piece._vbox = t._vbox
+            out.append(piece)
         start += n
     return tuple(out)
 

@@ -7,9 +7,10 @@ from that group's own base rate (``base_lrs``).
 
 StepLR and CosineAnnealingLR compute the closed form of PyTorch's schedule, and they
 chain as PyTorch's do: when a group's rate is not what the schedule last set (you changed
-it, or a second schedule on the same optimizer did), the schedule scales that group's
-base rate by the change before its next step, so the change is kept. Left alone, the
-rates are exactly the closed form. OneCycleLR sets the rate outright, as PyTorch's.
+it, or a second schedule on the same optimizer did), the schedule moves that group's base
+rate to the one whose schedule passes through the new rate (``_rebase``) before its next
+step, so the change is kept. Left alone, the rates are exactly the closed form.
+OneCycleLR sets the rate outright, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -69,12 +70,23 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch (or batch) and set every group's learning rate."""
-        self.last_epoch += 1
+        prev, self.last_epoch = self.last_epoch, self.last_epoch + 1
         for k, group in enumerate(self.optimizer.param_groups):
-            now, last = float(group["lr"]), self._last_set[k]
-            if self.chainable and now != last and last != 0:  # changed since: keep it
-                self.base_lrs[k] *= now / last
+            now = float(group["lr"])
+            if self.chainable and self._moved(k, now, prev):  # changed since: keep it
+                self.base_lrs[k] = self._rebase(k, now, prev)
         self._set(self.last_epoch)
+
+    def _moved(self, k: int, now: float, epoch: int) -> bool:
+        """Whether group ``k``'s rate ``now`` is not what this schedule last set."""
+        return now != self._last_set[k]
+
+    def _rebase(self, k: int, now: float, epoch: int) -> float:
+        """Group ``k``'s new base: the one whose schedule is at ``now`` after ``epoch`` steps,
+        so that it goes on from ``now`` as PyTorch's chained step does (``rate`` is ``base``
+        times a factor here; the base is kept where that factor is 0)."""
+        factor = self.rate(1.0, epoch)
+        return now / factor if factor else self.base_lrs[k]
 
     def _set(self, epoch: int) -> None:
         groups = self.optimizer.param_groups
@@ -187,10 +199,41 @@ class CosineAnnealingLR(LRScheduler):
             raise ValueError(f"CosineAnnealingLR: T_max must be >= 1; got {T_max}")
         super().__init__(optimizer)
         self.T_max, self.eta_min = T_max, eta_min
+        self._initial_lrs = list(self.base_lrs)  # PyTorch's base_lrs, for _rebase
 
     def rate(self, base: float, epoch: int) -> float:
-        cos = math.cos(math.pi * epoch / self.T_max)
-        return self.eta_min + (base - self.eta_min) * (1 + cos) / 2
+        return self.eta_min + (base - self.eta_min) * self._factor(epoch)
+
+    def _factor(self, epoch: int) -> float:
+        return (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base class's, with the initial rates (``initial_lrs``) a change resets to."""
+        return {**super().state_dict(), "initial_lrs": list(self._initial_lrs)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """As the base class's; a state without ``initial_lrs`` takes its base rates."""
+        saved = state.get("initial_lrs", state.get("base_lrs", [state["base_lr"]]))
+        self._initial_lrs = [float(b) for b in saved]
+        super().load_state_dict(state)
+
+    def _at_minimum(self, epoch: int) -> bool:
+        return (epoch - self.T_max) % (2 * self.T_max) == 0
+
+    def _moved(self, k: int, now: float, epoch: int) -> bool:
+        # From a minimum PyTorch climbs with the initial rate's amplitude again: a base
+        # moved by an earlier change must be moved back then.
+        moved_base = self.base_lrs[k] != self._initial_lrs[k]
+        return super()._moved(k, now, epoch) or (self._at_minimum(epoch) and moved_base)
+
+    def _rebase(self, k: int, now: float, epoch: int) -> float:
+        """PyTorch's chained step is affine about ``eta_min``: ``now - eta_min`` scaled by
+        the ratio of factors, or, from a minimum (factor 0), ``now`` plus the first step up
+        from the initial rate (``(initial - eta_min) * factor``)."""
+        lo = self.eta_min
+        if self._at_minimum(epoch):
+            return lo + (now - lo) / self._factor(epoch + 1) + self._initial_lrs[k] - lo
+        return lo + (now - lo) / self._factor(epoch)
 
 
 class OneCycleLR(LRScheduler):

@@ -293,6 +293,11 @@ class Adadelta(Optimizer):
     ) -> None:
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Adadelta: rho must be in [0, 1]; got {rho}")
+        if not (eps >= 0.0 and weight_decay >= 0.0):  # as torch: a NaN is refused too
+            raise ValueError(
+                f"Adadelta: eps and weight_decay must be >= 0; got eps={eps}, "
+                f"weight_decay={weight_decay}"
+            )
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
