@@ -224,3 +224,42 @@ def test_long_gives_int64_indices_as_torch() -> None:
     labels = am.tensor(np.array([1, 2]))
     assert labels.long() is labels  # already int64
     assert F.cross_entropy(am.randn(2, 3), am.tensor([0.0, 2.0]).long()).shape == ()
+
+
+SHAPE_OPS: list[tuple[str, Callable[[Any, Any], Any]]] = [
+    ("getitem", lambda m, t: t[1:]),
+    ("getitem-array", lambda m, t: t[np.array([3, 0, 3])]),
+    ("view", lambda m, t: t.view(2, 3)),
+    ("view-1", lambda m, t: t.view(2, 3).view(-1)),
+    ("flatten", lambda m, t: t.view(2, 3).flatten()),
+    ("T", lambda m, t: t.view(2, 3).T),
+    ("permute", lambda m, t: t.view(1, 2, 3).permute(2, 0, 1)),
+    ("transpose", lambda m, t: t.view(2, 3).transpose(0, 1)),
+    ("unsqueeze-squeeze", lambda m, t: t.unsqueeze(0).squeeze(0)),
+    ("expand", lambda m, t: t[:2].unsqueeze(1).expand(2, 4)),
+    ("cat", lambda m, t: m.cat([t, t])),
+    ("stack", lambda m, t: m.stack([t, t], 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+@pytest.mark.parametrize(("name", "op"), SHAPE_OPS, ids=[c[0] for c in SHAPE_OPS])
+def test_indexing_and_shape_ops_keep_integer_dtypes_as_torch(
+    name: str, op: Callable[[Any, Any], Any], dtype: Any
+) -> None:
+    data = (np.arange(6) % 4).astype(dtype)
+    ours, theirs = op(am, am.tensor(data)), op(torch, torch.from_numpy(data.copy()))
+    assert ours.dtype == dtype and not ours.requires_grad
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_integer_views_share_the_version_counter_and_labels_stay_indices() -> None:
+    labels = am.tensor(np.array([0, 2, 1, 2]))
+    view = labels.view(2, 2)
+    view.add_(0)  # an in-place change through a view is seen by its base, as torch's
+    assert labels._version == view._version == 1
+    out = am.randn(4, 3)
+    loss = F.cross_entropy(out, labels)
+    assert F.cross_entropy(out, labels.view(-1)).item() == loss.item()
+    assert F.cross_entropy(out[[1, 3]], labels[[1, 3]]).dtype == np.float32
+    assert am.cat([labels, labels.float()]).dtype == np.float32  # mixed: float, as before

@@ -15,7 +15,7 @@ import numpy as np
 from autograd_mnist._args import dim_index, is_int, sizes
 from autograd_mnist.ops.cast import clone
 from autograd_mnist.ops.reduction import broadcast_to
-from autograd_mnist.ops.shape import cat, getitem, reshape
+from autograd_mnist.ops.shape import cat, getitem, integer_operands, kept_dtype, reshape
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_operands, as_tensor, constant
 
 
@@ -97,6 +97,8 @@ def expand(x: Any, *size: int | Sequence[int]) -> Tensor:
             f"expand: cannot expand shape {t.shape} to {to}; expected each size to equal "
             "the tensor's or the tensor's to be 1"
         )
+    if t.dtype not in FLOAT_DTYPES:  # a read-only view, as torch's expand of an int tensor
+        return kept_dtype(t, np.broadcast_to(t.data, full))
     return broadcast_to(t, full)
 
 
@@ -105,8 +107,9 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     ``cat`` of ``unsqueeze``: each input's gradient is its slice).
 
     Args:
-        tensors: a non-empty sequence of tensors of the same shape ``s`` (converted to
-            one float dtype, as for ``cat``: integer tensors become float, unlike torch).
+        tensors: a non-empty sequence of tensors of the same shape ``s``: of one integer
+            or bool dtype, kept (as torch), else converted to one float dtype, as for
+            ``cat``.
         dim: in ``[-len(s) - 1, len(s)]``.
 
     Returns:
@@ -116,7 +119,7 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
         ValueError: for no tensors or shapes that differ (naming the first two).
         IndexError: if ``dim`` is out of range.
     """
-    xs = as_operands("stack", tuple(tensors))
+    xs = integer_operands(tensors) or as_operands("stack", tuple(tensors))
     if not xs:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     for k, x in enumerate(xs[1:], 1):

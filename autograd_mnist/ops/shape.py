@@ -10,7 +10,7 @@ import numpy as np
 from autograd_mnist._args import dim_index
 from autograd_mnist._layout import zeros_as
 from autograd_mnist.function import Function
-from autograd_mnist.tensor import Tensor, as_operands, as_tensor
+from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_operands, as_tensor, constant
 
 
 class Reshape(Function):
@@ -123,6 +123,26 @@ def _normalize_index(index: Any) -> Any:
     return tuple(out) if isinstance(index, tuple) else out[0]
 
 
+def kept_dtype(t: Tensor, data: np.ndarray) -> Tensor:
+    """The result ``data`` of a shape op on an integer or bool tensor ``t``: its dtype kept,
+    as torch keeps it (a float op would make it float), not differentiable; a view of
+    ``t``'s memory shares its version counter, as the views of float tensors do."""
+    out = constant(data)
+    if np.may_share_memory(data, t.data):
+        out._vbox = t._vbox
+    return out
+
+
+def integer_operands(tensors: Sequence[Any]) -> tuple[Tensor, ...] | None:
+    """``tensors`` as Tensors if all hold one integer or bool dtype (``cat`` and ``stack``
+    keep it, as torch's), else None."""
+    ts = tuple(as_tensor(x) for x in tensors)
+    kinds = {t.dtype for t in ts}
+    if not ts or len(kinds) != 1 or next(iter(kinds)) in FLOAT_DTYPES:
+        return None
+    return ts
+
+
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     """``x`` with a new shape (one entry may be -1).
 
@@ -142,6 +162,8 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
         raise ValueError(f"reshape: cannot reshape {t.shape} ({n} elements) to {to}")
     if free:
         to = tuple(n // known if s == -1 else s for s in to)
+    if t.dtype not in FLOAT_DTYPES:
+        return kept_dtype(t, t.data.reshape(to))
     return Reshape.apply(t, shape=to)
 
 
@@ -162,6 +184,8 @@ def permute(x: Any, dims: Sequence[int]) -> Tensor:
         raise ValueError(f"permute: {order} is not a permutation of {t.ndim} dimensions")
     if order == tuple(range(t.ndim)):
         return t
+    if t.dtype not in FLOAT_DTYPES:
+        return kept_dtype(t, t.data.transpose(order))
     return Permute.apply(t, dims=order)
 
 
@@ -199,6 +223,8 @@ def getitem(x: Any, index: Any) -> Tensor:
         np.broadcast_to(np.int8(0), t.shape)[index]
     except IndexError as e:
         raise IndexError(f"getitem: {e}; tensor shape {t.shape}") from None
+    if t.dtype not in FLOAT_DTYPES:
+        return kept_dtype(t, np.asarray(t.data[index]))
     return GetItem.apply(t, index=index)
 
 
@@ -214,7 +240,8 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
         ValueError: for no tensors, 0-d tensors, ``dim`` out of range, or shapes that
             differ in another dimension (naming every shape).
     """
-    xs = as_operands("cat", tuple(tensors))
+    ints = integer_operands(tensors)
+    xs = ints if ints is not None else as_operands("cat", tuple(tensors))
     if not xs:
         raise ValueError("cat: expected at least one tensor")
     shapes = [x.shape for x in xs]
@@ -225,6 +252,8 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     rest = {s[:dim] + s[dim + 1 :] for s in shapes}
     if any(len(s) != ndim for s in shapes) or len(rest) > 1:
         raise ValueError(f"cat: shapes must match except in dimension {dim}; got {shapes}")
+    if ints is not None:
+        return constant(np.concatenate([x.data for x in xs], axis=dim))
     return Cat.apply(*xs, dim=dim)  # a new array even for one tensor, as torch.cat
 
 
