@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd_mnist import ops
 from autograd_mnist.ops import ValuesIndices
+from autograd_mnist.ops.cast import DEVICES
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor
 
 __all__ = [
@@ -61,7 +62,7 @@ class device(str):  # noqa: N801 - PyTorch's name
     to any other (``am.device("cuda")`` can be made, as in PyTorch) raises ``ValueError``.
     """
 
-    TYPES = ("cpu", "cuda", "mps", "meta")
+    TYPES = DEVICES
 
     def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002
         name = type if index is None else f"{type}:{index}"

@@ -254,13 +254,13 @@ class Tensor(TensorBase):
         """A differentiable copy with its own memory."""
         return _ops.clone(self)
 
-    def to(self, *args: Any, dtype: Any = None, copy: bool = False) -> Tensor:
+    def to(self, *args: Any, dtype: Any = None, copy: bool = False, device: Any = None) -> Tensor:
         """This tensor in another dtype (differentiable between float32 and float64), as
-        PyTorch's: ``to(dtype)``, ``to(other_tensor)`` (its dtype), ``to("cpu")`` or
-        ``to(am.device("cpu"))`` (the only device: a no-op; others raise ValueError).
-        ``self`` when nothing changes, unless ``copy``. Float to integer or bool gives a
-        tensor that does not require grad. Raises TypeError for an unsupported dtype."""
-        return _ops.to(self, *args, dtype=dtype, copy=copy)
+        PyTorch's: ``to(dtype)``, ``to(other_tensor)`` (its dtype), ``to("cpu")``,
+        ``to(am.device("cpu"))`` or ``device=`` (the only device: a no-op; others raise
+        ValueError). ``self`` when nothing changes, unless ``copy``. Float to integer or bool
+        gives a tensor that does not require grad. Raises TypeError for an unsupported dtype."""
+        return _ops.to(self, *args, dtype=dtype, copy=copy, device=device)
 
     def view_as(self, other: Any) -> Tensor:
         """``view(other.shape)``, as PyTorch's (``other``: a Tensor or an array)."""

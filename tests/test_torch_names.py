@@ -263,3 +263,15 @@ def test_integer_views_share_the_version_counter_and_labels_stay_indices() -> No
     assert F.cross_entropy(out, labels.view(-1)).item() == loss.item()
     assert F.cross_entropy(out[[1, 3]], labels[[1, 3]]).dtype == np.float32
     assert am.cat([labels, labels.float()]).dtype == np.float32  # mixed: float, as before
+
+
+def test_to_takes_device_as_a_keyword_as_torch() -> None:
+    x = am.randn(2, 3)
+    assert x.to(device=am.device("cpu")) is x and x.to(device="cpu") is x
+    assert x.to(device="cpu", dtype=am.float64).dtype == np.float64
+    assert x.to(am.float64, device=am.device("cpu")).dtype == np.float64
+    with pytest.raises(ValueError, match="only the CPU exists here; got device 'cuda:0'"):
+        x.to(device="cuda:0")
+    with pytest.raises(ValueError, match=r"to: device must be one of .*got 'gpu'"):
+        x.to(device="gpu")  # not taken for a dtype
+    assert am.device.TYPES == ("cpu", "cuda", "mps", "meta")

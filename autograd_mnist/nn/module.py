@@ -14,6 +14,7 @@ from autograd_mnist.nn import _state
 from autograd_mnist.nn._state import IncompatibleKeys, StateDictError
 from autograd_mnist.nn._summary import summarize
 from autograd_mnist.nn._tree import ModuleTree
+from autograd_mnist.ops.cast import DEVICES
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
 #: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of
@@ -284,7 +285,7 @@ class Module(ModuleTree):
             ValueError: for a device other than the CPU (``'cuda'``...).
         """
         device = dtype.split(":")[0] if isinstance(dtype, str) else None
-        if device in ("cpu", "cuda", "mps", "meta"):
+        if device in DEVICES:
             if device != "cpu":
                 raise ValueError(f"{type(self).__name__}.to: only the CPU exists; got {dtype!r}")
             return self

@@ -99,21 +99,29 @@ def clone(x: Any) -> Tensor:
     return constant(t.data.copy(order="K"))
 
 
-def to(x: Tensor, *args: Any, dtype: Any = None, copy: bool = False) -> Tensor:
+#: The device types ``to`` recognises; the CPU is the only one that exists here.
+DEVICES = ("cpu", "cuda", "mps", "meta")
+
+
+def to(x: Tensor, *args: Any, dtype: Any = None, copy: bool = False, device: Any = None) -> Tensor:
     """``x`` in another dtype, as ``Tensor.to``: ``to(dtype)``, ``to(other_tensor)`` (its
-    dtype), ``to("cpu")`` or ``to(am.device("cpu"))`` (the only device: a no-op).
+    dtype), ``to("cpu")``, ``to(am.device("cpu"))`` or ``to(device=...)`` (the only device:
+    a no-op).
 
     Returns:
         ``x`` itself when nothing changes, unless ``copy``; else :func:`cast`.
 
     Raises:
-        ValueError: for a device other than the CPU. TypeError: for an unsupported dtype.
+        ValueError: for a device other than the CPU (or a ``device=`` that names none).
+        TypeError: for an unsupported dtype.
     """
+    if device is not None and not (isinstance(device, str) and device.split(":")[0] in DEVICES):
+        raise ValueError(f"to: device must be one of {DEVICES} (e.g. 'cpu'); got {device!r}")
     target = dtype
-    for a in args:
+    for a in (*args, *(() if device is None else (device,))):
         if isinstance(a, TensorBase):
             target = a.dtype
-        elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+        elif isinstance(a, str) and a.split(":")[0] in DEVICES:
             if a.split(":")[0] != "cpu":
                 raise ValueError(f"to: only the CPU exists here; got device {a!r}")
         else:
