@@ -75,6 +75,11 @@ def is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
+def is_number(v: object) -> TypeGuard[float]:
+    """An int or float (NumPy's too), and not a bool: the one test of "a number argument"."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
 def operand_dtype(op: str, inputs: Sequence[Any]) -> np.dtype[Any]:
     """The one float dtype of an op's inputs (tensors, arrays, scalars): float32 when none
     is a float array, which Python and NumPy scalars are not (they take the others' dtype).

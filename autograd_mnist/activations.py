@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import ops
+from autograd_mnist._args import is_number
 from autograd_mnist.ops import special
 from autograd_mnist.tensor import Tensor, as_operands, constant
 
@@ -28,7 +29,7 @@ def _float(op: str, x: Any) -> Tensor:
 
 
 def _number(op: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_number(value):
         raise TypeError(f"{op}: {name} must be a number; got {value!r}")
     return float(value)
 

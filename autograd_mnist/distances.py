@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import ops
-from autograd_mnist._args import dim_index, is_int
+from autograd_mnist._args import dim_index, is_int, is_number
 from autograd_mnist.tensor import Tensor, as_operands, as_tensor, constant
 
 
 def _eps(op: str, eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
+    if not is_number(eps):
         raise TypeError(f"{op}: eps must be a number; got {eps!r}")
     return float(eps)
 

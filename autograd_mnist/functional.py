@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import ops
+from autograd_mnist._args import is_number
 from autograd_mnist.activations import elu, gelu, leaky_relu, silu, softplus
 from autograd_mnist.distances import cosine_similarity, normalize
 from autograd_mnist.grad_mode import is_grad_enabled
@@ -226,7 +227,7 @@ def _drop(
     float32 uniform draw is >= ``p``, scaled by 1 / (1 - p)."""
     if inplace:
         raise ValueError(f"{op}: inplace=True is not supported; use the returned tensor")
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if not is_number(p):
         raise TypeError(f"{op}: p must be a number in [0, 1]; got {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: p must be in [0, 1]; got {p}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_mnist import functional as F
-from autograd_mnist._args import Pair, Size2, pair
+from autograd_mnist._args import Pair, Size2, is_number, pair
 from autograd_mnist.nn import init
 from autograd_mnist.nn.module import Module, Parameter
 from autograd_mnist.spatial import AdaptiveSize, adaptive_output_size, adaptive_sizes, conv_padding
@@ -209,7 +209,7 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating):
+        if not is_number(p):
             raise TypeError(f"Dropout2d: p must be a number in [0, 1]; got {p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be in [0, 1]; got {p}")

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from autograd_mnist._args import is_number
 from autograd_mnist.grad_mode import no_grad
 from autograd_mnist.tensor import Tensor
 
@@ -28,7 +29,7 @@ def _grads(fn: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
 
 
 def _number(fn: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if not is_number(value):
         raise TypeError(f"{fn}: {name} must be a number; got {type(value).__name__} {value!r}")
     return float(value)
 

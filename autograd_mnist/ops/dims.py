@@ -173,12 +173,7 @@ def _pieces(t: Tensor, d: int, lengths: Sequence[int]) -> tuple[Tensor, ...]:
     out, start = [], 0
     for n in lengths:
         index = (slice(None),) * d + (slice(start, start + n),)
-        if t.dtype in FLOAT_DTYPES:
-            out.append(getitem(t, index))
-        else:  # a view of t's memory: share its version counter, as getitem's views do
-            piece = constant(t.data[index])
-            piece._vbox = t._vbox
-            out.append(piece)
+        out.append(getitem(t, index))  # an integer piece keeps its dtype, a view's counter
         start += n
     return tuple(out)
 

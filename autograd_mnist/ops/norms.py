@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist._args import is_int
+from autograd_mnist._args import is_int, is_number
 from autograd_mnist.ops.elementwise import abs, mul, pow, sqrt
 from autograd_mnist.ops.extrema import _check_nonempty, amax, amin
 from autograd_mnist.ops.reduction import Dims, reduction_axes, sum
@@ -33,7 +33,7 @@ def _order(p: Any, dim: Dims) -> float:
             f"norm: p={p!r} is not supported with dim={dim!r}; expected 'fro' (over at most "
             "2 dims, or all of them), inf, -inf or a positive number"
         )
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if not is_number(p):
         raise TypeError(f"norm: p must be a number or 'fro'; got {p!r}")
     if not (float(p) > 0 or float(p) == -math.inf):
         raise ValueError(f"norm: p must be positive, inf or -inf; got {p!r}")
