@@ -275,3 +275,32 @@ def test_to_takes_device_as_a_keyword_as_torch() -> None:
     with pytest.raises(ValueError, match=r"to: device must be one of .*got 'gpu'"):
         x.to(device="gpu")  # not taken for a dtype
     assert am.device.TYPES == ("cpu", "cuda", "mps", "meta")
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_clip_grad_norm_sees_a_nan_in_any_gradient_as_torch(norm_type: float) -> None:
+    """A NaN in a later gradient makes the joint norm NaN (the inf norm's max ignored it)."""
+    grads = [np.array([1.0, 2.0]), np.array([np.nan, 1.0]), np.arange(70_000.0)]  # > a block
+    ours = [am.tensor(g.copy(), requires_grad=True) for g in grads]
+    theirs = [torch.tensor(g.copy(), requires_grad=True) for g in grads]
+    for o, t, g in zip(ours, theirs, grads):
+        o.grad, t.grad = am.tensor(g.copy()), torch.tensor(g.copy())
+    total = nn.utils.clip_grad_norm_(ours, 1.0, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type=norm_type)
+    assert np.isnan(total.item()) and np.isnan(expected.item())
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0])
+def test_clip_grad_norm_over_several_blocks_matches_torch(norm_type: float) -> None:
+    g = np.random.default_rng(3).standard_normal(200_003)  # a few of the norm's blocks
+    ours, theirs = (
+        am.tensor(g.copy(), requires_grad=True),
+        torch.tensor(g.copy(), requires_grad=True),
+    )
+    ours.grad, theirs.grad = am.tensor(g.copy()), torch.tensor(g.copy())
+    total = nn.utils.clip_grad_norm_(ours, 0.5, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type=norm_type)
+    assert total.item() == pytest.approx(expected.item(), rel=1e-12)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
