@@ -304,3 +304,12 @@ def test_clip_grad_norm_over_several_blocks_matches_torch(norm_type: float) -> N
     expected = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type=norm_type)
     assert total.item() == pytest.approx(expected.item(), rel=1e-12)
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_cat_and_stack_read_any_iterable_once() -> None:
+    """A generator was read by the integer-dtype check, leaving nothing to join."""
+    parts = [am.tensor([1.0, 2.0]), am.tensor([3.0, 4.0])]
+    assert am.cat(t for t in parts).tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert am.stack(t for t in parts).shape == (2, 2)
+    labels = [am.tensor(np.array([1, 2])), am.tensor(np.array([3]))]
+    assert am.cat(t for t in labels).tolist() == [1, 2, 3]

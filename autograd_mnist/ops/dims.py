@@ -119,7 +119,8 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
         ValueError: for no tensors or shapes that differ (naming the first two).
         IndexError: if ``dim`` is out of range.
     """
-    xs = integer_operands(tensors) or as_operands("stack", tuple(tensors))
+    tensors = tuple(tensors)  # any iterable, read once
+    xs = integer_operands(tensors) or as_operands("stack", tensors)
     if not xs:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     for k, x in enumerate(xs[1:], 1):

@@ -136,6 +136,9 @@ def kept_dtype(t: Tensor, data: np.ndarray) -> Tensor:
 def integer_operands(tensors: Sequence[Any]) -> tuple[Tensor, ...] | None:
     """``tensors`` as Tensors if all hold one integer or bool dtype (``cat`` and ``stack``
     keep it, as torch's), else None."""
+    first = tensors[0] if len(tensors) else None
+    if isinstance(first, Tensor) and first.dtype in FLOAT_DTYPES:
+        return None  # the usual case (a conv's weight and bias), decided without wrapping
     ts = tuple(as_tensor(x) for x in tensors)
     kinds = {t.dtype for t in ts}
     if not ts or len(kinds) != 1 or next(iter(kinds)) in FLOAT_DTYPES:
@@ -240,8 +243,9 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
         ValueError: for no tensors, 0-d tensors, ``dim`` out of range, or shapes that
             differ in another dimension (naming every shape).
     """
+    tensors = tuple(tensors)  # any iterable, read once
     ints = integer_operands(tensors)
-    xs = ints if ints is not None else as_operands("cat", tuple(tensors))
+    xs = ints if ints is not None else as_operands("cat", tensors)
     if not xs:
         raise ValueError("cat: expected at least one tensor")
     shapes = [x.shape for x in xs]
