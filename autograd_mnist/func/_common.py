@@ -4,6 +4,7 @@ private helpers, message for message)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -215,6 +216,6 @@ def fill_in_zeros(
 
 def one_hot(shape: tuple[int, ...], index: int, dtype: Any) -> Tensor:
     """A fresh tensor of zeros with a one at flat ``index`` (a basis vector)."""
-    e = np.zeros(int(np.prod(shape)), dtype=dtype)
+    e = np.zeros(math.prod(shape), dtype=dtype)
     e[index] = 1
     return Tensor(e.reshape(shape))

@@ -20,7 +20,7 @@ def _fans(t: Tensor) -> tuple[int, int]:
     """fan_in, fan_out of a (out, in) or (OC, C, KH, KW) weight."""
     if t.ndim < 2:
         raise ValueError(f"init: fan in/out need at least 2 dimensions; got shape {t.shape}")
-    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+    receptive = math.prod(t.shape[2:])
     return t.shape[1] * receptive, t.shape[0] * receptive
 
 

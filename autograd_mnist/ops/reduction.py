@@ -6,6 +6,7 @@ Maxima and minima (max, min, amax, amin, argmax, argmin) are in :mod:`.extrema`.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,7 +61,7 @@ def reduction_axes(op: str, dim: Dims, ndim: int) -> tuple[int, ...]:
 
 def reduced_count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     """How many elements each output element of a reduction over ``axes`` combines."""
-    return int(np.prod([shape[a] for a in axes])) if axes else 1
+    return math.prod([shape[a] for a in axes])
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

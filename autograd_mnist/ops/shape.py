@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,7 +156,7 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     t, to = as_tensor(x), tuple(int(s) for s in shape)
     if to == t.shape:
         return t
-    n, known = t.numel(), int(np.prod([s for s in to if s != -1]))
+    n, known = t.numel(), math.prod([s for s in to if s != -1])
     free = to.count(-1)
     if (
         free > 1
@@ -215,7 +216,7 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     # The merged size explicitly: -1 is ambiguous when another dimension is empty.
-    merged = int(np.prod(t.shape[s : e + 1]))
+    merged = math.prod(t.shape[s : e + 1])
     return reshape(t, t.shape[:s] + (merged,) + t.shape[e + 1 :])
 
 
