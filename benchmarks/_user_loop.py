@@ -73,15 +73,26 @@ def run_ours(case: str, model_label: str, seconds: tuple[float, float]) -> dict[
     import numpy as np
 
     import autograd_mnist as am
-    from autograd_mnist import functional as F
-    from autograd_mnist import models, optim, runtime, threads
+    from autograd_mnist import runtime, threads
 
     if case == "ours-spin":  # what a script importing NumPy first got before: no run-time fix
         runtime.make_idle_blas_threads_sleep = lambda: False
     if case in ("ours-1", "ours-all"):
         am.set_num_threads(1 if case == "ours-1" else threads.max_threads())
-    fn, batch, opt_name, lr = SETUP[model_label]
     x, y = _data(np)
+    _, step = our_loop(model_label, x, y)
+    ms, n = _time_loop(step, *seconds)
+    return {"ms": ms, "steps": n, "threads": am.get_num_threads()}
+
+
+def our_loop(model_label: str, x: Any, y: Any) -> tuple[Any, Callable[[int], None]]:
+    """(model, step): the user loop of ``model_label`` (a :data:`SETUP` key) on images
+    ``x`` and labels ``y``, step ``i`` taking the ``i``-th batch (cycling)."""
+    import autograd_mnist as am
+    from autograd_mnist import functional as F
+    from autograd_mnist import models, optim
+
+    fn, batch, opt_name, lr = SETUP[model_label]
     am.manual_seed(0)
     model = getattr(models, fn)()
     opt = (
@@ -89,7 +100,7 @@ def run_ours(case: str, model_label: str, seconds: tuple[float, float]) -> dict[
         if opt_name == "sgd"
         else optim.Adam(model.parameters(), lr=lr)
     )
-    count = IMAGES // batch
+    count = len(x) // batch
 
     def step(i: int) -> None:
         s = slice((i % count) * batch, (i % count + 1) * batch)
@@ -98,19 +109,27 @@ def run_ours(case: str, model_label: str, seconds: tuple[float, float]) -> dict[
         loss.backward()
         opt.step()
 
-    ms, n = _time_loop(step, *seconds)
-    return {"ms": ms, "steps": n, "threads": am.get_num_threads()}
+    return model, step
 
 
 def run_torch(case: str, model_label: str, seconds: tuple[float, float]) -> dict[str, Any]:
     """PyTorch's loop on the same network (its own initial weights: only time matters)."""
     import numpy as np
     import torch
-    import torch.nn.functional as F
-    from torch import nn
 
     if case == "torch-1":
         torch.set_num_threads(1)
+    x, y = _data(np)
+    ms, n = _time_loop(torch_loop(model_label, x, y), *seconds)
+    return {"ms": ms, "steps": n, "threads": torch.get_num_threads()}
+
+
+def torch_loop(model_label: str, x: Any, y: Any) -> Callable[[int], None]:
+    """PyTorch's user loop of ``model_label`` (its own initial weights), as :func:`our_loop`."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
     torch.manual_seed(0)
     _, batch, opt_name, lr = SETUP[model_label]
     if model_label == "r0":
@@ -126,18 +145,16 @@ def run_torch(case: str, model_label: str, seconds: tuple[float, float]) -> dict
     opt: Any = (torch.optim.SGD if opt_name == "sgd" else torch.optim.Adam)(
         model.parameters(), lr=lr
     )
-    x, y = _data(np)
-    count = IMAGES // batch
+    count = len(x) // batch
 
     def step(i: int) -> None:
         s = slice((i % count) * batch, (i % count + 1) * batch)
         loss = F.cross_entropy(model(torch.from_numpy(x[s])), torch.from_numpy(y[s]))
         opt.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         opt.step()
 
-    ms, n = _time_loop(step, *seconds)
-    return {"ms": ms, "steps": n, "threads": torch.get_num_threads()}
+    return step
 
 
 def run_case(case: str, model_label: str, seconds: tuple[float, float]) -> dict[str, Any]:
