@@ -10,9 +10,8 @@ What changed from PyTorch's script, and why:
   ``am.flatten``, ``am.device``, ``output.argmax(dim=1, keepdim=True)``,
   ``pred.eq(target.view_as(pred)).sum().item()`` and ``am.save`` keep their names;
 - the data: torchvision's ``datasets.MNIST`` with ``Normalize((0.1307,), (0.3081,))``
-  becomes :func:`~autograd_mnist.data.load_mnist` and the same normalisation, and our
-  :class:`~autograd_mnist.data.DataLoader` takes the two arrays (it yields NumPy arrays:
-  ``am.from_numpy`` takes the place of ``.to(device)``);
+  becomes :func:`~autograd_mnist.data.load_mnist` and the same normalisation, in a
+  ``TensorDataset``; ``DataLoader`` is :mod:`autograd_mnist.utils.data`'s, torch's;
 - no accelerator options: the CPU is the only device;
 - ``--save-model`` writes ``mnist_cnn.npz`` (our format, never pickle) instead of
   ``mnist_cnn.pt``; ``--quick`` (ours) trains on a little synthetic data.
@@ -28,8 +27,9 @@ import argparse
 import autograd_mnist as am
 import autograd_mnist.functional as F
 from autograd_mnist import nn, optim
-from autograd_mnist.data import DataLoader, load_mnist, synthetic_data
+from autograd_mnist.data import load_mnist, synthetic_data
 from autograd_mnist.optim.lr_scheduler import StepLR
+from autograd_mnist.utils.data import DataLoader, TensorDataset
 
 
 class Net(nn.Module):
@@ -68,7 +68,7 @@ def train(
 ) -> None:
     model.train()
     for batch_idx, (data, target) in enumerate(train_loader):
-        data, target = am.from_numpy(data).to(device), am.from_numpy(target).to(device)
+        data, target = data.to(device), target.to(device)
         optimizer.zero_grad()
         output = model(data)
         loss = F.nll_loss(output, target)
@@ -76,7 +76,7 @@ def train(
         optimizer.step()
         if batch_idx % args.log_interval == 0:
             print(
-                f"Train Epoch: {epoch} [{batch_idx * len(data)}/{len(train_loader.x)} "
+                f"Train Epoch: {epoch} [{batch_idx * len(data)}/{len(train_loader.dataset)} "
                 f"({100.0 * batch_idx / len(train_loader):.0f}%)]\tLoss: {loss.item():.6f}"
             )
             if args.dry_run:
@@ -89,13 +89,13 @@ def test(model: nn.Module, device: am.device, test_loader: DataLoader) -> float:
     correct = 0
     with am.no_grad():
         for data, target in test_loader:
-            data, target = am.from_numpy(data).to(device), am.from_numpy(target).to(device)
+            data, target = data.to(device), target.to(device)
             output = model(data)
             test_loss += F.nll_loss(output, target, reduction="sum").item()  # sum up batch loss
             pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
             correct += pred.eq(target.view_as(pred)).sum().item()
 
-    n = len(test_loader.x)
+    n = len(test_loader.dataset)
     test_loss /= n
     print(
         f"\nTest set: Average loss: {test_loss:.4f}, "
@@ -139,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         (x_train, y_train), (x_test, y_test) = load_mnist(normalize=True, flatten=False)
     # transforms.Normalize((0.1307,), (0.3081,)): MNIST's mean and standard deviation
     x_train, x_test = (x_train - 0.1307) / 0.3081, (x_test - 0.1307) / 0.3081
-    train_loader = DataLoader(x_train, y_train, batch_size=args.batch_size, shuffle=True)
-    test_loader = DataLoader(x_test, y_test, batch_size=args.test_batch_size)
+    dataset1 = TensorDataset(am.from_numpy(x_train), am.from_numpy(y_train))
+    dataset2 = TensorDataset(am.from_numpy(x_test), am.from_numpy(y_test))
+    train_loader = DataLoader(dataset1, batch_size=args.batch_size, shuffle=True)
+    test_loader = DataLoader(dataset2, batch_size=args.test_batch_size)
 
     model = Net().to(device)
     optimizer = optim.Adadelta(model.parameters(), lr=args.lr)

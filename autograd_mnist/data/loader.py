@@ -34,8 +34,9 @@ class DataLoader:
         drop_last: drop the last batch if it is smaller than ``batch_size``.
         rng: the generator used for shuffling; None means the package generator.
 
-    Unlike PyTorch's, it takes two arrays, not a dataset: ``DataLoader(dataset)`` raises
-    TypeError saying how to stack a dataset of ``(x, y)`` pairs into two arrays.
+    Unlike PyTorch's, it takes two arrays, not a dataset, and yields NumPy arrays:
+    ``DataLoader(dataset)`` raises TypeError pointing to
+    :class:`autograd_mnist.utils.data.DataLoader`, PyTorch's loader of datasets.
 
     Raises:
         ValueError: if ``x`` and ``y`` differ in length (naming both shapes), either is 0-d,
@@ -56,8 +57,8 @@ class DataLoader:
         if y is None:  # DataLoader(dataset): PyTorch's habit
             raise TypeError(
                 f"DataLoader: got one {type(x).__name__} and no y, expected two aligned "
-                "arrays x and y (not a dataset); stack a dataset of (x, y) pairs first: x, y = "
-                "map(np.stack, zip(*(dataset[i] for i in range(len(dataset)))))"
+                "arrays x and y (not a dataset); for a dataset, use PyTorch's loader: "
+                "autograd_mnist.utils.data.DataLoader(dataset, batch_size=...)"
             )
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(
