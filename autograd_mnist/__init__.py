@@ -60,7 +60,7 @@ from autograd_mnist.functions import (
 from autograd_mnist.rng import manual_seed
 from autograd_mnist import func, functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
-from autograd_mnist import nn, optim, utils, viz
+from autograd_mnist import cuda, nn, optim, utils, viz
 from autograd_mnist.serialization import load, save
 from autograd_mnist.weights import load_weights, save_weights
 from autograd_mnist import onnx  # am.onnx.export; the onnx package is imported when it runs
@@ -85,6 +85,7 @@ __all__ = [
     "bool",
     "cat",
     "chunk",
+    "cuda",
     "clamp",
     "detect_anomaly",
     "device",
