@@ -97,10 +97,30 @@ def _xent_grad(o: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b``, on one BLAS thread when small (the engine's rule)."""
+    """``a @ b`` by the engine's rules: an outer product (inner size 1) as a broadcast
+    multiply, a small product on one BLAS thread."""
+    if a.shape[1] == 1:
+        return np.asarray(np.multiply(a, b))
     if a.shape[0] * a.shape[1] * b.shape[1] < threads.SMALL_MATMUL:
         return np.asarray(threads.on_one_blas_thread(np.matmul, a, b))
     return np.asarray(np.matmul(a, b))
+
+
+def _dense_head(
+    f: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, labels: Any
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Linear(w1, b1) -> ReLU -> Linear(w2, b2) -> mean cross-entropy on features ``f``
+    (N, in), forward and backward: (the gradient of ``f``, [gw1, gb1, gw2, gb2])."""
+    h = _mm(f, w1.T)
+    h += b1
+    r = np.maximum(h, 0)
+    o = _mm(r, w2.T)
+    o += b2
+    g = _xent_grad(o, labels)
+    gw2, gr = _mm(g.T, r), _mm(g, w2)
+    gh = gr * (h > 0)
+    gw1, gf = _mm(gh.T, f), _mm(gh, w1)
+    return gf, [gw1, gh.sum(0), gw2, g.sum(0)]
 
 
 class NumpyR0:
@@ -123,20 +143,10 @@ class NumpyR0:
         z = _mm(self.wc, cols).reshape(32, 26, 26)
         pooled, arg = _pool(z)
         f = pooled.reshape(1, 5408)
-        h = _mm(f, self.w1.T)
-        h += self.b1
-        r = np.maximum(h, 0)
-        o = _mm(r, self.w2.T)
-        o += self.b2
-        g = _xent_grad(o, labels)
-        gw2, gr = np.multiply(g.T, r), _mm(g, self.w2)
-        gh = gr * (h > 0)
-        gw1, gf = np.multiply(gh.T, f), _mm(gh, self.w1)
+        gf, head = _dense_head(f, self.w1, self.b1, self.w2, self.b2, labels)
         gz = _unpool(gf.reshape(32, 13, 13), arg, (32, 26, 26)).reshape(32, 676)
         gwc = _mm(gz, cols.T)
-        for p, gp in zip(
-            (self.wc, self.w1, self.b1, self.w2, self.b2), (gwc, gw1, gh[0], gw2, g[0])
-        ):
+        for p, gp in zip((self.wc, self.w1, self.b1, self.w2, self.b2), (gwc, *head)):
             p -= self.lr * gp
 
 
@@ -170,20 +180,12 @@ class NumpyR2:
         r = np.maximum(z, 0)
         pooled, arg = _pool(r)  # (16, 14, 14, N)
         f = pooled.reshape(3136, N).T  # (N, 3136), each image's (c, h, w) order
-        h = _mm(f, self.w1.T)
-        h += self.b1
-        r1 = np.maximum(h, 0)
-        o = _mm(r1, self.w2.T)
-        o += self.b2
-        g = _xent_grad(o, labels)
-        gw2, gr1 = _mm(g.T, r1), _mm(g, self.w2)
-        gh = gr1 * (h > 0)
-        gw1, gf = _mm(gh.T, f), _mm(gh, self.w1)
+        gf, head = _dense_head(f, self.w1, self.b1, self.w2, self.b2, labels)
         gp = gf.reshape(N, 16, 14, 14).transpose(1, 2, 3, 0)
         gz = _unpool(gp, arg, (16, 28, 28, N))
         gz *= z > 0
         gwc = _mm(gz.reshape(16, -1), cols.T)
-        for t, gt in zip(self.tensors, (gwc, gw1, gh.sum(0), gw2, g.sum(0))):
+        for t, gt in zip(self.tensors, (gwc, *head)):
             t.grad = am.Tensor(gt)
         self.opt.step()
 
