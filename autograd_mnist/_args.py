@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, TypeGuard
 
@@ -60,11 +61,26 @@ def dim_index(
     return int(dim) % n
 
 
-def sizes(args: Sequence[Any]) -> tuple[int, ...]:
-    """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (``args`` = the ``*args``) as ints."""
+def sizes(args: Sequence[Any], op: str = "size") -> tuple[int, ...]:
+    """A shape given as ``f(2, 3)`` or ``f((2, 3))`` (``args`` = the ``*args``) as ints:
+    :func:`ints` of the one sequence or of ``args``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(int(a) for a in args[0])
-    return tuple(int(a) for a in args)
+        return ints(op, args[0])
+    return ints(op, args)
+
+
+def ints(op: str, values: Sequence[Any]) -> tuple[int, ...]:
+    """``values`` (sizes, dims) as a tuple of Python ints; NumPy integers and one-element
+    integer tensors are accepted, as by ``operator.index``.
+
+    Raises:
+        TypeError: for a value that is not an integer (``2.5``, and ``2.0`` too, as torch:
+            never truncated), naming the op and the values.
+    """
+    try:
+        return tuple([operator.index(v) for v in values])
+    except TypeError:
+        raise TypeError(f"{op}: sizes and dims must be ints; got {tuple(values)!r}") from None
 
 
 def is_int(v: object) -> TypeGuard[int]:
@@ -78,6 +94,30 @@ def is_int(v: object) -> TypeGuard[int]:
 def is_number(v: object) -> TypeGuard[float]:
     """An int or float (NumPy's too), and not a bool: the one test of "a number argument"."""
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+# Ops whose NumPy result on bool operands alone is not torch's float32: float16 (exp, log,
+# sqrt, tanh, sin, cos), float64 (/), an error (sigmoid), or an exponent cast to bool (**).
+_FLOAT_MATH = frozenset(
+    {"Exp", "Log", "Sqrt", "Sigmoid", "Tanh", "Sin", "Cos", "Div", "Pow", "PowT"}
+)
+
+
+def keeps_bool(op: str, inputs: Sequence[Any]) -> bool:
+    """Whether ``op`` takes its bool tensor operands as they are (masks: NumPy promotes
+    bool to the other operand's dtype without a copy, and gives torch's bool, int64 or
+    error for ``+``, ``*``, ``-``, ``sum``, ``max``...). The float math ops of
+    ``_FLOAT_MATH`` take them as they are only beside a float tensor or array; otherwise
+    bool becomes float32, as integers do, so ``mask.exp()``, ``mask / mask`` and
+    ``mask ** -1`` are float32 with torch's values.
+    """
+    if op not in _FLOAT_MATH:
+        return True
+    for x in inputs:
+        a = raw(x)
+        if isinstance(a, np.ndarray) and a.dtype in FLOAT_DTYPES:
+            return True
+    return False
 
 
 def operand_dtype(op: str, inputs: Sequence[Any]) -> np.dtype[Any]:

@@ -203,9 +203,23 @@ class InPlace:
         self._vbox[0] += 1
 
     def masked_fill_(self: _S, mask: Any, value: Any) -> _S:
-        """Set the elements where the bool ``mask`` (broadcast) holds to ``value``."""
+        """Set the elements where the bool ``mask`` (broadcast to this shape) holds to
+        ``value``, converted to this dtype as :meth:`fill_` does (``2.5`` is 2 in an int
+        tensor, as torch).
+
+        Raises:
+            TypeError: for a mask that is not bool. ValueError: for a mask that does not
+                broadcast to this shape.
+        """
         self._check_inplace("masked_fill_", value)
-        np.copyto(self.data, _raw(value), where=np.broadcast_to(_raw(mask), self.shape))
+        m = np.asarray(_raw(mask))
+        if m.dtype != np.bool_:
+            raise TypeError(
+                f"masked_fill_: mask must be bool; got dtype {m.dtype} (shape {m.shape}) for a "
+                f"tensor of shape {self.shape}, expected a comparison such as x > 0"
+            )
+        self._check_broadcast("masked_fill_", [m])
+        np.copyto(self.data, _raw(value), casting="unsafe", where=m)
         self._vbox[0] += 1
         return self
 

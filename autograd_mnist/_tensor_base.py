@@ -47,7 +47,17 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         if arr.dtype.kind == "f":
             return arr.astype(np.float32)
         raise TypeError(f"Tensor: unsupported dtype {arr.dtype}; expected a float or int array")
-    return np.asarray(data, dtype=np.float32)
+    out = np.asarray(data, dtype=np.float32)
+    if np.isnan(out).any() and _holds_none(data):  # NumPy reads None as NaN; torch raises
+        raise TypeError(f"Tensor: cannot make a tensor of None; got {data!r}, expected numbers")
+    return out
+
+
+def _holds_none(data: Any) -> bool:
+    """True if ``data`` is None or a (nested) list or tuple holding None."""
+    if isinstance(data, (list, tuple)):
+        return any(_holds_none(d) for d in data)
+    return data is None
 
 
 class TensorBase(InPlace):

@@ -16,14 +16,18 @@ def zeros(
     *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None
 ) -> Tensor:
     """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(np.zeros(sizes(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(
+        np.zeros(sizes(shape, "zeros"), dtype=dtype), requires_grad=requires_grad, name=name
+    )
 
 
 def ones(
     *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None
 ) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(sizes(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(
+        np.ones(sizes(shape, "ones"), dtype=dtype), requires_grad=requires_grad, name=name
+    )
 
 
 def randn(
@@ -35,7 +39,7 @@ def randn(
 ) -> Tensor:
     """Standard-normal samples from ``rng`` or the package generator (``manual_seed``)."""
     gen = rng if rng is not None else get_rng()
-    data = gen.standard_normal(sizes(shape), dtype=np.dtype(dtype).type)
+    data = gen.standard_normal(sizes(shape, "randn"), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
@@ -48,7 +52,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` or the package generator."""
     gen = rng if rng is not None else get_rng()
-    data = gen.random(sizes(shape), dtype=np.dtype(dtype).type)
+    data = gen.random(sizes(shape, "rand"), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
@@ -119,7 +123,7 @@ def full(
         requires_grad: make the result a leaf that requires grad (float only).
         name: a label for :mod:`autograd_mnist.viz`.
     """
-    shape = sizes(size if isinstance(size, (tuple, list)) else (size,))
+    shape = sizes(size if isinstance(size, (tuple, list)) else (size,), "full")
     if dtype is None:
         is_bool = isinstance(fill_value, (bool, np.bool_))
         dtype = np.bool_ if is_bool else np.int64 if is_int(fill_value) else np.float32

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar, cast
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -60,14 +61,7 @@ class _Mode:
         m.enabled = m.saved.pop()
 
     def __call__(self, fn: _F) -> _F:
-        mode = type(self)
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with mode():
-                return fn(*args, **kwargs)
-
-        return cast(_F, wrapper)  # functools.wraps keeps fn's signature
+        return _decorate(fn, type(self))
 
 
 class no_grad(_Mode):  # noqa: N801 - named as in PyTorch
@@ -116,13 +110,45 @@ class set_grad_enabled:  # noqa: N801 - named as in PyTorch
     def __call__(self, fn: _F) -> _F:
         _mode.enabled = self.previous  # decorating does not change the mode
         mode = self.mode
+        return _decorate(fn, lambda: set_grad_enabled(mode))
+
+
+def _decorate(fn: _F, enter: Callable[[], contextlib.AbstractContextManager[Any]]) -> _F:
+    """``fn`` run in the mode ``enter()`` sets: each call of a function; each step (start,
+    ``next``, ``send``, ``throw``, ``close``) of a generator function, as torch's
+    decorators, so its body never runs in the caller's mode nor changes the caller's."""
+    if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
+        def steps(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            try:
+                with enter():
+                    gen = fn(*args, **kwargs)
+                    item = next(gen)
+                while True:
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        with enter():
+                            gen.close()
+                        raise
+                    except BaseException as e:
+                        with enter():
+                            item = gen.throw(e)
+                    else:
+                        with enter():
+                            item = gen.send(sent)
+            except StopIteration as stop:  # fn returned: so does this generator
+                return stop.value
 
-        return cast(_F, wrapper)
+        return cast(_F, steps)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with enter():
+            return fn(*args, **kwargs)
+
+    return cast(_F, wrapper)  # functools.wraps keeps fn's signature
 
 
 @contextlib.contextmanager

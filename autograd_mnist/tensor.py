@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from autograd_mnist import function
-from autograd_mnist._args import operand_dtype, sizes
+from autograd_mnist._args import keeps_bool, operand_dtype, sizes
 from autograd_mnist._tensor_base import FLOAT_DTYPES, TensorBase, raw
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class Tensor(TensorBase):
     def sum_to_size(self, *size: int | Sequence[int]) -> Tensor:
         """Sum down to ``size``, undoing broadcasting (raises ValueError if it does not
         broadcast to this tensor's shape)."""
-        return _ops.sum_to(self, sizes(size))
+        return _ops.sum_to(self, sizes(size, "sum_to_size"))
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """Mean over ``dim`` (all dimensions when None)."""
@@ -211,7 +211,7 @@ class Tensor(TensorBase):
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same data in a new shape (one dimension may be -1)."""
-        return _ops.reshape(self, sizes(shape))
+        return _ops.reshape(self, sizes(shape, "reshape"))
 
     view = reshape
 
@@ -221,7 +221,7 @@ class Tensor(TensorBase):
 
     def permute(self, *dims: int | Sequence[int]) -> Tensor:
         """Reorder dimensions."""
-        return _ops.permute(self, sizes(dims))
+        return _ops.permute(self, sizes(dims, "permute"))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one."""
@@ -373,16 +373,16 @@ def as_operands(op: str, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     """Wrap op inputs as Tensors of one float dtype.
 
     Python and NumPy scalars take the dtype of the float tensors and arrays among
-    ``inputs`` (float32 if none), as PyTorch treats them;
-    integer arrays (and bool arrays not yet wrapped) are converted to it; bool Tensors
-    (masks) are kept, NumPy promotes them without a copy. Mixed float32/float64 raises
-    TypeError.
+    ``inputs`` (float32 if none), as PyTorch treats them; integer and bool arrays are
+    converted to it, except bool Tensors where :func:`~autograd_mnist._args.keeps_bool`
+    (masks beside a float: NumPy promotes them without a copy). Mixed float32/float64
+    raises TypeError.
     """
     dtype = operand_dtype(op, inputs)
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
-            keep = x.data.dtype == dtype or x.data.dtype == np.bool_  # bool masks stay bool
+            keep = x.data.dtype == dtype or (x.data.dtype == np.bool_ and keeps_bool(op, inputs))
             out.append(x if keep else constant(x.data.astype(dtype)))
         elif isinstance(x, np.ndarray) and x.dtype == dtype:
             out.append(constant(x))

@@ -82,7 +82,7 @@ def expand(x: Any, *size: int | Sequence[int]) -> Tensor:
     Raises:
         ValueError: naming both shapes, if ``s`` does not expand to ``size``.
     """
-    t, to = as_tensor(x), sizes(size)
+    t, to = as_tensor(x), sizes(size, "expand")
     lead = len(to) - t.ndim
     if lead < 0:
         raise ValueError(
@@ -152,7 +152,7 @@ def repeat(x: Any, *repeats: int | Sequence[int]) -> Tensor:
     """
     t = as_tensor(x)
     given = repeats[0] if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else repeats
-    if not all(is_int(r) for r in given):  # sizes() would truncate 2.5 to 2
+    if not all(is_int(r) for r in given):  # nor bools, which sizes() takes
         raise TypeError(f"repeat: repeats must be ints; got {repeats!r} (tensor {t.shape})")
     reps = sizes(repeats)
     if len(reps) < t.ndim or any(r < 0 for r in reps):

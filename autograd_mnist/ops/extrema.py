@@ -20,6 +20,7 @@ from autograd_mnist.ops.reduction import (
     normalize_dims,
     reduction_axes,
 )
+from autograd_mnist.ops.select import maximum, minimum
 from autograd_mnist.ops.shape import reshape
 from autograd_mnist.tensor import Tensor, as_tensor, constant
 
@@ -124,7 +125,8 @@ def max(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor | Value
     Args:
         x: a tensor with at least one element in each reduced dimension.
         dim: None (every element) or one int (a 0-d tensor takes 0 or -1). For several
-            dims use :func:`amax`; a tuple is a TypeError, as in PyTorch.
+            dims use :func:`amax`; a tuple is a TypeError, as in PyTorch. A tensor or an
+            array is torch's ``max(input, other)``: :func:`maximum` (``keepdim`` unused).
         keepdim: keep the reduced dimension(s) with size 1. (PyTorch's ``x.max()`` takes
             no ``keepdim``; here it keeps every dimension with size 1.)
 
@@ -137,6 +139,8 @@ def max(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor | Value
         TypeError: for a tuple ``dim``. ValueError: a dim out of range, or a reduction over
         an empty dimension (PyTorch raises IndexError or RuntimeError there).
     """
+    if isinstance(dim, Tensor | np.ndarray):  # x.max(other), as torch
+        return maximum(x, dim)
     return _extreme("max", x, dim, keepdim, largest=True)  # type: ignore[no-any-return]
 
 
@@ -146,7 +150,9 @@ def min(x: Any, dim: None = None, keepdim: bool = False) -> Tensor: ...
 def min(x: Any, dim: int, keepdim: bool = False) -> ValuesIndices: ...
 def min(x: Any, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:  # noqa: A001
     """The minimum of all elements, or the minima and their indices along ``dim``: as
-    :func:`max`, with the smallest values."""
+    :func:`max`, with the smallest values (a tensor ``dim``: :func:`minimum`)."""
+    if isinstance(dim, Tensor | np.ndarray):  # x.min(other), as torch
+        return minimum(x, dim)
     return _extreme("min", x, dim, keepdim, largest=False)  # type: ignore[no-any-return]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist._args import ints
 from autograd_mnist.function import Function
 from autograd_mnist.ops.elementwise import exp, log, mul, sqrt
 from autograd_mnist.ops.select import where
@@ -230,7 +231,7 @@ def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if ``shape`` does not broadcast to ``x.shape``.
     """
-    t, to = as_tensor(x), tuple(int(s) for s in shape)
+    t, to = as_tensor(x), ints("sum_to_size", shape)
     if t.shape == to:
         return t
     if not _broadcasts(to, t.shape):
@@ -244,7 +245,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if ``x.shape`` does not broadcast to ``shape``.
     """
-    t, to = as_tensor(x), tuple(int(s) for s in shape)
+    t, to = as_tensor(x), ints("broadcast_to", shape)
     if t.shape == to:
         return t
     if not _broadcasts(t.shape, to):

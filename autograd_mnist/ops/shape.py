@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist._args import dim_index
+from autograd_mnist._args import dim_index, ints
 from autograd_mnist._layout import zeros_as
 from autograd_mnist.function import Function
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_operands, as_tensor, constant
@@ -153,7 +153,7 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if the number of elements differs.
     """
-    t, to = as_tensor(x), tuple(int(s) for s in shape)
+    t, to = as_tensor(x), ints("reshape", shape)
     if to == t.shape:
         return t
     n, known = t.numel(), math.prod([s for s in to if s != -1])
@@ -177,13 +177,13 @@ def permute(x: Any, dims: Sequence[int]) -> Tensor:
     Raises:
         ValueError: if ``dims`` is not a permutation of the dimensions.
     """
-    t = as_tensor(x)
-    if any(not -t.ndim <= int(d) < max(t.ndim, 1) for d in dims):
+    t, dims = as_tensor(x), ints("permute", dims)
+    if any(not -t.ndim <= d < max(t.ndim, 1) for d in dims):
         raise ValueError(
             f"permute: dims {tuple(dims)} out of range; got shape {t.shape}, "
             f"expected dims in [{-t.ndim}, {max(t.ndim - 1, 0)}]"
         )
-    order = tuple(int(d) % t.ndim if t.ndim else int(d) for d in dims)
+    order = tuple(d % t.ndim if t.ndim else d for d in dims)
     if sorted(order) != list(range(t.ndim)):
         raise ValueError(f"permute: {order} is not a permutation of {t.ndim} dimensions")
     if order == tuple(range(t.ndim)):
