@@ -71,7 +71,13 @@ class InPlace:
     def _check_inplace(self, op: str, *operands: Any) -> None:
         """Refuse an in-place change that would make a wrong graph: in grad mode, on a
         tensor that requires grad or with an operand that does (in-place ops are not
-        recorded)."""
+        recorded); and, always, one whose memory is read-only."""
+        if not self.data.flags.writeable:
+            raise RuntimeError(
+                f"{op}: cannot write into a read-only tensor of shape {self.shape} (an "
+                "expand() or broadcast view, whose elements share memory, or a read-only "
+                "array); expected a tensor of its own: clone() it first"
+            )
         if not _mode.enabled:
             return
         if self.requires_grad and self._ctx is None:

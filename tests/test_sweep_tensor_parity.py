@@ -167,3 +167,24 @@ def test_grad_mode_decorators_apply_to_a_generator_body_as_torch(decorator: str)
                 next(steps)
         assert (first.requires_grad, second.requires_grad) == (outer, outer), lib.__name__
         assert (sent, inside, stop.value.value) == (7, outer, "done")
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda t: t.add_(1),
+        lambda t: t.mul_(2),
+        lambda t: t.zero_(),
+        lambda t: t.fill_(2),
+        lambda t: t.clamp_(0, 1),
+        lambda t: t.masked_fill_(t > 0, 1),
+        lambda t: t.__setitem__(0, 5),
+    ],
+)
+def test_writing_into_an_expanded_view_is_refused_naming_the_op(write: Any) -> None:
+    """torch raises RuntimeError (elements share memory); NumPy's bare "output array is
+    read-only" named no op. The base is left unchanged."""
+    x = am.ones(3)
+    with pytest.raises(RuntimeError, match=r"^\w+_?: cannot write into a read-only tensor"):
+        write(x.expand(2, 3))
+    assert x.tolist() == [1.0, 1.0, 1.0]
