@@ -18,9 +18,15 @@ from autograd_mnist._args import is_number
 from autograd_mnist.ops import special
 from autograd_mnist.tensor import Tensor, as_operands, constant
 
-__all__ = ["elu", "gelu", "leaky_relu", "silu", "softplus"]
+__all__ = ["elu", "gelu", "leaky_relu", "no_inplace", "silu", "softplus"]
 
 _GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def no_inplace(op: str, inplace: object) -> None:
+    """Refuse PyTorch's ``inplace=True`` (ops here always return a new tensor)."""
+    if inplace:
+        raise ValueError(f"{op}: inplace=True is not supported; use the returned tensor")
 
 
 def _float(op: str, x: Any) -> Tensor:
@@ -34,23 +40,25 @@ def _number(op: str, name: str, value: Any) -> float:
     return float(value)
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else ``negative_slope * x``.
 
     Args:
         x: any shape.
         negative_slope: the slope for x <= 0.
+        inplace: PyTorch's; only False (True raises ValueError: use the returned tensor).
 
     Returns:
         Same shape. The gradient at x = 0 is ``negative_slope`` (PyTorch's choice).
     """
     s = _number("leaky_relu", "negative_slope", negative_slope)
+    no_inplace("leaky_relu", inplace)
     t = _float("leaky_relu", x)
     slope = np.where(t.data > 0, t.dtype.type(1), t.dtype.type(s))
     return ops.mul(t, constant(slope))
 
 
-def elu(x: Any, alpha: float = 1.0) -> Tensor:
+def elu(x: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else ``alpha * (exp(x) - 1)``.
 
     Computed as ``where(m, x, alpha * (exp(where(m, 0, x)) - 1))`` with the constant mask
@@ -60,11 +68,13 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
     Args:
         x: any shape.
         alpha: the value approached as x -> -inf is ``-alpha``.
+        inplace: as :func:`leaky_relu`'s.
 
     Returns:
         Same shape. The gradient at x = 0 is ``alpha`` (PyTorch's choice).
     """
     a = _number("elu", "alpha", alpha)
+    no_inplace("elu", inplace)
     t = _float("elu", x)
     pos = t.data > 0
     neg_part = ops.sub(ops.exp(ops.where(constant(pos), 0.0, t)), 1.0)
@@ -100,8 +110,10 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     return ops.mul(t, cdf)
 
 
-def silu(x: Any) -> Tensor:
-    """``x * sigmoid(x)`` (also called swish). Same shape as ``x``."""
+def silu(x: Any, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish). Same shape as ``x``; ``inplace`` as
+    :func:`leaky_relu`'s."""
+    no_inplace("silu", inplace)
     t = _float("silu", x)
     return ops.mul(t, ops.sigmoid(t))
 

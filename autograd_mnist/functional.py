@@ -10,13 +10,14 @@ activations in :mod:`autograd_mnist.activations`, losses in :mod:`autograd_mnist
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from autograd_mnist import ops
 from autograd_mnist._args import is_number
-from autograd_mnist.activations import elu, gelu, leaky_relu, silu, softplus
+from autograd_mnist.activations import elu, gelu, leaky_relu, no_inplace, silu, softplus
 from autograd_mnist.distances import cosine_similarity, normalize
 from autograd_mnist.grad_mode import is_grad_enabled
 from autograd_mnist.losses import (
@@ -110,22 +111,34 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     return ops.linear(x, weight, b)
 
 
-def log_softmax(x: Any, dim: int = -1) -> Tensor:
+def log_softmax(x: Any, dim: int = -1, *, dtype: Any = None) -> Tensor:
     """log(softmax(x)) along one int ``dim``, computed stably (finite for logits of 1e4).
 
-    ``x``: any shape (0-d takes dim 0 or -1); returns ``x``'s shape. A tuple or None
-    ``dim`` is a TypeError (PyTorch refuses a tuple; its deprecated implicit dim for None
-    is not copied: the default is the last dimension).
+    ``x``: any shape (0-d takes dim 0 or -1); returns ``x``'s shape, in ``dtype`` if given
+    (a float dtype: ``x`` is cast first, as PyTorch). A tuple or None ``dim`` is a
+    TypeError (PyTorch refuses a tuple; its deprecated implicit dim for None is not
+    copied: the default is the last dimension).
     """
-    x = as_tensor(x)
-    return ops.log_softmax(x, ops.softmax_dim("log_softmax", x, dim))
+    t = _softmax_input("log_softmax", x, dtype)
+    return ops.log_softmax(t, ops.softmax_dim("log_softmax", t, dim))
 
 
-def softmax(x: Any, dim: int = -1) -> Tensor:
+def softmax(x: Any, dim: int = -1, *, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, as exp(log_softmax(x)): stable; as
-    :func:`log_softmax` for shapes and errors."""
-    x = as_tensor(x)
-    return ops.exp(ops.log_softmax(x, ops.softmax_dim("softmax", x, dim)))
+    :func:`log_softmax` for shapes, ``dtype`` and errors."""
+    t = _softmax_input("softmax", x, dtype)
+    return ops.exp(ops.log_softmax(t, ops.softmax_dim("softmax", t, dim)))
+
+
+def _softmax_input(op: str, x: Any, dtype: Any) -> Tensor:
+    """``x`` as a Tensor, cast to ``dtype`` unless it is None (a float dtype, else TypeError)."""
+    t = as_tensor(x)
+    if dtype is None:
+        return t
+    dt = ops.cast_dtype(op, dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{op}: dtype must be float32 or float64; got {dtype!r}")
+    return ops.to(t, dtype=dt)
 
 
 def one_hot(x: Any, num_classes: int = -1) -> Tensor:
@@ -225,8 +238,7 @@ def _drop(
 ) -> Tensor:
     """``dropout`` (one draw per element) or ``dropout2d`` (one per channel): keep where a
     float32 uniform draw is >= ``p``, scaled by 1 / (1 - p)."""
-    if inplace:
-        raise ValueError(f"{op}: inplace=True is not supported; use the returned tensor")
+    no_inplace(op, inplace)
     if not is_number(p):
         raise TypeError(f"{op}: p must be a number in [0, 1]; got {p!r}")
     if not 0.0 <= p <= 1.0:
@@ -261,7 +273,8 @@ def batch_norm(
     variance unbiased); in evaluation, normalises with the running statistics.
 
     Args:
-        x: (N, C) or (N, C, H, W).
+        x: (N, C) or (N, C, H, W); also (N, C, L) or (N, C, D, H, W) (statistics over all
+            dimensions but C).
         running_mean, running_var: (C,) arrays (or Tensors, whose arrays are used) updated
             in place (or None: batch stats only).
         weight, bias: (C,) scale and shift, or None.
@@ -278,8 +291,15 @@ def batch_norm(
         running_mean = running_mean.data
     if isinstance(running_var, Tensor):
         running_var = running_var.data
+    if t.ndim == 3 or t.ndim > 4:  # as (N, C, L, 1): one value per channel per L
+        flat = ops.reshape(t, (*t.shape[:2], math.prod(t.shape[2:]), 1))
+        y = batch_norm(flat, running_mean, running_var, weight, bias, training, momentum, eps)
+        return ops.reshape(y, t.shape)
     if t.ndim not in (2, 4):
-        raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W); got {t.shape}")
+        raise ValueError(
+            f"batch_norm: expected input (N, C), (N, C, H, W), (N, C, L) or (N, C, D, H, W); "
+            f"got {t.shape}"
+        )
     C = t.shape[1]
     axes = (0,) if t.ndim == 2 else (0, 2, 3)
     shape = (C,) if t.ndim == 2 else (C, 1, 1)

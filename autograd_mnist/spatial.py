@@ -68,7 +68,7 @@ def conv2d(
     """2-D cross-correlation, by im2col and one matmul (which also adds the bias).
 
     Args:
-        x: (N, C, H, W).
+        x: (N, C, H, W), or one image (C, H, W) (then the output has no N either).
         weight: (OC, C, KH, KW).
         bias: (OC,) or None.
         stride: int or (SH, SW), >= 1.
@@ -88,9 +88,11 @@ def conv2d(
             padded input, a bias of the wrong shape, or a bad padding.
     """
     x, weight = as_operands("conv2d", (x, weight))
+    if x.ndim == 3 and weight.ndim == 4:  # one image, as PyTorch
+        return ops.squeeze(conv2d(ops.unsqueeze(x, 0), weight, bias, stride, padding, dilation), 0)
     if x.ndim != 4 or weight.ndim != 4:
         raise ValueError(
-            f"conv2d: expected input (N, C, H, W) and weight (OC, C, KH, KW); "
+            f"conv2d: expected input (N, C, H, W) or (C, H, W) and weight (OC, C, KH, KW); "
             f"got input {x.shape}, weight {weight.shape}"
         )
     OC, WC, KH, KW = weight.shape
@@ -136,7 +138,7 @@ def _pool_args(
     padding: Size2,
 ) -> tuple[Pair, Pair, Pair]:
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected input (N, C, H, W); got {x.shape}")
+        raise ValueError(f"{op}: expected input (N, C, H, W) or (C, H, W); got {x.shape}")
     kernel = pair(op, "kernel_size", kernel_size, 1)
     strides = kernel if stride is None else pair(op, "stride", stride, 1)
     pads = pair(op, "padding", padding, 0)
@@ -165,7 +167,7 @@ def max_pool2d(
     """Maximum over each window (PyTorch's argument order).
 
     Args:
-        x: (N, C, H, W).
+        x: (N, C, H, W), or one image (C, H, W) (then the output has no N either).
         kernel_size: int or (KH, KW).
         stride: int or (SH, SW); None means ``kernel_size``.
         padding: implicit -inf padding on each side, at most half the kernel.
@@ -181,6 +183,8 @@ def max_pool2d(
         return_indices=(return_indices, False),
     )  # fmt: skip
     x = as_tensor(x)
+    if x.ndim == 3:  # one image, as PyTorch
+        return ops.squeeze(max_pool2d(ops.unsqueeze(x, 0), kernel_size, stride, padding), 0)
     kernel, strides, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding)
     return ops.max_pool2d(x, kernel, strides, pads)
 
@@ -211,7 +215,7 @@ def avg_pool2d(
     """Mean over each window (PyTorch's argument order).
 
     Args:
-        x: (N, C, H, W).
+        x: (N, C, H, W), or one image (C, H, W) (then the output has no N either).
         kernel_size: int or (KH, KW).
         stride: int or (SH, SW); None means ``kernel_size``.
         padding: zeros on each side, at most half the kernel.
@@ -227,6 +231,11 @@ def avg_pool2d(
         "avg_pool2d", ceil_mode=(ceil_mode, False), divisor_override=(divisor_override, None)
     )
     x = as_tensor(x)
+    if x.ndim == 3:  # one image, as PyTorch
+        one = avg_pool2d(
+            ops.unsqueeze(x, 0), kernel_size, stride, padding, False, count_include_pad
+        )
+        return ops.squeeze(one, 0)
     (KH, KW), strides, (PH, PW) = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
     N, C, H, W = x.shape
     OH, OW = ops.out_size(H, KH, strides[0], PH), ops.out_size(W, KW, strides[1], PW)
@@ -250,14 +259,9 @@ def adaptive_output_size(op: str, output_size: Any) -> tuple[int | None, int | N
         TypeError: unless ``output_size`` is an int or a pair of ints or Nones.
         ValueError: for a negative size.
     """
-    raw: tuple[Any, ...] = (
-        (output_size, output_size)
-        if is_int(output_size)
-        else tuple(output_size)
-        if isinstance(output_size, (tuple, list))
-        else ()
-    )
-    if len(raw) != 2 or not all(v is None or is_int(v) for v in raw):
+    raw = (output_size,) * 2 if is_int(output_size) else output_size
+    two = isinstance(raw, (tuple, list)) and len(raw) == 2
+    if not two or not all(v is None or is_int(v) for v in raw):
         raise TypeError(
             f"{op}: output_size must be an int or a pair of ints or Nones; got {output_size!r}"
         )
@@ -356,7 +360,7 @@ def _pad_widths(x: Tensor, pad: Sequence[int]) -> list[tuple[int, int]]:
     return widths
 
 
-def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None = 0.0) -> Tensor:
     """Pad (or, with negative widths, crop) ``x`` with a constant, PyTorch's ``F.pad``.
 
     Args:
@@ -365,7 +369,7 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) 
             ``(left, right, top, bottom)`` pads W by left/right and H by top/bottom.
             Negative widths remove that many elements.
         mode: only ``'constant'`` (PyTorch also has reflect, replicate and circular).
-        value: the fill value.
+        value: the fill value (None: 0, as PyTorch).
 
     Returns:
         The padded tensor; the gradient of the padding is 0.
@@ -387,7 +391,7 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) 
         t = ops.getitem(t, crop)
         widths = [(max(a, 0), max(b, 0)) for a, b in widths]
     out = ops.pad(t, widths)
-    if value != 0 and any(a or b for a, b in widths):
+    if value and any(a or b for a, b in widths):  # (None, torch's default, is 0)
         border = np.pad(np.zeros(t.shape, dtype=out.dtype), widths, constant_values=value)
         out = ops.add(out, constant(border))
     return out

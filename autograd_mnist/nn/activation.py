@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autograd_mnist import functional as F
+from autograd_mnist.activations import no_inplace
 from autograd_mnist.nn.module import Module
 from autograd_mnist.tensor import Tensor
 
@@ -13,8 +14,9 @@ class LeakyReLU(Module):
     """x where x > 0, else ``negative_slope * x``
     (:func:`~autograd_mnist.functional.leaky_relu`)."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        no_inplace("LeakyReLU", inplace)
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:
@@ -27,8 +29,9 @@ class LeakyReLU(Module):
 class ELU(Module):
     """x where x > 0, else ``alpha * (exp(x) - 1)`` (:func:`~autograd_mnist.functional.elu`)."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        no_inplace("ELU", inplace)
         self.alpha = alpha
 
     def forward(self, x: Tensor) -> Tensor:
@@ -61,6 +64,10 @@ class GELU(Module):
 
 class SiLU(Module):
     """``x * sigmoid(x)`` (:func:`~autograd_mnist.functional.silu`)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        no_inplace("SiLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.silu(x)

@@ -6,9 +6,16 @@ import numpy as np
 
 from autograd_mnist import functional as F
 from autograd_mnist._args import Pair, Size2, is_number, pair
+from autograd_mnist.activations import no_inplace
 from autograd_mnist.nn import init
 from autograd_mnist.nn.module import Module, Parameter
-from autograd_mnist.spatial import AdaptiveSize, adaptive_output_size, adaptive_sizes, conv_padding
+from autograd_mnist.spatial import (
+    AdaptiveSize,
+    _only_defaults,
+    adaptive_output_size,
+    adaptive_sizes,
+    conv_padding,
+)
 from autograd_mnist.tensor import Tensor
 
 
@@ -99,7 +106,24 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """Max over windows; ``stride=None`` means the kernel size."""
+    """Max over windows; ``stride=None`` means the kernel size. ``dilation``,
+    ``return_indices`` and ``ceil_mode`` are PyTorch's: only their defaults (others raise
+    ValueError)."""
+
+    def __init__(
+        self,
+        kernel_size: Size2,
+        stride: Size2 | None = None,
+        padding: Size2 = 0,
+        dilation: Size2 = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding)
+        _only_defaults(
+            "MaxPool2d", dilation=(dilation, 1), return_indices=(return_indices, False),
+            ceil_mode=(ceil_mode, False),
+        )  # fmt: skip
 
     def forward(self, x: Tensor) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
@@ -107,16 +131,22 @@ class MaxPool2d(_Pool2d):
 
 class AvgPool2d(_Pool2d):
     """Mean over windows; ``stride=None`` means the kernel size. With ``count_include_pad``
-    (the default) the zero padding counts in the mean, else only the cells of the input."""
+    (the default) the zero padding counts in the mean, else only the cells of the input.
+    ``ceil_mode`` and ``divisor_override`` are PyTorch's: only their defaults."""
 
     def __init__(
         self,
         kernel_size: Size2,
         stride: Size2 | None = None,
         padding: Size2 = 0,
+        ceil_mode: bool = False,
         count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding)
+        _only_defaults(
+            "AvgPool2d", ceil_mode=(ceil_mode, False), divisor_override=(divisor_override, None)
+        )
         self.count_include_pad = bool(count_include_pad)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -149,7 +179,12 @@ class AdaptiveAvgPool2d(Module):
 
 
 class ReLU(Module):
-    """Elementwise max(x, 0)."""
+    """Elementwise max(x, 0). ``inplace`` is PyTorch's: only False (True raises
+    ValueError; the output is always a new tensor)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        no_inplace("ReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
@@ -170,7 +205,10 @@ class Tanh(Module):
 
 
 class Identity(Module):
-    """Returns its input."""
+    """Returns its input; any constructor arguments are ignored, as PyTorch's."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         return x
@@ -190,10 +228,13 @@ class Flatten(Module):
 class Dropout(Module):
     """Zero elements with probability p in training (scaling the rest by 1/(1-p))."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
+        if not is_number(p):
+            raise TypeError(f"Dropout: p must be a number in [0, 1]; got {p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1]; got {p}")
+        no_inplace("Dropout", inplace)
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:
@@ -213,8 +254,7 @@ class Dropout2d(Module):
             raise TypeError(f"Dropout2d: p must be a number in [0, 1]; got {p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be in [0, 1]; got {p}")
-        if inplace:
-            raise ValueError("Dropout2d: inplace=True is not supported; use the returned tensor")
+        no_inplace("Dropout2d", inplace)
         self.p, self.inplace = p, False
 
     def forward(self, x: Tensor) -> Tensor:

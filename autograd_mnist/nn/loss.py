@@ -45,26 +45,36 @@ class _WeightedLoss(_Loss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        if weight is None:
-            self.weight = None
+        self._keep("weight", weight)
+
+    def _keep(self, name: str, value: Any) -> None:
+        """``value`` (None, or an array or Tensor kept as a buffer) as attribute ``name``."""
+        if value is None:
+            setattr(self, name, None)
         else:
             self.register_buffer(
-                "weight", np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+                name, np.asarray(value.data if isinstance(value, Tensor) else value)
             )
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy between logits (N, K) and class indices (N,)
-    (:func:`~autograd_mnist.functional.cross_entropy`).
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy between logits (N, K) and class indices (N,) or probabilities
+    (:func:`~autograd_mnist.functional.cross_entropy`, which takes the other shapes too).
 
-    Unlike PyTorch, the first positional argument is ``reduction`` (there are no class
-    weights); ``ignore_index`` and ``label_smoothing`` are PyTorch's.
+    Unlike PyTorch, the first positional argument is ``reduction``: the (K,) class
+    ``weight`` is keyword-only (a buffer, as PyTorch's); ``ignore_index`` and
+    ``label_smoothing`` are PyTorch's.
     """
 
     def __init__(
-        self, reduction: str = "mean", ignore_index: int = -100, label_smoothing: float = 0.0
+        self,
+        reduction: str = "mean",
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+        *,
+        weight: Any = None,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(weight, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing must be in [0, 1]; got {label_smoothing!r}"
@@ -73,19 +83,27 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(
-            input, target, self.reduction, self.ignore_index, self.label_smoothing
+            input,
+            target,
+            self.reduction,
+            self.ignore_index,
+            self.label_smoothing,
+            weight=self.weight,
         )
 
 
-class NLLLoss(_Loss):
-    """Negative log-likelihood between log-probabilities (N, K) and class indices (N,)."""
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood between log-probabilities (N, K) and class indices (N,);
+    the (K,) class ``weight`` is keyword-only, as in :class:`CrossEntropyLoss`."""
 
-    def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
-        super().__init__(reduction)
+    def __init__(
+        self, reduction: str = "mean", ignore_index: int = -100, *, weight: Any = None
+    ) -> None:
+        super().__init__(weight, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.reduction, self.ignore_index)
+        return F.nll_loss(input, target, self.reduction, self.ignore_index, weight=self.weight)
 
 
 class MSELoss(_Loss):
@@ -118,11 +136,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__(weight, reduction)
-        if pos_weight is None:
-            self.pos_weight = None
-        else:
-            pw = pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight
-            self.register_buffer("pos_weight", np.asarray(pw))
+        self._keep("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(
