@@ -17,7 +17,8 @@ What changed from PyTorch's script, and why:
   ``mnist_cnn.pt``; ``--quick`` (ours) trains on a little synthetic data.
 
 One epoch on MNIST (``--epochs 1``, seed 1) reached 98.66% test accuracy (average loss
-0.0441) in 73 s wall on a 2-core CPU (2 min 33 s while other jobs shared it).
+0.0441) in 70 s wall on a 2-core CPU (2 min 33 s in an earlier run while other jobs
+shared it).
 """
 
 from __future__ import annotations
