@@ -55,7 +55,8 @@ class Function:
     Subclasses define two static methods:
 
     - ``forward(ctx, *arrays, **params) -> np.ndarray`` on raw arrays; never mutates its
-      inputs; stores constants for backward with ``ctx.save(...)``.
+      inputs; stores constants for backward with ``ctx.save(...)`` (or PyTorch's
+      ``ctx.save_for_backward(...)``, read back as Tensors with ``ctx.saved_tensors``).
     - ``backward(ctx, grad_output) -> Tensor | None | tuple`` gets the upstream gradient as a
       Tensor and returns one gradient per input (``None`` where there is none), built from
       the engine's own differentiable ops. It may return gradients in the output's broadcast
@@ -109,6 +110,26 @@ class Function:
     def save(self, *values: Any) -> None:
         """Keep constants (masks, indices, shapes) for backward, in ``ctx.saved``."""
         self.saved = values
+
+    save_for_backward = save  # PyTorch's name; read back with saved_tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        """What forward saved, as Tensors (PyTorch's ``ctx.saved_tensors``): an input's
+        array is that input Tensor and the output's array the output Tensor, so a backward
+        built on them can be differentiated again; any other array is a constant Tensor."""
+        out = self._output() if self._output is not None else None
+        return tuple(self._saved_tensor(v, out) for v in self.saved)
+
+    def _saved_tensor(self, value: Any, out: Tensor | None) -> Tensor | None:
+        if value is None or not isinstance(value, np.ndarray):
+            return value  # None, or a Tensor saved as it is
+        for t in self.inputs:
+            if t.data is value:
+                return t
+        if out is not None and out.data is value:
+            return self.output  # checks that it was not modified in place
+        return _wrap(value, None)
 
     @property
     def output(self) -> Tensor:

@@ -23,36 +23,53 @@ from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor
 __all__ = [
     "abs",
     "allclose",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "chunk",
     "clamp",
+    "clip",
+    "clone",
+    "cos",
     "device",
+    "eq",
     "equal",
     "exp",
     "flatten",
     "from_numpy",
+    "ge",
+    "gt",
     "is_tensor",
+    "le",
     "log",
+    "logsumexp",
+    "lt",
+    "masked_fill",
     "matmul",
     "max",
     "mean",
     "min",
     "mm",
+    "ne",
     "norm",
     "permute",
+    "pow",
     "relu",
     "reshape",
     "sigmoid",
+    "sin",
     "sort",
     "split",
     "sqrt",
     "squeeze",
+    "std",
     "sum",
     "tanh",
     "topk",
     "transpose",
     "unsqueeze",
+    "var",
 ]
 
 
@@ -288,3 +305,91 @@ def sort(
 ) -> ValuesIndices:
     """``input.sort(dim, descending, stable=stable)``."""
     return as_tensor(input).sort(dim, descending, stable=stable)
+
+
+def sin(input: Any) -> Tensor:  # noqa: A002
+    """``input.sin()``."""
+    return as_tensor(input).sin()
+
+
+def cos(input: Any) -> Tensor:  # noqa: A002
+    """``input.cos()``."""
+    return as_tensor(input).cos()
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
+    """``input ** exponent`` (a number or a tensor; a number ``input`` with a tensor
+    exponent too, as ``torch.pow``)."""
+    if not isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    return as_tensor(input).pow(exponent)
+
+
+def amax(input: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.amax(dim, keepdim)``."""
+    return as_tensor(input).amax(dim, keepdim)
+
+
+def amin(input: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.amin(dim, keepdim)``."""
+    return as_tensor(input).amin(dim, keepdim)
+
+
+def logsumexp(input: Any, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.logsumexp(dim, keepdim)``."""
+    return as_tensor(input).logsumexp(dim, keepdim)
+
+
+def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.std(dim, correction=, keepdim=)``."""
+    return as_tensor(input).std(dim, correction=correction, keepdim=keepdim)
+
+
+def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``input.var(dim, correction=, keepdim=)``."""
+    return as_tensor(input).var(dim, correction=correction, keepdim=keepdim)
+
+
+def clip(input: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A001, A002
+    """``input.clip(min, max)``, an alias of :func:`clamp`."""
+    return as_tensor(input).clip(min, max)
+
+
+def clone(input: Any) -> Tensor:  # noqa: A002
+    """``input.clone()``."""
+    return as_tensor(input).clone()
+
+
+def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:  # noqa: A002
+    """``input.masked_fill(mask, value)``."""
+    return as_tensor(input).masked_fill(mask, value)
+
+
+def eq(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input == other`` (a bool tensor)."""
+    return as_tensor(input).eq(other)
+
+
+def ne(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input != other`` (a bool tensor)."""
+    return as_tensor(input).ne(other)
+
+
+def gt(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input > other`` (a bool tensor)."""
+    return as_tensor(input).gt(other)
+
+
+def ge(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input >= other`` (a bool tensor)."""
+    return as_tensor(input).ge(other)
+
+
+def lt(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input < other`` (a bool tensor)."""
+    return as_tensor(input).lt(other)
+
+
+def le(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input <= other`` (a bool tensor)."""
+    return as_tensor(input).le(other)

@@ -43,6 +43,21 @@ CALLS: list[tuple[str, Callable[[Any, Any], Any]]] = [
     ("flatten-range", lambda m, x: m.flatten(x, 0, 1)),
     ("permute", lambda m, x: m.permute(x, (2, 0, 1))),
     ("squeeze-unsqueeze", lambda m, x: m.squeeze(m.unsqueeze(x, 1), 1)),
+    ("sin", lambda m, x: m.sin(x)),
+    ("cos", lambda m, x: m.cos(x)),
+    ("pow", lambda m, x: m.pow(x, 3)),
+    ("pow-tensor-exponent", lambda m, x: m.pow(m.abs(x), m.cos(x))),
+    ("pow-number-base", lambda m, x: m.pow(2.0, x)),
+    ("amax", lambda m, x: m.amax(x, (0, 2))),
+    ("amin", lambda m, x: m.amin(x, 1, keepdim=True)),
+    ("logsumexp", lambda m, x: m.logsumexp(x, 2)),
+    ("std", lambda m, x: m.std(x, 1)),
+    ("var", lambda m, x: m.var(x, (0, 1), correction=0, keepdim=True)),
+    ("clip", lambda m, x: m.clip(x, -0.3, 0.4)),
+    ("clone", lambda m, x: m.clone(x) * 2),
+    ("masked_fill", lambda m, x: m.masked_fill(x, m.gt(x, 0.5), 0.0)),
+    ("comparisons", lambda m, x: m.eq(x, x).sum() + m.ne(x, 0).sum() + m.ge(x, 0).sum()),
+    ("comparisons-2", lambda m, x: m.lt(x, 0).sum() + m.le(x, 0.1).sum() + m.gt(x, -1).sum()),
 ]
 
 
