@@ -23,6 +23,7 @@ from autograd_mnist.factory import (
     zeros_like,
 )
 from autograd_mnist.ops import cat, maximum, minimum, stack, where
+from autograd_mnist.arithmetic import add, div, mul, sub
 from autograd_mnist.functions import (
     abs,
     allclose,
@@ -77,7 +78,7 @@ from autograd_mnist.functions import (
 from autograd_mnist.rng import manual_seed
 from autograd_mnist import func, functional
 from autograd_mnist.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
-from autograd_mnist import cuda, nn, optim, utils, viz
+from autograd_mnist import accelerator, backends, cuda, nn, optim, utils, viz
 from autograd_mnist.serialization import load, save
 from autograd_mnist.weights import load_weights, save_weights
 from autograd_mnist import onnx  # am.onnx.export; the onnx package is imported when it runs
@@ -87,6 +88,7 @@ import numpy as np
 # dtype names as in torch (torch.float32, ...): the NumPy types, so t.to(am.float64) and
 # t.dtype == am.float32 work.
 float32, float64, int64, bool = np.float32, np.float64, np.int64, np.bool_  # noqa: A001
+float, double, long = np.float32, np.float64, np.int64  # noqa: A001 - torch.float, ...
 
 __version__ = "0.1.0"
 
@@ -95,12 +97,15 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "abs",
+    "accelerator",
+    "add",
     "allclose",
     "amax",
     "amin",
     "arange",
     "argmax",
     "argmin",
+    "backends",
     "bool",
     "cat",
     "chunk",
@@ -111,12 +116,15 @@ __all__ = [
     "cuda",
     "detect_anomaly",
     "device",
+    "div",
+    "double",
     "enable_grad",
     "eq",
     "equal",
     "exp",
     "eye",
     "flatten",
+    "float",
     "float32",
     "float64",
     "from_numpy",
@@ -140,6 +148,7 @@ __all__ = [
     "load_weights",
     "log",
     "logsumexp",
+    "long",
     "lt",
     "manual_seed",
     "masked_fill",
@@ -150,6 +159,7 @@ __all__ = [
     "min",
     "minimum",
     "mm",
+    "mul",
     "ne",
     "nn",
     "no_grad",
@@ -182,6 +192,7 @@ __all__ = [
     "squeeze",
     "stack",
     "std",
+    "sub",
     "sum",
     "tanh",
     "tensor",

@@ -16,6 +16,7 @@ import numpy as np
 
 from autograd_mnist import autograd
 from autograd_mnist._inplace import InPlace
+from autograd_mnist._tensor_aliases import TorchAliases
 from autograd_mnist.hooks import (
     RemovableHandle,
     TensorHook,
@@ -60,10 +61,11 @@ def _holds_none(data: Any) -> bool:
     return data is None
 
 
-class TensorBase(InPlace):
+class TensorBase(InPlace, TorchAliases):
     """The data side of :class:`~autograd_mnist.tensor.Tensor`: the array, the gradient, the
     graph link and ``backward``, conversions and printing; the version counter and the
-    in-place methods come from :class:`~autograd_mnist._inplace.InPlace`. Every
+    in-place methods come from :class:`~autograd_mnist._inplace.InPlace`, PyTorch's method
+    spellings (``mul``, ``type``, ``device``...) from ``_tensor_aliases.TorchAliases``. Every
     differentiable method is on ``Tensor``, whose docstring gives the constructor's
     arguments and dtype rules.
 

@@ -1,6 +1,7 @@
-"""``torch.cuda``'s and ``torch.accelerator``'s availability checks, for scripts that pick
-their device with them (``am.device("cuda" if am.cuda.is_available() else "cpu")``). This
-package computes on the CPU only: there is never a CUDA device or another accelerator."""
+"""``torch.cuda``'s availability checks, for scripts that pick their device with them
+(``am.device("cuda" if am.cuda.is_available() else "cpu")``; ``am.accelerator`` has
+``torch.accelerator``'s). This package computes on the CPU only: there is never a CUDA
+device or another accelerator."""
 
 from __future__ import annotations
 

@@ -8,23 +8,34 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist._args import is_int, sizes
+from autograd_mnist.devices import check_device
 from autograd_mnist.rng import get_rng
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
 
 def zeros(
-    *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None
+    *shape: Any,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+    device: Any = None,
+    name: str | None = None,
 ) -> Tensor:
     """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    check_device("zeros", device)
     return Tensor(
         np.zeros(sizes(shape, "zeros"), dtype=dtype), requires_grad=requires_grad, name=name
     )
 
 
 def ones(
-    *shape: Any, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None
+    *shape: Any,
+    dtype: Any = np.float32,
+    requires_grad: bool = False,
+    device: Any = None,
+    name: str | None = None,
 ) -> Tensor:
     """A tensor of ones."""
+    check_device("ones", device)
     return Tensor(
         np.ones(sizes(shape, "ones"), dtype=dtype), requires_grad=requires_grad, name=name
     )
@@ -34,10 +45,12 @@ def randn(
     *shape: Any,
     dtype: Any = np.float32,
     requires_grad: bool = False,
+    device: Any = None,
     name: str | None = None,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Standard-normal samples from ``rng`` or the package generator (``manual_seed``)."""
+    check_device("randn", device)
     gen = rng if rng is not None else get_rng()
     data = gen.standard_normal(sizes(shape, "randn"), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
@@ -47,10 +60,12 @@ def rand(
     *shape: Any,
     dtype: Any = np.float32,
     requires_grad: bool = False,
+    device: Any = None,
     name: str | None = None,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` or the package generator."""
+    check_device("rand", device)
     gen = rng if rng is not None else get_rng()
     data = gen.random(sizes(shape, "rand"), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
@@ -63,6 +78,7 @@ def arange(
     *,
     dtype: Any = None,
     requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step`` (``torch.arange``).
 
@@ -83,6 +99,7 @@ def arange(
     Raises:
         ValueError: for a zero step, a step pointing away from ``end``, or a non-finite bound.
     """
+    check_device("arange", device)
     if end is None:
         start, end = 0, start
     bounds = {"start": start, "end": end, "step": step}
@@ -110,6 +127,7 @@ def full(
     *,
     dtype: Any = None,
     requires_grad: bool = False,
+    device: Any = None,
     name: str | None = None,
 ) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (``torch.full``).
@@ -123,6 +141,7 @@ def full(
         requires_grad: make the result a leaf that requires grad (float only).
         name: a label for :mod:`autograd_mnist.viz`.
     """
+    check_device("full", device)
     shape = sizes(size if isinstance(size, (tuple, list)) else (size,), "full")
     if dtype is None:
         is_bool = isinstance(fill_value, (bool, np.bool_))
@@ -136,6 +155,7 @@ def eye(
     *,
     dtype: Any = np.float32,
     requires_grad: bool = False,
+    device: Any = None,
     name: str | None = None,
 ) -> Tensor:
     """The ``(n, m)`` identity matrix: ones on the diagonal (``torch.eye``; ``m = n``
@@ -144,6 +164,7 @@ def eye(
     Raises:
         ValueError: if ``n`` or ``m`` is negative.
     """
+    check_device("eye", device)
     m = n if m is None else m
     if n < 0 or m < 0:
         raise ValueError(f"eye: n and m must be >= 0; got n={n}, m={m}")
@@ -156,21 +177,28 @@ def _like(x: Any, dtype: Any) -> tuple[np.ndarray, np.dtype[Any]]:
 
 
 def full_like(
-    x: Any, fill_value: float, *, dtype: Any = None, requires_grad: bool = False
+    x: Any, fill_value: float, *, dtype: Any = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
     """A tensor of ``x``'s shape, dtype (unless ``dtype``) and memory layout filled with
     ``fill_value`` (``torch.full_like``)."""
+    check_device("full_like", device)
     arr, dt = _like(x, dtype)
     return Tensor(np.full_like(arr, fill_value, dtype=dt), requires_grad=requires_grad)
 
 
-def zeros_like(x: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    x: Any, *, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Zeros of ``x``'s shape, dtype (unless ``dtype``) and memory layout."""
+    check_device("zeros_like", device)
     return full_like(x, 0, dtype=dtype, requires_grad=requires_grad)
 
 
-def ones_like(x: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    x: Any, *, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Ones of ``x``'s shape, dtype (unless ``dtype``) and memory layout."""
+    check_device("ones_like", device)
     return full_like(x, 1, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -191,6 +219,7 @@ def randn_like(
     *,
     dtype: Any = None,
     requires_grad: bool = False,
+    device: Any = None,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Standard-normal samples of ``x``'s shape and float dtype (``torch.randn_like``), from
@@ -199,6 +228,7 @@ def randn_like(
     Raises:
         TypeError: if the dtype (``x``'s, or ``dtype``) is not a float dtype.
     """
+    check_device("randn_like", device)
     shape, dt, gen = _random_like("randn_like", x, dtype, rng)
     return Tensor(gen.standard_normal(shape, dtype=dt), requires_grad=requires_grad)
 
@@ -208,6 +238,7 @@ def rand_like(
     *,
     dtype: Any = None,
     requires_grad: bool = False,
+    device: Any = None,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Uniform samples in [0, 1) of ``x``'s shape and float dtype (``torch.rand_like``).
@@ -215,6 +246,7 @@ def rand_like(
     Raises:
         TypeError: if the dtype is not a float dtype.
     """
+    check_device("rand_like", device)
     shape, dt, gen = _random_like("rand_like", x, dtype, rng)
     return Tensor(gen.random(shape, dtype=dt), requires_grad=requires_grad)
 
@@ -257,6 +289,7 @@ def randint(
     *,
     dtype: Any = np.int64,
     requires_grad: bool = False,
+    device: Any = None,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` (``torch.randint``), from ``rng`` or the
@@ -280,6 +313,7 @@ def randint(
         ValueError: if ``low >= high``, a size is negative, or ``[low, high)`` does not
             fit in an integer ``dtype`` (NumPy would wrap the values).
     """
+    check_device("randint", device)
     if isinstance(high, (tuple, list)) and size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=...)

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist import ops
+from autograd_mnist.arithmetic import write_out
+from autograd_mnist.devices import device
 from autograd_mnist.ops import ValuesIndices
-from autograd_mnist.ops.cast import DEVICES
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor
 
 __all__ = [
@@ -71,35 +72,6 @@ __all__ = [
     "unsqueeze",
     "var",
 ]
-
-
-class device(str):  # noqa: N801 - PyTorch's name
-    """``torch.device``'s stand-in: ``am.device("cpu")`` is the string ``"cpu"``, so
-    ``model.to(device)`` and ``x.to(device)`` work; the CPU is the only device, and moving
-    to any other (``am.device("cuda")`` can be made, as in PyTorch) raises ``ValueError``.
-    """
-
-    TYPES = DEVICES
-
-    def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002
-        name = type if index is None else f"{type}:{index}"
-        kind, colon, i = name.partition(":") if isinstance(type, str) else ("", "", "")
-        doubled = index is not None and ":" in type  # device("cuda:0", 1)
-        if kind not in cls.TYPES or (colon and not i.isdigit()) or doubled:
-            raise ValueError(
-                f"device: expected one of {cls.TYPES}, with an optional index >= 0 given once "
-                f"(e.g. 'cpu', 'cuda:0', device('cuda', 0)); got {name!r}"
-            )
-        return super().__new__(cls, name)
-
-    @property
-    def type(self) -> str:
-        """The device type (``"cpu"``, ``"cuda"``...), without an index."""
-        return self.split(":")[0]
-
-    def __repr__(self) -> str:  # no ``index`` attribute: str.index is a method
-        _, _, i = self.partition(":")
-        return f"device(type={self.type!r}" + (f", index={i}" if i else "") + ")"
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -223,13 +195,13 @@ def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return as_tensor(input).argmin(dim, keepdim)
 
 
-def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``input @ other``."""
-    return as_tensor(input).matmul(other)
+def matmul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input @ other`` (written into ``out``: :func:`~autograd_mnist.arithmetic.write_out`)."""
+    return write_out("matmul", as_tensor(input).matmul(other), out)
 
 
-def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
-    """The product of two 2-D tensors, as ``torch.mm``.
+def mm(input: Any, mat2: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """The product of two 2-D tensors, as ``torch.mm`` (``out=`` as :func:`matmul`'s).
 
     Raises:
         ValueError: if either is not 2-D.
@@ -237,7 +209,7 @@ def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
     a, b = as_tensor(input), as_tensor(mat2)
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"mm: expected two 2-D tensors; got shapes {a.shape} and {b.shape}")
-    return a @ b
+    return write_out("mm", a @ b, out)
 
 
 def reshape(input: Any, shape: int | Sequence[int]) -> Tensor:  # noqa: A002

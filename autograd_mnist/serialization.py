@@ -30,6 +30,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.lib import format as npy
 
+from .devices import check_device
 from .io import PathLike, atomic_open, is_utf8
 
 __all__ = ["MAX_DEPTH", "MAX_LOAD_BYTES", "load", "save"]
@@ -119,7 +120,14 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
     """
     where = os.fspath(path)
     if not isinstance(state, Mapping):
-        raise TypeError(f"save: state for '{where}' must be a dict; got {type(state).__name__}")
+        kind = type(state).__name__
+        if callable(getattr(state, "state_dict", None)):  # a Module or an optimizer
+            raise TypeError(
+                f"save: cannot save a whole {kind} to '{where}': this format never pickles "
+                "objects; save its state instead, am.save(model.state_dict(), path), and "
+                "load it into a new one, model.load_state_dict(am.load(path))"
+            )
+        raise TypeError(f"save: state for '{where}' must be a dict; got {kind}")
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(state, (), arrays, where)
     doc = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": tree})
@@ -286,7 +294,13 @@ def _is_npy(path: str) -> bool:
         return False
 
 
-def load(path: PathLike, *, max_bytes: int = MAX_LOAD_BYTES) -> dict[str, Any]:
+def load(
+    path: PathLike,
+    map_location: Any = None,
+    *,
+    weights_only: bool | None = None,
+    max_bytes: int = MAX_LOAD_BYTES,
+) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save`; dtypes, shapes and structure come back exact.
 
     A plain ``.npz`` without this module's manifest (e.g. from ``np.savez``) loads as a flat
@@ -297,6 +311,11 @@ def load(path: PathLike, *, max_bytes: int = MAX_LOAD_BYTES) -> dict[str, Any]:
 
     Args:
         path: the ``.npz`` file.
+        map_location: PyTorch's argument, for ``torch.load(path, map_location=device)``:
+            None or the CPU (``"cpu"``, ``am.device("cpu")``), the only device.
+        weights_only: PyTorch's argument (``torch.load(path, weights_only=True)``): a bool
+            or None, which changes nothing, since the format holds only arrays and plain
+            values and is never unpickled.
         max_bytes: the most bytes the members may declare in total (default
             :data:`MAX_LOAD_BYTES`, 1 GiB); raise it for a bigger file you trust.
 
@@ -305,13 +324,18 @@ def load(path: PathLike, *, max_bytes: int = MAX_LOAD_BYTES) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        ValueError: if the file is not a readable ``.npz``, declares more than
-            ``max_bytes`` or sizes its file cannot hold, holds an object array (never
-            unpickled), or its manifest is corrupt, nested deeper than :data:`MAX_DEPTH` or
-            disagrees with its members; the message names the path and the offending
-            member. Any other failure while reading the file (e.g. MemoryError) is also
-            raised as ValueError naming the path.
+        TypeError: if ``weights_only`` is not a bool or None.
+        ValueError: for a ``map_location`` other than the CPU; if the file is not a
+            readable ``.npz``, declares more than ``max_bytes`` or sizes its file cannot
+            hold, holds an object array (never unpickled), or its manifest is corrupt,
+            nested deeper than :data:`MAX_DEPTH` or disagrees with its members; the
+            message names the path and the offending member. Any other failure while
+            reading the file (e.g. MemoryError) is also raised as ValueError naming the
+            path.
     """
+    check_device("load", map_location, "map_location")
+    if weights_only is not None and not isinstance(weights_only, bool):
+        raise TypeError(f"load: weights_only must be a bool or None; got {weights_only!r}")
     where = os.fspath(path)
     try:
         zf = zipfile.ZipFile(where)

@@ -15,6 +15,7 @@ AUTOGRAD_BUDGET = 250  # autograd.py, the walk: two screens (Function is in func
 ENGINE = (
     "_tensor_base.py",
     "_inplace.py",
+    "_tensor_aliases.py",
     "tensor.py",
     "grad_mode.py",
     "function.py",

@@ -1,6 +1,6 @@
 """Neural-network layers and containers (``autograd_mnist.nn``), PyTorch-style."""
 
-from autograd_mnist.nn import init, utils
+from autograd_mnist.nn import functional, init, utils
 from autograd_mnist.nn.activation import ELU, GELU, LeakyReLU, SiLU, Softplus
 from autograd_mnist.nn.container import ModuleDict, ModuleList, ParameterList, Sequential
 from autograd_mnist.nn.layers import (
@@ -69,6 +69,7 @@ __all__ = [
     "Softplus",
     "StateDictError",
     "Tanh",
+    "functional",
     "init",
     "utils",
 ]

@@ -20,6 +20,12 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:  # as PyTorch's, which a notebook shows after a load
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        missing, unexpected = self.missing_keys, self.unexpected_keys
+        return f"IncompatibleKeys(missing_keys={missing}, unexpected_keys={unexpected})"
+
 
 class StateDictError(ValueError, RuntimeError):
     """``load_state_dict`` found missing, unexpected or mis-shaped keys. PyTorch raises

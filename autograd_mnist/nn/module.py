@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from autograd_mnist.devices import DEVICES
 from autograd_mnist.grad_mode import _mode
 from autograd_mnist.hooks import RemovableHandle
 from autograd_mnist.nn import _state
 from autograd_mnist.nn._state import IncompatibleKeys, StateDictError
 from autograd_mnist.nn._summary import summarize
 from autograd_mnist.nn._tree import ModuleTree
-from autograd_mnist.ops.cast import DEVICES
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
 
 #: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of

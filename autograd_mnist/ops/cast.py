@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograd_mnist._tensor_base import TensorBase
+from autograd_mnist.devices import DEVICES
 from autograd_mnist.function import Function
 from autograd_mnist.tensor import FLOAT_DTYPES, Tensor, as_tensor, constant
 
@@ -97,10 +98,6 @@ def clone(x: Any) -> Tensor:
     if t.dtype in FLOAT_DTYPES:
         return Clone.apply(t)
     return constant(t.data.copy(order="K"))
-
-
-#: The device types ``to`` recognises; the CPU is the only one that exists here.
-DEVICES = ("cpu", "cuda", "mps", "meta")
 
 
 def to(x: Tensor, *args: Any, dtype: Any = None, copy: bool = False, device: Any = None) -> Tensor:
