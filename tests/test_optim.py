@@ -655,7 +655,8 @@ def test_package_keeps_every_public_name() -> None:
         "BLOCK PARALLEL_MIN LIGHT_PARALLEL_MIN cores blockwise Optimizer SGD Momentum Adagrad "
         "AdaGrad RMSprop RMSProp Adam AdamW OPTIMIZERS penalty LRScheduler StepLR "
         "CosineAnnealingLR OneCycleLR AveragedModel get_ema_multi_avg_fn get_swa_multi_avg_fn "
-        "MultiStepLR ExponentialLR LambdaLR Adadelta lr_scheduler"
+        "MultiStepLR ExponentialLR LambdaLR Adadelta lr_scheduler ConstantLR LinearLR "
+        "PolynomialLR CosineAnnealingWarmRestarts SequentialLR ReduceLROnPlateau"
     ).split()
     assert sorted(optim.__all__) == sorted(names)
     for name in names:
@@ -668,7 +669,10 @@ def test_package_keeps_every_public_name() -> None:
 
     assert StepLR is optim.StepLR and LRScheduler is optim.LRScheduler
     assert sorted(optim.lr_scheduler.__all__) == sorted(
-        n for n in optim.__all__ if n.endswith("LR") or n == "LRScheduler"
+        n
+        for n in optim.__all__
+        if n.endswith("LR")
+        or n in ("LRScheduler", "ReduceLROnPlateau", "CosineAnnealingWarmRestarts")
     )
 
 

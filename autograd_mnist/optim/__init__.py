@@ -7,7 +7,10 @@
 - :func:`penalty`: L1/L2 weight penalties to add to the loss (R4);
 - :mod:`~autograd_mnist.optim.lr_scheduler` (PyTorch's module name): :class:`StepLR`,
   :class:`MultiStepLR`, :class:`ExponentialLR`, :class:`CosineAnnealingLR`,
-  :class:`LambdaLR` (per epoch), :class:`OneCycleLR` (per optimizer step);
+  :class:`LambdaLR`, :class:`LinearLR`, :class:`ConstantLR`, :class:`PolynomialLR`,
+  :class:`CosineAnnealingWarmRestarts`, :class:`SequentialLR` (per epoch),
+  :class:`ReduceLROnPlateau` (per epoch, with the metric), :class:`OneCycleLR` (per
+  optimizer step);
 - :mod:`~autograd_mnist.optim.swa_utils`: :class:`AveragedModel` and
   :func:`get_ema_multi_avg_fn`, an exponential moving average of a model's weights.
 """
@@ -21,12 +24,18 @@ from autograd_mnist.optim._blockwise import (
     cores,
 )
 from autograd_mnist.optim.lr_scheduler import (
+    ConstantLR,
     CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
     ExponentialLR,
     LambdaLR,
+    LinearLR,
     LRScheduler,
     MultiStepLR,
     OneCycleLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
 )
 from autograd_mnist.optim.optimizers import (
@@ -61,16 +70,22 @@ __all__ = [
     "Adam",
     "AdamW",
     "AveragedModel",
+    "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
+    "LinearLR",
     "MultiStepLR",
     "Momentum",
     "OneCycleLR",
     "Optimizer",
+    "PolynomialLR",
     "RMSProp",
     "RMSprop",
+    "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
     "blockwise",
     "cores",

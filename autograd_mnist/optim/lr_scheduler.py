@@ -11,6 +11,12 @@ it, or a second schedule on the same optimizer did), the schedule moves that gro
 rate to the one whose schedule passes through the new rate (``_rebase``) before its next
 step, so the change is kept. Left alone, the rates are exactly the closed form.
 OneCycleLR sets the rate outright, as PyTorch's.
+
+Also here, from their own modules: the base class :class:`LRScheduler` (``_lr_base``);
+the warm-ups :class:`LinearLR` and :class:`ConstantLR`, :class:`PolynomialLR` and
+:class:`CosineAnnealingWarmRestarts` (``_lr_more``); :class:`ReduceLROnPlateau`
+(``plateau``), stepped with the metric, ``step(val_loss)``. :class:`SequentialLR`, which
+runs schedules one after another (a warm-up, then a decay), is defined below.
 """
 
 from __future__ import annotations
@@ -20,104 +26,33 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from autograd_mnist.optim._lr_base import LRScheduler, check_optimizer, initial_lrs
+from autograd_mnist.optim._lr_more import (
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    LinearLR,
+    PolynomialLR,
+)
+from autograd_mnist.optim.plateau import ReduceLROnPlateau
+
 if TYPE_CHECKING:  # for the annotations only: a schedule needs just ``optimizer.lr``
     from autograd_mnist.optim.optimizers import Optimizer
 
 __all__ = [
+    "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
+    "LinearLR",
     "MultiStepLR",
     "OneCycleLR",
+    "PolynomialLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
 ]
-
-
-class LRScheduler:
-    """Base of the learning-rate schedules; call ``step()`` once per epoch, or once per
-    optimizer step when ``per_batch`` is True. ``last_epoch`` counts the calls so far."""
-
-    per_batch: bool = False
-    """True for a schedule stepped after every optimizer step (``train.fit`` reads it)."""
-
-    chainable: bool = True
-    """Whether a rate changed by someone else rescales the group's base (see above)."""
-
-    def __init__(self, optimizer: Optimizer) -> None:
-        self.optimizer = optimizer
-        self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
-        self.last_epoch = 0
-        self._last_set = list(self.base_lrs)  # what this schedule last set, per group
-
-    @property
-    def base_lr(self) -> float:
-        """The first group's base rate."""
-        return self.base_lrs[0]
-
-    def lr_at(self, epoch: int) -> float:
-        """The first group's learning rate after ``epoch`` calls of :meth:`step` (0: the
-        start)."""
-        return self.rate(self.base_lrs[0], epoch)
-
-    def rate(self, base: float, epoch: int) -> float:
-        """The rate of a group whose base rate is ``base``, after ``epoch`` steps."""
-        raise NotImplementedError
-
-    def get_last_lr(self) -> list[float]:
-        """The rates this schedule set last, one per group (PyTorch's name)."""
-        return list(self._last_set)
-
-    def step(self) -> None:
-        """Advance one epoch (or batch) and set every group's learning rate."""
-        prev, self.last_epoch = self.last_epoch, self.last_epoch + 1
-        for k, group in enumerate(self.optimizer.param_groups):
-            now = float(group["lr"])
-            if self.chainable and self._moved(k, now, prev):  # changed since: keep it
-                self.base_lrs[k] = self._rebase(k, now, prev)
-        self._set(self.last_epoch)
-
-    def _moved(self, k: int, now: float, epoch: int) -> bool:
-        """Whether group ``k``'s rate ``now`` is not what this schedule last set."""
-        return now != self._last_set[k]
-
-    def _rebase(self, k: int, now: float, epoch: int) -> float:
-        """Group ``k``'s new base: the one whose schedule is at ``now`` after ``epoch`` steps,
-        so that it goes on from ``now`` as PyTorch's chained step does (``rate`` is ``base``
-        times a factor here; the base is kept where that factor is 0)."""
-        factor = self.rate(1.0, epoch)
-        return now / factor if factor else self.base_lrs[k]
-
-    def _set(self, epoch: int) -> None:
-        groups = self.optimizer.param_groups
-        if len(groups) != len(self.base_lrs):
-            raise ValueError(
-                f"{type(self).__name__}: the optimizer has {len(groups)} parameter groups; "
-                f"the schedule was built for {len(self.base_lrs)}"
-            )
-        self._last_set = self._rates(epoch)
-        for group, lr in zip(groups, self._last_set):
-            group["lr"] = lr
-
-    def _rates(self, epoch: int) -> list[float]:
-        """Every group's rate after ``epoch`` steps."""
-        return [self.rate(base, epoch) for base in self.base_lrs]
-
-    def state_dict(self) -> dict[str, Any]:
-        """The schedule's position and base rates (``base_lr``: the first group's)."""
-        return {"last_epoch": self.last_epoch, "base_lr": self.base_lr, "base_lrs": self.base_lrs}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict` (also one saved before groups, with ``base_lr``
-        only) and the optimizer's rates for that epoch."""
-        bases = [float(b) for b in state.get("base_lrs", [state["base_lr"]])]
-        if len(bases) != len(self.optimizer.param_groups):
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: state has {len(bases)} groups; "
-                f"the optimizer has {len(self.optimizer.param_groups)}"
-            )
-        self.last_epoch, self.base_lrs = int(state["last_epoch"]), bases
-        self._set(self.last_epoch)
 
 
 class StepLR(LRScheduler):
@@ -331,3 +266,105 @@ class OneCycleLR(LRScheduler):
                 return lr_to + (lr_from - lr_to) / 2.0 * (math.cos(math.pi * pct) + 1)
             start = end
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another: the first up to ``milestones[0]`` steps, the
+    next from there, and so on (e.g. a ``LinearLR`` warm-up, then ``CosineAnnealingLR``).
+
+    As PyTorch's: building it puts every group back to the rate it had when the first
+    schedule was built on the optimizer, and starts every schedule from those rates; at a
+    milestone the next schedule starts from its closed form at epoch 0 (a rate changed by
+    hand is dropped there), and between milestones it steps as it would alone (so it
+    chains). ``ReduceLROnPlateau`` cannot be held (its ``step`` needs the metric), nor
+    another ``SequentialLR``.
+    """
+
+    chainable = False
+
+    def __init__(
+        self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int]
+    ) -> None:
+        check_optimizer("SequentialLR", optimizer)
+        scheds, marks = list(schedulers), list(milestones)
+        if not scheds:
+            raise ValueError("SequentialLR: schedulers must hold at least one schedule; got none")
+        for i, s in enumerate(scheds):
+            if not isinstance(s, LRScheduler):
+                raise TypeError(f"SequentialLR: schedulers[{i}] is not a schedule; got {s!r}")
+            if isinstance(s, ReduceLROnPlateau | SequentialLR):
+                raise ValueError(
+                    f"SequentialLR: schedulers[{i}] is a {type(s).__name__}, which it cannot "
+                    "hold (ReduceLROnPlateau's step needs the metric)"
+                )
+            if s.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR: schedulers[{i}] steps another optimizer")
+        if len(marks) != len(scheds) - 1:
+            raise ValueError(
+                f"SequentialLR: milestones must hold one fewer than the {len(scheds)} "
+                f"schedulers; got {len(marks)}"
+            )
+        if any(isinstance(m, bool) or not isinstance(m, int) for m in marks):
+            raise TypeError(f"SequentialLR: milestones must be ints; got {milestones!r}")
+        if marks != sorted(marks) or any(m < 1 for m in marks):
+            raise ValueError(
+                f"SequentialLR: milestones must be increasing ints >= 1; got {milestones!r}"
+            )
+        super().__init__(optimizer)
+        self._schedulers, self._milestones = scheds, marks
+        self.per_batch = any(s.per_batch for s in scheds)
+        self.base_lrs = initial_lrs(optimizer)
+        for group, lr in zip(optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = lr
+        for s in scheds:
+            s.base_lrs = list(self.base_lrs)  # PyTorch's: every one from initial_lr
+            if isinstance(s, CosineAnnealingLR):
+                s._initial_lrs = list(self.base_lrs)
+        first = scheds[bisect.bisect_right(marks, 0)]
+        first._start(closed_form=False)
+        self._last_set = first.get_last_lr()
+
+    def _current(self, epoch: int) -> tuple[int, int]:
+        """The index of the schedule running at ``epoch``, and the epoch it started."""
+        idx = bisect.bisect_right(self._milestones, epoch)
+        return idx, self._milestones[idx - 1] if idx else 0
+
+    def rate(self, base: float, epoch: int) -> float:
+        idx, start = self._current(epoch)
+        return self._schedulers[idx].rate(base, epoch - start)
+
+    def step(self) -> None:
+        """Advance one epoch: start the next schedule at a milestone, else step this one."""
+        self.last_epoch += 1
+        idx, start = self._current(self.last_epoch)
+        sched = self._schedulers[idx]
+        if idx and start == self.last_epoch:
+            sched._start(closed_form=True)
+        else:
+            sched.step()
+        self._last_set = sched.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its epoch and rates, and each schedule's state (``schedulers``)."""
+        return {
+            **super().state_dict(),
+            "milestones": list(self._milestones),
+            "last_lrs": list(self._last_set),
+            "schedulers": [s.state_dict() for s in self._schedulers],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore every schedule's state, then the rates set last."""
+        saved = state["schedulers"]
+        if len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"SequentialLR.load_state_dict: state has {len(saved)} schedulers; "
+                f"this one holds {len(self._schedulers)}"
+            )
+        for s, sub in zip(self._schedulers, saved, strict=True):
+            s.load_state_dict(sub)
+        self.last_epoch, self.base_lrs = int(state["last_epoch"]), list(state["base_lrs"])
+        self._last_set = [float(lr) for lr in state["last_lrs"]]
+        for group, lr in zip(self.optimizer.param_groups, self._last_set, strict=True):
+            group["lr"] = lr
+        self._schedulers[self._current(self.last_epoch)[0]]._last_set = list(self._last_set)
