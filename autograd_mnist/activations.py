@@ -18,15 +18,29 @@ from autograd_mnist._args import is_number
 from autograd_mnist.ops import special
 from autograd_mnist.tensor import Tensor, as_operands, constant
 
-__all__ = ["elu", "gelu", "leaky_relu", "no_inplace", "silu", "softplus"]
+__all__ = ["elu", "gelu", "layer_inplace", "leaky_relu", "no_inplace", "silu", "softplus"]
 
 _GELU_APPROXIMATIONS = ("none", "tanh")
 
 
 def no_inplace(op: str, inplace: object) -> None:
-    """Refuse PyTorch's ``inplace=True`` (ops here always return a new tensor)."""
+    """Refuse PyTorch's ``inplace=True`` in a function (ops here always return a new
+    tensor, and a caller of ``F.relu(x, inplace=True)`` may rely on ``x`` changing)."""
     if inplace:
         raise ValueError(f"{op}: inplace=True is not supported; use the returned tensor")
+
+
+def layer_inplace(op: str, inplace: object) -> bool:
+    """A layer's ``inplace`` (PyTorch's ``nn.ReLU(inplace=True)``), checked to be a bool.
+    True is accepted: the layer returns the same values, computed out of place (its input
+    keeps its values, where PyTorch's is overwritten; a model only uses the output).
+
+    Raises:
+        TypeError: if ``inplace`` is not a bool.
+    """
+    if not isinstance(inplace, bool | np.bool_):
+        raise TypeError(f"{op}: inplace must be a bool; got {inplace!r}")
+    return bool(inplace)
 
 
 def _float(op: str, x: Any) -> Tensor:

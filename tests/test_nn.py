@@ -367,7 +367,7 @@ def test_repr_nests_and_shows_settings() -> None:
         "    (1): ReLU()\n"
         "  )\n"
         "  (1): Conv2d(1, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 0), bias=False)\n"
-        "  (2): Dropout(p=0.25)\n"
+        "  (2): Dropout(p=0.25, inplace=False)\n"
         "  (3): BatchNorm2d(2, eps=1e-05, momentum=0.1)\n"
         ")"
     )

@@ -221,9 +221,9 @@ ERRORS: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: nn.Dropout2d(-0.1), ValueError, "Dropout2d: p must be in [0, 1]; got -0.1"),
     (lambda: nn.Dropout2d("0.5"), TypeError, "Dropout2d: p must be a number in [0, 1]; got '0.5'"),
     (
-        lambda: nn.Dropout2d(0.5, inplace=True),
-        ValueError,
-        "Dropout2d: inplace=True is not supported",
+        lambda: nn.Dropout2d(0.5, inplace=None),
+        TypeError,
+        "Dropout2d: inplace must be a bool; got None",
     ),
     (
         lambda: nn.Dropout2d()(np.zeros((2, 3))),

@@ -299,9 +299,8 @@ def test_layers_take_pytorchs_default_arguments(make: Callable[[], Any]) -> None
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: nn.ReLU(inplace=True), "ReLU: inplace=True is not supported"),
-        (lambda: nn.LeakyReLU(0.1, True), "LeakyReLU: inplace=True is not supported"),
-        (lambda: nn.Dropout(0.5, True), "Dropout: inplace=True is not supported"),
+        (lambda: F.leaky_relu(np.zeros(2), 0.1, True), "leaky_relu: inplace=True is not supported"),
+        (lambda: F.dropout(np.zeros(2), 0.5, True, True), "dropout: inplace=True is not supported"),
         (lambda: F.elu(np.zeros(2), 1.0, True), "elu: inplace=True is not supported"),
         (lambda: F.silu(np.zeros(2), inplace=True), "silu: inplace=True is not supported"),
         (lambda: nn.MaxPool2d(2, ceil_mode=True), "MaxPool2d: ceil_mode=True is not supported"),
@@ -313,3 +312,28 @@ def test_unsupported_pytorch_options_are_refused_by_name(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda: nn.ReLU(inplace=True), "ReLU(inplace=True)"),
+        (lambda: nn.LeakyReLU(0.1, True), "LeakyReLU(negative_slope=0.1, inplace=True)"),
+        (lambda: nn.ELU(inplace=True), "ELU(alpha=1.0, inplace=True)"),
+        (lambda: nn.SiLU(True), "SiLU(inplace=True)"),
+        (lambda: nn.Dropout(0.3, True), "Dropout(p=0.3, inplace=True)"),
+        (lambda: nn.Dropout2d(0.2, True), "Dropout2d(p=0.2, inplace=True)"),
+    ],
+)
+def test_layers_take_inplace_true_and_compute_out_of_place(make: Any, shown: str) -> None:
+    """``nn.ReLU(inplace=True)``, common in copied models, is accepted: the same output,
+    the input left as it was (torch overwrites it), torch's repr. The functions still
+    refuse ``inplace=True``: their caller may rely on the input changing."""
+    layer = make().eval()
+    assert repr(layer) == shown  # torch 2.13 prints these strings
+    x = am.tensor(np.linspace(-2, 2, 2 * 3 * 2 * 2).reshape(2, 3, 2, 2), requires_grad=True)
+    before = x.numpy().copy()
+    y = layer(x)
+    np.testing.assert_array_equal(x.numpy(), before)
+    y.sum().backward()
+    assert x.grad is not None and y.shape == x.shape

@@ -1,9 +1,12 @@
-"""Activation layers beyond ReLU/Sigmoid/Tanh, each calling its ``F`` function."""
+"""Activation layers beyond ReLU/Sigmoid/Tanh, each calling its ``F`` function.
+
+``inplace=True`` (PyTorch's) is accepted and computed out of place: the same output, and
+the input keeps its values (see :func:`~autograd_mnist.activations.layer_inplace`)."""
 
 from __future__ import annotations
 
 from autograd_mnist import functional as F
-from autograd_mnist.activations import no_inplace
+from autograd_mnist.activations import layer_inplace
 from autograd_mnist.nn.module import Module
 from autograd_mnist.tensor import Tensor
 
@@ -16,14 +19,14 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        no_inplace("LeakyReLU", inplace)
+        self.inplace = layer_inplace("LeakyReLU", inplace)
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):
@@ -31,14 +34,14 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        no_inplace("ELU", inplace)
+        self.inplace = layer_inplace("ELU", inplace)
         self.alpha = alpha
 
     def forward(self, x: Tensor) -> Tensor:
         return F.elu(x, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):
@@ -67,10 +70,13 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        no_inplace("SiLU", inplace)
+        self.inplace = layer_inplace("SiLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.silu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(Module):

@@ -6,7 +6,7 @@ import numpy as np
 
 from autograd_mnist import functional as F
 from autograd_mnist._args import Pair, Size2, is_number, pair
-from autograd_mnist.activations import no_inplace
+from autograd_mnist.activations import layer_inplace
 from autograd_mnist.nn import init
 from autograd_mnist.nn.module import Module, Parameter
 from autograd_mnist.spatial import (
@@ -179,15 +179,18 @@ class AdaptiveAvgPool2d(Module):
 
 
 class ReLU(Module):
-    """Elementwise max(x, 0). ``inplace`` is PyTorch's: only False (True raises
-    ValueError; the output is always a new tensor)."""
+    """Elementwise max(x, 0). ``inplace=True`` (PyTorch's) gives the same output, computed
+    out of place: the input keeps its values (in PyTorch it is overwritten)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        no_inplace("ReLU", inplace)
+        self.inplace = layer_inplace("ReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -237,14 +240,13 @@ class Dropout(Module):
             raise TypeError(f"Dropout: p must be a number in [0, 1]; got {p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1]; got {p}")
-        no_inplace("Dropout", inplace)
-        self.p = p
+        self.p, self.inplace = p, layer_inplace("Dropout", inplace)  # out of place, as ReLU
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout2d(Module):
@@ -257,8 +259,7 @@ class Dropout2d(Module):
             raise TypeError(f"Dropout2d: p must be a number in [0, 1]; got {p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be in [0, 1]; got {p}")
-        no_inplace("Dropout2d", inplace)
-        self.p, self.inplace = p, False
+        self.p, self.inplace = p, layer_inplace("Dropout2d", inplace)  # out of place
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (3, 4):
