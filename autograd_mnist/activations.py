@@ -18,7 +18,16 @@ from autograd_mnist._args import is_number
 from autograd_mnist.ops import special
 from autograd_mnist.tensor import Tensor, as_operands, constant
 
-__all__ = ["elu", "gelu", "layer_inplace", "leaky_relu", "no_inplace", "silu", "softplus"]
+__all__ = [
+    "elu",
+    "gelu",
+    "layer_inplace",
+    "leaky_relu",
+    "no_inplace",
+    "relu",
+    "silu",
+    "softplus",
+]
 
 _GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -52,6 +61,13 @@ def _number(op: str, name: str, value: Any) -> float:
     if not is_number(value):
         raise TypeError(f"{op}: {name} must be a number; got {value!r}")
     return float(value)
+
+
+def relu(x: Any, inplace: bool = False) -> Tensor:
+    """Elementwise ``max(x, 0)``, as ``F.relu``; ``inplace`` as :func:`leaky_relu`'s (the
+    layer ``nn.ReLU(inplace=True)`` is accepted)."""
+    no_inplace("relu", inplace)
+    return ops.relu(x)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

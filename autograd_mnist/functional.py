@@ -17,7 +17,7 @@ import numpy as np
 
 from autograd_mnist import ops
 from autograd_mnist._args import is_number
-from autograd_mnist.activations import elu, gelu, leaky_relu, no_inplace, silu, softplus
+from autograd_mnist.activations import elu, gelu, leaky_relu, no_inplace, relu, silu, softplus
 from autograd_mnist.distances import cosine_similarity, normalize
 from autograd_mnist.grad_mode import is_grad_enabled
 from autograd_mnist.losses import (
@@ -76,7 +76,6 @@ exp = ops.exp
 log = ops.log
 sqrt = ops.sqrt
 abs = ops.abs  # noqa: A001 - PyTorch's name
-relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
 matmul = ops.matmul

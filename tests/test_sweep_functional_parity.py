@@ -300,6 +300,7 @@ def test_layers_take_pytorchs_default_arguments(make: Callable[[], Any]) -> None
     ("make", "message"),
     [
         (lambda: F.leaky_relu(np.zeros(2), 0.1, True), "leaky_relu: inplace=True is not supported"),
+        (lambda: F.relu(np.zeros(2), inplace=True), "relu: inplace=True is not supported"),
         (lambda: F.dropout(np.zeros(2), 0.5, True, True), "dropout: inplace=True is not supported"),
         (lambda: F.elu(np.zeros(2), 1.0, True), "elu: inplace=True is not supported"),
         (lambda: F.silu(np.zeros(2), inplace=True), "silu: inplace=True is not supported"),
