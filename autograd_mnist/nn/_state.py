@@ -47,34 +47,53 @@ def _converted(value: Any, dtype: np.dtype[Any]) -> np.ndarray:
     return np.array(array, dtype=dtype, copy=True)
 
 
-def targets(module: Module) -> dict[str, tuple[Module, str, np.ndarray]]:
-    """Every saved entry of ``module``: dotted name -> (owning module, attribute, array).
+def targets(module: Module, prefix: str = "") -> dict[str, tuple[Module, str, Any]]:
+    """Every saved entry of ``module``: dotted name -> (owning module, attribute, value),
+    the value a Parameter or a buffer's array.
 
     Every name of a shared parameter or sub-module is listed (as PyTorch's ``state_dict``
-    does); buffers that are None or registered with ``persistent=False`` are not. Every
-    parameter comes before every buffer (PyTorch interleaves them module by module).
+    does); buffers that are None or registered with ``persistent=False`` are not. As in
+    PyTorch, each module's parameters, then its buffers, come before its sub-modules'.
     """
-    out: dict[str, tuple[Module, str, np.ndarray]] = {}
-    modules = list(module.named_modules(remove_duplicate=False))
-    for prefix, m in modules:  # the parameters first, then the buffers
+    out: dict[str, tuple[Module, str, Any]] = {}
+    for name, m in module.named_modules(remove_duplicate=False):
+        head = prefix + (f"{name}." if name else "")
         for k, p in m._parameters.items():
-            out[f"{prefix}.{k}" if prefix else k] = (m, k, p.data)
-    for prefix, m in modules:
+            out[head + k] = (m, k, p)
         for k, persistent in m._buffers.items():
             array = getattr(m, k)
             if persistent and array is not None:
-                out[f"{prefix}.{k}" if prefix else k] = (m, k, array)
+                out[head + k] = (m, k, array)
     return out
 
 
-def state_dict(module: Module) -> dict[str, np.ndarray]:
-    """Copies of every parameter and persistent buffer, keyed by dotted name."""
-    return {k: np.array(a, copy=True) for k, (_, _, a) in targets(module).items()}
+def _array(value: Any) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def state_dict(
+    module: Module,
+    destination: dict[str, Any] | None = None,
+    prefix: str = "",
+    keep_vars: bool = False,
+) -> dict[str, Any]:
+    """:meth:`Module.state_dict`: copies of every parameter and persistent buffer, keyed by
+    dotted name (the Parameters and the buffers' own arrays with ``keep_vars``), added to
+    ``destination`` (a new dict if None) under ``prefix``."""
+    out = {} if destination is None else destination
+    for k, (_, _, value) in targets(module, prefix).items():
+        out[k] = value if keep_vars else np.array(_array(value), copy=True)
+    return out
 
 
 def load_state(module: Module, state: Mapping[str, Any], strict: bool) -> IncompatibleKeys:
     """:meth:`Module.load_state_dict`: check every entry, then write them all in place."""
-    where = targets(module)
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"load_state_dict ({type(module).__name__}): expected a mapping of names to "
+            f"arrays (a state_dict); got {type(state).__name__}"
+        )
+    where = {k: (m, a, _array(v)) for k, (m, a, v) in targets(module).items()}
     missing = [k for k in where if k not in state]
     unexpected = [k for k in state if k not in where]
     arrays, shapes, values = {}, [], []

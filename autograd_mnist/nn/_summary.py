@@ -62,3 +62,43 @@ def summarize(model: Module, input_shape: tuple[int, ...], dtype: Any = np.float
             out_lines.append(rule)
     out_lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}", rule]
     return "\n".join(out_lines)
+
+
+def _indent(text: str) -> str:
+    """``text`` with every line but the first indented by two spaces."""
+    return text.replace("\n", "\n  ")
+
+
+def module_repr(module: Module) -> str:
+    """PyTorch's print of a module: the ``extra_repr`` lines, then one ``(name): repr``
+    line per sub-module, indented; one line when there is a single ``extra_repr`` line
+    and no sub-module."""
+    extra = module.extra_repr()
+    extra_lines = extra.split("\n") if extra else []
+    child_lines = [f"({k}): " + _indent(repr(m)) for k, m in module._modules.items()]
+    lines = extra_lines + child_lines
+    head = type(module).__name__ + "("
+    if len(extra_lines) == 1 and not child_lines:
+        return head + extra_lines[0] + ")"
+    if not lines:
+        return head + ")"
+    return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def list_repr(module: Module) -> str:
+    """PyTorch's print of a ModuleList: a run of equal entries is one line,
+    ``(0-2): 3 x Linear(...)``."""
+    reprs = [repr(m) for m in module._modules.values()]
+    if not reprs:
+        return type(module).__name__ + "()"
+    runs: list[list[Any]] = []  # [first index, last index, repr]
+    for i, text in enumerate(reprs):
+        if runs and runs[-1][2] == text:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i, text])
+    lines = [
+        _indent(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}")
+        for a, b, text in runs
+    ]
+    return type(module).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"

@@ -12,6 +12,27 @@ if TYPE_CHECKING:
     from autograd_mnist.nn.module import Module, Parameter
 
 
+class ModuleInitError(AttributeError, RuntimeError):
+    """An attribute assigned to a Module before ``super().__init__()`` ran: PyTorch raises
+    AttributeError; this is both (it was a RuntimeError here before)."""
+
+
+def check_name(module: Module, kind: str, name: Any) -> None:
+    """Refuse ``name`` for a new parameter or sub-module (``kind``) of ``module`` as
+    PyTorch's ``register_parameter``/``add_module``: a name that is not a str (TypeError),
+    empty, with a dot, or an attribute that is not already of that kind (KeyError). An
+    attribute holding None is free (our layers keep an absent bias as a plain None)."""
+    owner = type(module).__name__
+    if not isinstance(name, str):
+        raise TypeError(f"{owner}: {kind} name must be a str; got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{owner}: bad {kind} name {name!r} (empty or with a dot)")
+    registry = module._parameters if kind == "parameter" else module._modules
+    taken = name in module.__dict__ and module.__dict__[name] is not None
+    if name not in registry and (taken or hasattr(type(module), name)):
+        raise KeyError(f"{owner}: attribute {name!r} already exists (not a {kind})")
+
+
 class ModuleTree:
     """The traversal methods of :class:`~autograd_mnist.nn.Module`: each module's own
     registries (``_parameters``, ``_modules``, ``_buffers``) walked in registration

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
 
+from autograd_mnist.nn._summary import list_repr
 from autograd_mnist.nn.module import Module, Parameter
 
 __all__ = ["ModuleDict", "ModuleList", "ParameterList", "Sequential"]
@@ -82,11 +83,30 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
-        """Insert ``module`` before ``index`` (as ``list.insert``); returns self."""
-        items = list(self._modules.values())
+        """Insert ``module`` before ``index``; returns self.
+
+        Raises:
+            IndexError: for an index outside ``[-len, len]``, as PyTorch's (``list.insert``
+                would append or prepend).
+        """
+        items, n = list(self._modules.values()), len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} out of range for length {n}")
         items.insert(index, _module(module, "insert"))
         self._renumber(items)
         return self
+
+    def pop(self, index: int | slice) -> Module | Sequential:
+        """Remove the layer (or the slice's layers) at ``index`` and return it, as PyTorch's."""
+        item = self[index]
+        del self[index]
+        return item
+
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of this one's layers, then ``other``'s (numbered 0, 1, ...)."""
+        if not isinstance(other, Sequential):
+            raise ValueError(f"Sequential: + takes another Sequential; got {type(other).__name__}")
+        return Sequential(*self, *other)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -183,6 +203,19 @@ class ModuleList(Module):
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        """A new ModuleList of this one's modules, then ``other``'s."""
+        return ModuleList([*self, *other])
+
+    def pop(self, index: int | slice) -> Module | ModuleList:
+        """Remove the module (or the slice's modules) at ``index`` and return it."""
+        item = self[index]
+        del self[index]
+        return item
+
+    def __repr__(self) -> str:  # a run of equal modules is one line, as PyTorch's
+        return list_repr(self)
+
     def __len__(self) -> int:
         return len(self._modules)
 
@@ -247,9 +280,18 @@ class ModuleDict(Module):
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add or replace modules from a mapping or from ``(key, module)`` pairs."""
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
-        for key, module in pairs:
-            self[key] = module
+        pairs = modules.items() if isinstance(modules, Mapping | ModuleDict) else modules
+        for i, pair in enumerate(pairs):
+            if len(pair) != 2:
+                raise ValueError(
+                    f"ModuleDict.update: element {i} has length {len(pair)}; a (key, module) "
+                    "pair is required"
+                )
+            self[pair[0]] = pair[1]
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
 
     def pop(self, key: str) -> Module:
         """Remove ``key`` and return its module."""
@@ -282,12 +324,29 @@ class ParameterList(Module):
             self.append(v)
         return self
 
-    def __getitem__(self, index: int) -> Parameter:
-        items = list(self._parameters.values())
-        n = len(items)
+    def _key(self, index: int) -> str:
+        n = len(self._parameters)
         if not -n <= index < n:
             raise IndexError(f"ParameterList: index {index} out of range for length {n}")
-        return items[index]
+        return list(self._parameters)[index]
+
+    @overload
+    def __getitem__(self, index: int) -> Parameter: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ParameterList: ...
+
+    def __getitem__(self, index: int | slice) -> Parameter | ParameterList:
+        if isinstance(index, slice):  # the same Parameters, renumbered, as PyTorch's
+            return ParameterList(list(self._parameters.values())[index])
+        return self._parameters[self._key(index)]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        p = value if isinstance(value, Parameter) else Parameter(value)
+        self.register_parameter(self._key(index), p)
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
 
     def __len__(self) -> int:
         return len(self._parameters)

@@ -13,7 +13,7 @@ import numpy as np
 from autograd_mnist.rng import get_rng
 from autograd_mnist.tensor import Tensor
 
-_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0)}
+_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 0.75}
 
 
 def _fans(t: Tensor) -> tuple[int, int]:

@@ -8,14 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist.devices import DEVICES
 from autograd_mnist.grad_mode import _mode
 from autograd_mnist.hooks import RemovableHandle
-from autograd_mnist.nn import _state
+from autograd_mnist.nn import _convert, _hooks, _state
 from autograd_mnist.nn._state import IncompatibleKeys, StateDictError
-from autograd_mnist.nn._summary import summarize
-from autograd_mnist.nn._tree import ModuleTree
-from autograd_mnist.tensor import FLOAT_DTYPES, Tensor
+from autograd_mnist.nn._summary import module_repr, summarize
+from autograd_mnist.nn._tree import ModuleInitError, ModuleTree, check_name
+from autograd_mnist.tensor import Tensor
 
 #: ``hook(module, inputs, output)``, run after ``module.forward``; ``inputs`` is the tuple of
 #: positional arguments. A result other than None replaces the output.
@@ -60,8 +59,8 @@ class Module(ModuleTree):
     _parameters: dict[str, Parameter]
     _modules: dict[str, Module]
     _buffers: dict[str, bool]  # name -> persistent (saved by state_dict)
-    _forward_hooks: dict[int, ForwardHook]
-    _forward_pre_hooks: dict[int, ForwardPreHook]
+    _forward_hooks: dict[int, Any]  # a ForwardHook, or one registered with_kwargs
+    _forward_pre_hooks: dict[int, Any]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -72,8 +71,8 @@ class Module(ModuleTree):
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_parameters" not in self.__dict__:
-            raise RuntimeError(
+        if "_parameters" not in self.__dict__:  # an AttributeError, as PyTorch's
+            raise ModuleInitError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
         # As in PyTorch: a re-assigned parameter or module keeps its place in the order; a
@@ -152,10 +151,7 @@ class Module(ModuleTree):
         if args and isinstance(args[0], np.ndarray):  # every layer takes arrays (DataLoader's)
             args = (Tensor(args[0]), *args[1:])
         if self._forward_pre_hooks:
-            for pre in list(self._forward_pre_hooks.values()):  # a hook may remove itself
-                new = pre(self, args)
-                if new is not None:
-                    args = new if isinstance(new, tuple) else (new,)
+            args, kwargs = _hooks.run_pre_hooks(self, args, kwargs)
         mode, outer = _mode, _mode.modules  # ops recorded in forward keep the calls (viz)
         mode.modules = (*outer, self)
         try:
@@ -163,23 +159,25 @@ class Module(ModuleTree):
         finally:
             mode.modules = outer
         if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):  # a hook may remove itself
-                result = hook(self, args, out)
-                if result is not None:
-                    out = result
+            out = _hooks.run_hooks(self, args, kwargs, out)
         return out
 
-    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+    def register_forward_hook(
+        self, hook: ForwardHook, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` after every forward of this module.
 
-        As in PyTorch: ``inputs`` is the tuple of positional arguments (keyword arguments
-        are not passed), hooks run in registration order, and a hook returning something
-        other than None replaces the output (the next hooks and the caller see the new
-        one). Hooks are not saved by ``state_dict``. A module without hooks pays one
+        As in PyTorch: ``inputs`` is the tuple of positional arguments, hooks run in
+        registration order (``prepend=True``: before the others), and a hook returning
+        something other than None replaces the output (the next hooks and the caller see
+        the new one). With ``with_kwargs=True`` it is ``hook(module, inputs, kwargs,
+        output)``. Hooks are not saved by ``state_dict``. A module without hooks pays one
         dictionary check per call.
 
         Args:
             hook: the function to call.
+            prepend: run it before the hooks already registered.
+            with_kwargs: also pass the keyword arguments of the call.
 
         Returns:
             A handle whose ``remove()`` unregisters the hook.
@@ -193,21 +191,25 @@ class Module(ModuleTree):
             >>> shapes
             [(4, 2)]
         """
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+        hooks = self._forward_hooks
+        return _hooks.register(self, hooks, hook, prepend, with_kwargs, "register_forward_hook")
 
-    def register_forward_pre_hook(self, hook: ForwardPreHook) -> RemovableHandle:
+    def register_forward_pre_hook(
+        self, hook: ForwardPreHook, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """Call ``hook(module, inputs)`` before every forward of this module.
 
-        As in PyTorch: ``inputs`` is the tuple of positional arguments (keyword arguments
-        are not passed), hooks run in registration order, and a hook returning something
-        other than None replaces the arguments (a tuple as it is, any other value as a
-        1-tuple; the next hooks and ``forward`` see the new ones). Hooks are not saved by
-        ``state_dict``.
+        As in PyTorch: ``inputs`` is the tuple of positional arguments, hooks run in
+        registration order (``prepend=True``: before the others), and a hook returning
+        something other than None replaces the arguments (a tuple as it is, any other
+        value as a 1-tuple; the next hooks and ``forward`` see the new ones). With
+        ``with_kwargs=True`` it is ``hook(module, args, kwargs)``, returning None or a
+        pair ``(args, kwargs)``. Hooks are not saved by ``state_dict``.
 
         Args:
             hook: the function to call.
+            prepend: run it before the hooks already registered.
+            with_kwargs: also pass (and let it replace) the keyword arguments.
 
         Returns:
             A handle whose ``remove()`` unregisters the hook.
@@ -219,9 +221,9 @@ class Module(ModuleTree):
             >>> float(abs(lin(ones(4, 3)) - lin.bias).max().item())
             0.0
         """
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+        hooks = self._forward_pre_hooks
+        where = "register_forward_pre_hook"
+        return _hooks.register(self, hooks, hook, prepend, with_kwargs, where)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """``setattr(self, name, param)`` for a Parameter (None unregisters the name)."""
@@ -230,17 +232,21 @@ class Module(ModuleTree):
                 f"register_parameter: {name!r} must be a Parameter or None; "
                 f"got {type(param).__name__}"
             )
+        check_name(self, "parameter", name)
         setattr(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """``setattr(self, name, module)`` for a Module, as PyTorch's."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module; got {type(module).__name__}")
+        check_name(self, "module", name)
         setattr(self, name, module)
 
     # ----- modes and gradients -----
     def train(self, mode: bool = True) -> Module:
         """Set training mode (dropout active, batch norm uses batch statistics)."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: mode must be a bool; got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -268,14 +274,14 @@ class Module(ModuleTree):
         fn(self)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Cast every parameter (and its gradient) and every float buffer to ``dtype``, in
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast every parameter (and its gradient) and every float buffer to a dtype, in
         place: the Parameter objects stay the same, so an optimizer built before still
         updates them (its state, if any, keeps the old dtype: build it after ``to``).
 
-        Args:
-            dtype: ``am.float32`` / ``am.float64`` or anything ``np.dtype`` accepts; the
-                device string ``'cpu'`` is accepted and changes nothing.
+        Takes PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its dtype) and ``device=``, ``dtype=``, ``non_blocking=``; the
+        device must be the CPU (``'cpu'``, ``am.device('cpu')``) and changes nothing.
 
         Returns:
             self.
@@ -284,29 +290,13 @@ class Module(ModuleTree):
             TypeError: for a dtype other than float32 and float64.
             ValueError: for a device other than the CPU (``'cuda'``...).
         """
-        device = dtype.split(":")[0] if isinstance(dtype, str) else None
-        if device in DEVICES:
-            if device != "cpu":
-                raise ValueError(f"{type(self).__name__}.to: only the CPU exists; got {dtype!r}")
-            return self
-        try:
-            d = np.dtype(dtype) if dtype is not None else None
-        except TypeError:
-            d = None
-        if d is None or d not in FLOAT_DTYPES:  # (None == np.dtype('float64') is True)
-            raise TypeError(
-                f"{type(self).__name__}.to: expected float32 or float64 (or 'cpu'); got {dtype!r}"
-            )
-        for p in self.parameters():
-            if p.data.dtype != d:
-                p.data = p.data.astype(d)
-                if p.grad is not None:
-                    p.grad = Tensor(p.grad.data.astype(d))
-        for m in self.modules():
-            for k in m._buffers:
-                b = getattr(m, k)
-                if isinstance(b, np.ndarray) and b.dtype.kind == "f" and b.dtype != d:
-                    object.__setattr__(m, k, b.astype(d))
+        dtype = _convert.target_dtype(self, args, kwargs)
+        if dtype is not _convert.NOT_GIVEN:
+            _convert.cast(self, dtype)
+        return self
+
+    def cpu(self) -> Module:
+        """The module itself: the CPU is the only device."""
         return self
 
     def float(self) -> Module:
@@ -318,10 +308,17 @@ class Module(ModuleTree):
         return self.to(np.float64)
 
     # ----- state -----
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and persistent buffer, keyed by dotted name (a shared
-        parameter under each of its names, as PyTorch's)."""
-        return _state.state_dict(self)
+    def state_dict(
+        self,
+        *,
+        destination: dict[str, Any] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Any]:
+        """Copies of every parameter and persistent buffer, keyed by ``prefix`` and dotted
+        name (a shared parameter under each of its names), in PyTorch's order; with
+        ``keep_vars``, the Parameters and buffer arrays themselves."""
+        return _state.state_dict(self, destination, prefix, keep_vars)
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy ``state`` into the parameters and buffers (in place), as PyTorch.
@@ -349,13 +346,7 @@ class Module(ModuleTree):
         return ""
 
     def __repr__(self) -> str:
-        if not self._modules:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"{type(self).__name__}("]
-        for name, m in self._modules.items():
-            lines.append(f"  ({name}): " + repr(m).replace("\n", "\n  "))
-        lines.append(")")
-        return "\n".join(lines)
+        return module_repr(self)
 
     def summary(self, input_shape: tuple[int, ...], dtype: Any = np.float32) -> str:
         """A table of each layer's output shape and parameter count, and the total.

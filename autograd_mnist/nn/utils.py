@@ -1,4 +1,6 @@
-"""Gradient clipping, as ``torch.nn.utils``: call between ``backward()`` and ``step()``.
+"""Gradient clipping, as ``torch.nn.utils``: call between ``backward()`` and ``step()``;
+and the parameters as one flat vector and back (``parameters_to_vector``,
+``vector_to_parameters``).
 
 Both change each parameter's ``.grad`` in place (with the in-place tensor methods, under
 ``no_grad``, so versions are kept as PyTorch keeps them) and skip parameters whose
@@ -14,9 +16,15 @@ import numpy as np
 
 from autograd_mnist._args import is_number
 from autograd_mnist.grad_mode import no_grad
+from autograd_mnist.ops.shape import cat
 from autograd_mnist.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]
 
 _BLOCK = 1 << 16
 """Elements per float64 pass of the norm (512 KiB: each block stays in the cache)."""
@@ -116,3 +124,48 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     with no_grad():
         for g in _grads(fn, parameters):
             g.clamp_(-c, c)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """Every parameter flattened and joined into one 1-D tensor (differentiable), as
+    PyTorch's.
+
+    Raises:
+        TypeError: if a parameter is not a Tensor.
+        ValueError: if there is no parameter, or they mix float32 and float64.
+    """
+    params = list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"parameters_to_vector: parameter {i} is a {type(p).__name__}, expected a Tensor"
+            )
+    if not params:
+        raise ValueError("parameters_to_vector: got no parameters")
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Replace each parameter's values by its slice of ``vec`` (in order, reshaped), as
+    PyTorch's: ``.data`` is replaced (no graph, the version is not bumped), and each
+    parameter takes ``vec``'s dtype and shares its memory.
+
+    Raises:
+        TypeError: if ``vec`` or a parameter is not a Tensor.
+        ValueError: if ``vec`` is not 1-D or its length is not the parameters' total.
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor, got {type(vec).__name__}")
+    params = list(parameters)
+    _grads("vector_to_parameters", params)  # the type check
+    total = sum(p.data.size for p in params)
+    if vec.ndim != 1 or vec.shape[0] != total:
+        raise ValueError(
+            f"vector_to_parameters: expected a 1-D vector of {total} values (the "
+            f"parameters' total); got shape {vec.shape}"
+        )
+    start = 0
+    for p in params:
+        n = p.data.size
+        p.data = vec.data[start : start + n].reshape(p.shape)
+        start += n
