@@ -19,7 +19,18 @@ from autograd_mnist.nn.module import zero_grads
 from autograd_mnist.optim._blockwise import blockwise, workspace_shape
 from autograd_mnist.tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "check_nonnegative"]
+
+
+def check_nonnegative(name: str, **values: float) -> None:
+    """Refuse a negative (or NaN) hyper-parameter, as PyTorch's ``Invalid ... value``.
+
+    Raises:
+        ValueError: naming the optimizer, the argument and its value.
+    """
+    for arg, value in values.items():
+        if not value >= 0:
+            raise ValueError(f"{name}: {arg} must be >= 0; got {value}")
 
 
 class Optimizer:
@@ -70,8 +81,7 @@ class Optimizer:
                 raise ValueError(f"{name}: parameter {i} appears twice (in one or two groups)")
             seen.add(id(p))
         full = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
-        if full.get("lr", 0.0) < 0:
-            raise ValueError(f"{name}: lr must be >= 0; got {full['lr']}")
+        check_nonnegative(name, lr=full.get("lr", 0.0))
         self.param_groups.append({**full, "params": params})
         self.params.extend(params)
         self.state.extend({} for _ in params)
@@ -91,7 +101,8 @@ class Optimizer:
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply one update to every parameter that has a gradient.
+        """Apply one update to every parameter that has a gradient (its negative in a
+        group with ``maximize``, as PyTorch's).
 
         ``closure`` (PyTorch's): a function that recomputes the loss, zeroing the
         gradients and calling ``backward`` itself; it runs first, with grad mode on, and
@@ -113,6 +124,8 @@ class Optimizer:
                             f"{type(self).__name__}: parameter {i} has dtype {p.data.dtype} "
                             f"but its grad has {g.dtype}"
                         )
+                    if group.get("maximize"):
+                        g = -g  # before weight decay, as torch
                     self.update(i, p.data, g, group)
                     p._bump_version()  # backward through a graph recorded before now raises
                 i += 1

@@ -5,6 +5,8 @@ Updates happen in place on ``p.data`` under ``no_grad`` and add one to the
 parameter's version (as PyTorch's do: a backward through a graph recorded before the step
 raises); parameters whose ``.grad`` is None are skipped; state arrays keep the parameter's
 dtype (float32). SGD, Adam and AdamW update through :func:`~autograd_mnist.optim.blockwise`.
+Every optimizer takes PyTorch's keyword-only ``maximize`` (ascend: the gradient is negated
+before weight decay) and refuses the negative hyper-parameters torch refuses.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_mnist.optim._base import Optimizer
+from autograd_mnist.optim._base import Optimizer, check_nonnegative
 from autograd_mnist.tensor import Tensor
 
 __all__ = [
@@ -48,7 +50,10 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
+        check_nonnegative(type(self).__name__, lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
         super().__init__(
@@ -59,6 +64,7 @@ class SGD(Optimizer):
                 dampening=dampening,
                 weight_decay=weight_decay,
                 nesterov=nesterov,
+                maximize=maximize,
             ),
         )
 
@@ -95,9 +101,16 @@ class Momentum(SGD):
         momentum: float = 0.9,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(
-            params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov
+            params,
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
         )
 
 
@@ -112,7 +125,17 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        *,
+        maximize: bool = False,
     ) -> None:
+        check_nonnegative(
+            "Adagrad",
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
         super().__init__(
             params,
             dict(
@@ -121,6 +144,7 @@ class Adagrad(Optimizer):
                 weight_decay=weight_decay,
                 initial_accumulator_value=initial_accumulator_value,
                 eps=eps,
+                maximize=maximize,
             ),
         )
 
@@ -151,7 +175,12 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
+        check_nonnegative(
+            "RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum
+        )
         super().__init__(
             params,
             dict(
@@ -161,21 +190,22 @@ class RMSprop(Optimizer):
                 weight_decay=weight_decay,
                 momentum=momentum,
                 centered=centered,
+                maximize=maximize,
             ),
         )
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
         f = p.dtype.type
-        alpha = f(group["alpha"])
+        alpha, c = f(group["alpha"]), f(1 - group["alpha"])  # 1 - alpha rounded once, as torch
         if group["weight_decay"]:
             g = g + f(group["weight_decay"]) * p
         v = self._buf(i, "square_avg", p)
         v *= alpha
-        v += (1 - alpha) * g * g
+        v += c * g * g
         if group["centered"]:
             m = self._buf(i, "grad_avg", p)
             m *= alpha
-            m += (1 - alpha) * g
+            m += c * g
             avg = np.sqrt(v - m * m) + f(group["eps"])
         else:
             avg = np.sqrt(v) + f(group["eps"])
@@ -206,13 +236,15 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
+        name = type(self).__name__
+        check_nonnegative(name, lr=lr, eps=eps, weight_decay=weight_decay)
         if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1); got {betas}")
-        super().__init__(
-            params,
-            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
-        )
+            raise ValueError(f"{name}: betas must be in [0, 1); got {betas}")
+        hyper = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        super().__init__(params, dict(hyper, amsgrad=amsgrad, maximize=maximize))
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
         f = p.dtype.type
@@ -273,8 +305,10 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
 
 class Adadelta(Optimizer):
@@ -290,6 +324,8 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
     ) -> None:
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Adadelta: rho must be in [0, 1]; got {rho}")
@@ -298,7 +334,8 @@ class Adadelta(Optimizer):
                 f"Adadelta: eps and weight_decay must be >= 0; got eps={eps}, "
                 f"weight_decay={weight_decay}"
             )
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+        hyper = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, hyper)
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
         f = p.dtype.type

@@ -54,7 +54,10 @@ def get_ema_multi_avg_fn(decay: float = 0.999, warmup: bool = False) -> MultiAvg
         d = min(decay, (1 + n_averaged) / (10 + n_averaged)) if warmup else decay
         weight = 1.0 - d
         for a, c in zip(averaged, current, strict=True):
-            a += weight * (c - a)
+            if a.dtype.kind == "f":
+                a += weight * (c - a)
+            else:  # an integer buffer (a count): torch's formula, truncated as its copy_
+                a[...] = a * d + c * weight
 
     return ema_update
 
@@ -66,7 +69,10 @@ def get_swa_multi_avg_fn() -> MultiAvgFn:
         averaged: Sequence[np.ndarray], current: Sequence[np.ndarray], n_averaged: int
     ) -> None:
         for a, c in zip(averaged, current, strict=True):
-            a += (c - a) / (n_averaged + 1)
+            if a.dtype.kind == "f":
+                a += (c - a) / (n_averaged + 1)
+            else:  # an integer buffer: the mean truncated, as torch's copy_
+                a[...] = a + (c - a) / (n_averaged + 1)
 
     return swa_update
 
