@@ -97,8 +97,13 @@ def test_row_draws_each_argument_form_it_declares(case: OpCase) -> None:
 
 def test_functional_aliases_are_the_ops() -> None:
     # op_cases.py covers F.exp & co. through the ops' rows: they must be the same objects.
-    for name in ("exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "matmul"):
+    for name in ("exp", "log", "sqrt", "abs", "sigmoid", "tanh", "matmul"):
         assert getattr(F, name) is getattr(am.ops, name), name
+    # F.relu checks torch's ``inplace`` argument, then is the op (its row covers it)
+    x = am.tensor(np.linspace(-1, 1, 7), requires_grad=True)
+    y = F.relu(x, inplace=False)
+    assert type(y.grad_fn) is type(am.ops.relu(x).grad_fn)
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x.numpy(), 0))
 
 
 # ----- conv2d by hand and against the naive loop -----
