@@ -19,21 +19,17 @@ from autograd_mnist.onnx import UnsupportedOpError
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
+from test_onnx import assert_runtime_matches  # noqa: E402 - after the skips, as it needs ort
 
 
 def _same_in_onnx_runtime(model: nn.Module, path: Path, example: np.ndarray) -> Any:
     """Export on ``example``; ONNX Runtime must give our forward at batches 1 and 7."""
     proto = am.onnx.export(model, example, path)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     gen = np.random.default_rng(5)
-    model.eval()
-    for n in (1, 7):
-        x = gen.standard_normal((n, *example.shape[1:])).astype(np.float32)
-        with am.no_grad():
-            ours = model(am.tensor(x)).data
-        (theirs,) = session.run(None, {"input": x})
-        assert theirs.shape == ours.shape
-        np.testing.assert_allclose(theirs, ours, atol=1e-5, rtol=0)
+    shape = example.shape[1:]
+    assert_runtime_matches(
+        model, path, lambda n: gen.standard_normal((n, *shape)).astype(np.float32)
+    )
     return proto
 
 

@@ -5,6 +5,7 @@ the batch is dynamic). Skipped without onnx and onnxruntime."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,25 @@ def _check(model: nn.Module, path: Path, shape: tuple[int, ...] = IMAGE, **kw: A
     proto = am.onnx.export(model, gen.random((3, *shape), dtype=np.float32), path, **kw)
     assert all(m.training for m in model.modules())  # traced in eval mode, then restored
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    # as images: in [0, 1]
+    assert_runtime_matches(model, path, lambda n: gen.random((n, *shape), dtype=np.float32))
+    return proto
+
+
+def assert_runtime_matches(
+    model: nn.Module, path: Path, sample: Callable[[int], np.ndarray]
+) -> None:
+    """ONNX Runtime on the exported ``path`` gives ``model``'s forward (eval mode, atol
+    1e-5) on ``sample(n)`` inputs at batches 1 and 7."""
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     model.eval()
     for n in (1, 7):
-        x = gen.random((n, *shape), dtype=np.float32)  # as images: in [0, 1]
+        x = sample(n)
         with am.no_grad():
             ours = model(am.tensor(x)).data
         (theirs,) = session.run(None, {"input": x})
         assert theirs.shape == ours.shape
         np.testing.assert_allclose(theirs, ours, atol=1e-5, rtol=0)
-    return proto
 
 
 @pytest.mark.parametrize("name", sorted(models.MODELS))
